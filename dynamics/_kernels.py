@@ -1,0 +1,218 @@
+"""Numba-jitted time loops of the mean-field pass and its adjoint, for one batch chunk.
+
+Shapes: T steps, C samples in the chunk, N recurrent units, K inputs. ``r`` has T + 1 slots; slot
+0 is the initial rate and slot t + 1 the rate after step t. Each step costs two C×N×N GEMMs
+forward (mean and variance paths) and two backward; the elementwise work of a step is fused into
+one pass over the (C, N) tile, and only the arrays the backward pass needs are written, since the
+loops are bound by memory traffic. The functions release the GIL so that batch chunks can run on
+separate cores.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+RELU, TANH = 0, 1
+#: Up to this many inputs, input currents are summed inline rather than by a GEMM call.
+FEW_INPUTS = 4
+
+
+@numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract"})
+def forward_chunk(
+    x, mu_in_t, var_in_t, mu_rec_t, var_rec_t, eps, noise, h0, alpha, activation, r, gain, h
+):
+    """Mean-field forward over T steps (spec §1.3), writing ``r``, ``gain`` and ``h`` in place.
+
+        G(t) = μ_rec r(t) + μ_in x(t),   Δ(t)² = v_rec r(t)² + v_in x(t)²,
+        h(t+1) = (1 − α) h(t) + α (G(t) + ε(t) Δ(t)) + noise(t),   r = f(h)
+
+    Args:
+        x: (T, C, K) inputs.
+        mu_in_t, var_in_t: (K, N) transposed input moments μ_inᵀ, v_inᵀ (C-contiguous).
+        mu_rec_t, var_rec_t: (N, N) transposed recurrent moments μ_recᵀ, v_recᵀ.
+        eps: (T, C, N) standard normals ε.
+        noise: (T, C, N) additive state noise already scaled by √(2α)σ_rec, or (0, C, N).
+        h0: (C, N) initial state.
+        alpha: leak, of the arrays' dtype. activation: RELU or TANH.
+        r: (T + 1, C, N) output rates.
+        gain: (T, C, N) output; ε(t)/Δ(t) (0 where Δ = 0), the factor of the fluctuation path,
+            or Δ(t) itself when it has shape (T, C, N) and ``h`` has T + 1 slots (trace mode).
+        h: (T + 1, C, N) output states in trace mode, or (0, C, N) to skip storing them.
+    """
+    n_steps, chunk, n_rec = eps.shape
+    has_noise = noise.shape[0] > 0
+    trace = h.shape[0] > 0
+    zero = alpha - alpha  # constants in the arrays' dtype: an int or float literal would
+    leak = alpha / alpha - alpha  # promote float32 arithmetic to float64
+    mean = np.empty((chunk, n_rec), dtype=r.dtype)
+    var = np.empty((chunk, n_rec), dtype=r.dtype)
+    mean_in = np.empty((chunk, n_rec), dtype=r.dtype)
+    var_in = np.empty((chunk, n_rec), dtype=r.dtype)
+    x_sq = np.empty((chunk, x.shape[2]), dtype=r.dtype)
+    r_sq = np.empty((chunk, n_rec), dtype=r.dtype)
+    state = np.empty((chunk, n_rec), dtype=r.dtype)
+    for b in range(chunk):
+        for i in range(n_rec):
+            value = h0[b, i]
+            state[b, i] = value
+            rate = (value if value > zero else zero) if activation == RELU else np.tanh(value)
+            r[0, b, i] = rate
+            r_sq[b, i] = rate * rate
+            if trace:
+                h[0, b, i] = value
+    n_in = x.shape[2]
+    for t in range(n_steps):
+        np.dot(r[t], mu_rec_t, mean)
+        np.dot(r_sq, var_rec_t, var)
+        if n_in <= FEW_INPUTS:  # a GEMM call costs more than the few products it would do
+            mean_in[:] = zero
+            var_in[:] = zero
+            for b in range(chunk):
+                for k in range(n_in):
+                    value = x[t, b, k]
+                    value_sq = value * value
+                    for i in range(n_rec):
+                        mean_in[b, i] += value * mu_in_t[k, i]
+                        var_in[b, i] += value_sq * var_in_t[k, i]
+        else:
+            np.dot(x[t], mu_in_t, mean_in)
+            for b in range(chunk):
+                for k in range(n_in):
+                    x_sq[b, k] = x[t, b, k] * x[t, b, k]
+            np.dot(x_sq, var_in_t, var_in)
+        if activation == RELU and not trace and not has_noise:
+            _relu_training_step(
+                t, mean, var, mean_in, var_in, eps, alpha, leak, state, r, r_sq, gain
+            )
+            continue
+        for b in range(chunk):
+            for i in range(n_rec):
+                variance = var[b, i] + var_in[b, i]
+                sd = np.sqrt(variance) if variance > zero else zero
+                noise_draw = eps[t, b, i]
+                if trace:
+                    gain[t, b, i] = sd
+                else:
+                    gain[t, b, i] = noise_draw / sd if sd > zero else zero
+                value = leak * state[b, i] + alpha * (mean[b, i] + mean_in[b, i] + noise_draw * sd)
+                if has_noise:
+                    value += noise[t, b, i]
+                state[b, i] = value
+                rate = (value if value > zero else zero) if activation == RELU else np.tanh(value)
+                r[t + 1, b, i] = rate
+                r_sq[b, i] = rate * rate
+                if trace:
+                    h[t + 1, b, i] = value
+
+
+@numba.njit(nogil=True, cache=True, inline="always", fastmath={"nsz", "arcp", "contract"})
+def _relu_training_step(t, mean, var, mean_in, var_in, eps, alpha, leak, state, r, r_sq, gain):
+    """The fused elementwise work of one step in its common case, written branch-free so that
+    LLVM vectorises it (ReLU, no state noise, ε/Δ stored for the backward pass)."""
+    zero = alpha - alpha
+    chunk, n_rec = state.shape
+    for b in range(chunk):
+        for i in range(n_rec):
+            sd = np.sqrt(max(var[b, i] + var_in[b, i], zero))
+            noise_draw = eps[t, b, i]
+            gain[t, b, i] = noise_draw / sd if sd > zero else zero
+            value = leak * state[b, i] + alpha * (mean[b, i] + mean_in[b, i] + noise_draw * sd)
+            state[b, i] = value
+            rate = max(value, zero)
+            r[t + 1, b, i] = rate
+            r_sq[b, i] = rate * rate
+
+
+@numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract"})
+def backward_chunk(
+    x,
+    r,
+    gain,
+    mu_rec,
+    var_rec,
+    grad_r,
+    read_start,
+    alpha,
+    activation,
+    s_mean_in,
+    s_var_in,
+    s_mean_rec,
+    s_var_rec,
+):
+    """Adjoint recursion of the generalized BPTT (spec §2.1) with the gradient sums over time.
+
+        δ(t) ≡ ∂L/∂h(t+1),   a(t) = δ(t) ε(t)/Δ(t) · 1[Δ(t) > 0],
+        δ(t−1) = (1 − α) δ(t) + f'(h(t)) ⊙ [α (μ_recᵀ δ(t) + r(t) ⊙ v_recᵀ a(t)) + ∂L/∂r(t)],
+        S_mean += δ(t) y(t)ᵀ,   S_var += a(t) (y(t)²)ᵀ   with y = r(t) (rec) or x(t) (inp).
+
+    The sums are accumulated step by step from cache-resident tiles, so the (T, C, N) adjoints
+    are never stored.
+
+    Args:
+        x: (T, C, K) inputs. r: (T + 1, C, N) rates of the forward pass.
+        gain: (T, C, N) ε/Δ of the forward pass.
+        mu_rec, var_rec: (N, N) recurrent moments (not transposed).
+        grad_r: (T − read_start, C, N) readout gradients ∂L/∂r(t + 1) for steps t ≥ read_start.
+        read_start: first step with a readout (T − 1 for readout "last", 0 for "all").
+        alpha: leak, of the arrays' dtype. activation: RELU or TANH (f' is recovered from r).
+        s_mean_in, s_var_in: (N, K) outputs. s_mean_rec, s_var_rec: (N, N) outputs.
+    """
+    n_steps, chunk, n_rec = gain.shape
+    n_in = x.shape[2]
+    zero = alpha - alpha  # constants in the arrays' dtype (see forward_chunk)
+    one = alpha / alpha
+    leak = one - alpha
+    delta = np.empty((chunk, n_rec), dtype=r.dtype)
+    a = np.empty((chunk, n_rec), dtype=r.dtype)
+    pre_sq = np.empty((chunk, n_rec), dtype=r.dtype)
+    x_sq = np.empty((chunk, n_in), dtype=r.dtype)
+    back_mean = np.empty((chunk, n_rec), dtype=r.dtype)
+    back_var = np.empty((chunk, n_rec), dtype=r.dtype)
+    term_rec = np.empty((n_rec, n_rec), dtype=r.dtype)
+    term_in = np.empty((n_rec, n_in), dtype=r.dtype)
+    s_mean_in[:] = zero
+    s_var_in[:] = zero
+    s_mean_rec[:] = zero
+    s_var_rec[:] = zero
+    last = n_steps - 1
+    for b in range(chunk):
+        for i in range(n_rec):
+            rate = r[n_steps, b, i]
+            slope = (one if rate > zero else zero) if activation == RELU else one - rate * rate
+            value = slope * grad_r[last - read_start, b, i]
+            delta[b, i] = value
+            a[b, i] = value * gain[last, b, i]
+            pre = r[last, b, i]
+            pre_sq[b, i] = pre * pre
+    for t in range(last, -1, -1):
+        # gradient sums of step t: presynaptic r(t) and x(t)
+        np.dot(delta.T, r[t], term_rec)
+        s_mean_rec += term_rec
+        np.dot(a.T, pre_sq, term_rec)
+        s_var_rec += term_rec
+        for b in range(chunk):
+            for k in range(n_in):
+                x_sq[b, k] = x[t, b, k] * x[t, b, k]
+        np.dot(delta.T, x[t], term_in)
+        s_mean_in += term_in
+        np.dot(a.T, x_sq, term_in)
+        s_var_in += term_in
+        if t == 0:
+            break
+        # adjoint of step t − 1
+        np.dot(delta, mu_rec, back_mean)
+        np.dot(a, var_rec, back_var)
+        read = t - 1 - read_start
+        for b in range(chunk):
+            for i in range(n_rec):
+                rate = r[t, b, i]
+                slope = (one if rate > zero else zero) if activation == RELU else one - rate * rate
+                drive = alpha * (back_mean[b, i] + rate * back_var[b, i])
+                if read >= 0:
+                    drive += grad_r[read, b, i]
+                value = leak * delta[b, i] + slope * drive
+                delta[b, i] = value
+                a[b, i] = value * gain[t - 1, b, i]
+                pre = r[t - 1, b, i]
+                pre_sq[b, i] = pre * pre

@@ -1,0 +1,135 @@
+"""The core benchmark: one training step at the paper's pixel-MNIST size against the GEMM floor.
+
+One step is the mean-field forward pass, the generalized BPTT and the Adam update with spectral
+clipping (spec §2.4), at T = 784, N = 100, B = 128, n_in = 1, n_out = 10. The *GEMM floor* is
+the 4·T sequential (B × N) · (N × N) float64 products the step cannot avoid (two per step
+forward, two backward), timed alone on one core. Every time is the best of ``repeats`` runs,
+measured in one process so that their ratios are meaningful on a shared machine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numba
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from dynamics import Optimizer, SaSLayer, SaSNetwork, mean_field_grads
+from dynamics import meanfield as meanfield_module
+
+PIXEL_SHAPE = {"n_steps": 784, "batch": 128, "n_in": 1, "n_rec": 100, "n_out": 10}
+
+
+def _best_time(function, repeats: int) -> float:
+    function()  # warm-up: JIT compilation and work arrays
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _pixel_network(rng, dtype):
+    n_in, n_rec, n_out = (PIXEL_SHAPE[k] for k in ("n_in", "n_rec", "n_out"))
+    scale = np.sqrt(n_in / n_rec)
+    inp = SaSLayer(
+        rng.normal(0, 1, (n_rec, n_in)) * scale,
+        np.zeros((n_rec, n_in)),
+        np.zeros((n_rec, n_in)),
+        dtype=dtype,
+    )
+    rec = SaSLayer(
+        np.eye(n_rec), np.zeros((n_rec, n_rec)), 0.01 * rng.random((n_rec, n_rec)), dtype=dtype
+    )
+    out = SaSLayer(
+        rng.normal(0, 1, (n_out, n_rec)) * scale,
+        np.zeros((n_out, n_rec)),
+        0.01 * rng.random((n_out, n_rec)),
+        dtype=dtype,
+    )
+    return SaSNetwork(inp, rec, out, alpha=0.1, h0=0.1)
+
+
+def gemm_floor(repeats: int = 5, seed: int = 0) -> float:
+    """Seconds for 4·T sequential (B × N)·(N × N) float64 products on one BLAS thread."""
+    rng = np.random.default_rng(seed)
+    n_steps, batch, n_rec = (PIXEL_SHAPE[k] for k in ("n_steps", "batch", "n_rec"))
+    rates, weights = rng.random((batch, n_rec)), rng.random((n_rec, n_rec))
+    out = np.empty((batch, n_rec))
+
+    def products():
+        for _ in range(4 * n_steps):
+            np.dot(rates, weights, out)
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _best_time(products, repeats)
+
+
+def training_step_time(dtype, repeats: int = 5, seed: int = 0) -> dict:
+    """Seconds for one training step, and separately for drawing its noise."""
+    rng = np.random.default_rng(seed)
+    n_steps, batch, n_in, n_rec, n_out = PIXEL_SHAPE.values()
+    net = _pixel_network(rng, dtype)
+    optimizer = Optimizer(
+        "adam",
+        lr=1e-3,
+        halve_every=40,
+        weight_decay={"m": 1e-4, "xi": 1e-4},
+        clip="spectral",
+        clip_bound=10.0,
+    )
+    x = rng.random((n_steps, batch, n_in)).astype(dtype)
+    target = np.eye(n_out, dtype=dtype)[rng.integers(0, n_out, batch)]
+
+    def draw_noise():
+        return (
+            rng.standard_normal((n_steps, batch, n_rec), dtype=dtype),
+            rng.standard_normal((batch, n_out), dtype=dtype),
+        )
+
+    eps, eps_out = draw_noise()
+
+    def step():
+        _, grads = mean_field_grads(net, x, target, eps=eps, eps_out=eps_out)
+        optimizer.step(net, grads, epoch=0)
+
+    return {
+        "step_seconds": _best_time(step, repeats),
+        "noise_draw_seconds": _best_time(draw_noise, repeats),
+    }
+
+
+def run_benchmark(repeats: int = 5) -> dict:
+    """All timings of the core benchmark, with the thread settings they ran under."""
+    floor = gemm_floor(repeats)
+    f64 = training_step_time(np.float64, repeats)
+    f32 = training_step_time(np.float32, repeats)
+    blas = [
+        {k: lib[k] for k in ("internal_api", "num_threads", "filepath")}
+        for lib in threadpool_info()
+        if lib.get("user_api") == "blas"
+    ]
+    return {
+        "config": dict(PIXEL_SHAPE),
+        "gemm_floor_seconds": floor,
+        "float64_step_seconds": f64["step_seconds"],
+        "float32_step_seconds": f32["step_seconds"],
+        "float64_step_over_floor": f64["step_seconds"] / floor,
+        "float32_step_over_float64_floor": f32["step_seconds"] / floor,
+        "float64_noise_draw_seconds": f64["noise_draw_seconds"],
+        "float32_noise_draw_seconds": f32["noise_draw_seconds"],
+        "parallelism": (
+            f"batch split into {len(meanfield_module._chunks(PIXEL_SHAPE['batch']))} chunks on "
+            f"{meanfield_module._THREADS} threads, BLAS pinned to 1 thread per chunk; the floor "
+            "runs on 1 thread"
+        ),
+        "threads": {
+            "cpu_count": os.cpu_count(),
+            "numba_threads": numba.get_num_threads(),
+            "blas_default": blas,
+        },
+        "repeats": repeats,
+    }

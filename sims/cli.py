@@ -1,0 +1,45 @@
+"""The ``sasrnn`` command line.
+
+Each sub-command lives in its own module under :mod:`sims.commands` and exposes
+``register(subparsers)``, which adds an ``argparse`` parser whose ``func`` default runs it.
+Modules are imported lazily so that ``sasrnn --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Sub-command modules, in the order ``sasrnn --help`` lists them.
+COMMAND_MODULES = (
+    "sims.commands.bench",
+    "sims.commands.phase",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sasrnn",
+        description="Spike-and-slab recurrent networks (Zou, Li & Huang, PRE 107, 024307, 2023).",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, KeyError) as error:
+        # Bad input: one clear message, no traceback.
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"sasrnn {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
