@@ -1,0 +1,617 @@
+"""Multisensory integration (MSI) task (spec §3.3), after pycog's ``multisensory.py`` / Raposo 2014.
+
+Two variants share one generator:
+
+- ``variant="official"`` (default) follows ``RNN_SaS_cogni.py`` of the official code exactly;
+- ``variant="pycog"`` restores pycog's ``multisensory.py`` in every point where the official code
+  departs from it (spec §7.1 item 9). Each difference is a constructor parameter, so any mixture
+  can be built:
+
+  ===================== ============================== =====================================
+  parameter             official                       pycog
+  ===================== ============================== =====================================
+  ``start_cue``         True (5 inputs, START = ch. 4) False (4 inputs)
+  ``stimulus_offset``   0.4                            0.5
+  ``stimulus_span``     0.8  (levels 0.4 … 1.2)        0.6  (levels 0.5 … 1.1)
+  ``train_frequencies`` 9 … 16 Hz                      6 … 19 Hz (test still 9 … 16)
+  ``sampling``          "grid": all 24 conditions      "random": each trial catch with
+                        + ``n_catch`` = 6 catch trials ``catch_probability``, else a uniform
+                        (deterministic, B = 30)        modality and training frequency
+  ``catch_probability`` (unused; 6/30 = 0.2 de facto)  1/(24 + 1) = 0.04
+  ``pad_to_ms``         2500 (all trials padded,       None (batch as long as its longest
+                        mask 0 after the decision)     trial type, 1,400 ms at training)
+  ``catch_duration_ms`` 2500                           1000 (mask 0 after it)
+  ``rectify_inputs``    False                          True (inputs clipped at 0)
+  ``input_groups``      "blocks" (50/50/50 units)      "pycog_ei" (thirds of the 80 % E
+                                                       and of the 20 % I units)
+  ``batch_size``        30                             20 (pycog ``n_gradient``)
+  ===================== ============================== =====================================
+
+  Not task properties, hence not parameters here: pycog's E/I sign constraint and E-only readout
+  (network), and its stopping rule on performance instead of MSE (training).
+
+Time is in ms; ``dt`` is the training step (20 ms, α = dt/τ = 0.2) and ``test_dt`` the test step
+(0.5 ms, α = 0.005). Epoch boundaries are converted to steps as ``floor(time/dt)``, as in the
+official ``time_step``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from sims.tasks.base import (
+    PAPER_LINK,
+    PAPER_NAME,
+    Batch,
+    Task,
+    batch_size_or_default,
+    check_generator,
+    check_positive_int,
+    resolve_dtype,
+)
+
+__all__ = [
+    "AUDITORY_NEGATIVE",
+    "AUDITORY_POSITIVE",
+    "MODALITIES",
+    "START",
+    "VARIANTS",
+    "VISUAL_NEGATIVE",
+    "VISUAL_POSITIVE",
+    "MultisensoryTask",
+    "choose_high",
+]
+
+VISUAL_POSITIVE = 0  # V+: rises with the event rate
+AUDITORY_POSITIVE = 1  # A+
+VISUAL_NEGATIVE = 2  # V-: falls with the event rate
+AUDITORY_NEGATIVE = 3  # A-
+START = 4  # start cue (official variant only)
+#: Modalities in the official condition order (trial index = modality·n_freq + frequency index).
+MODALITIES = ("v", "a", "va")
+_CHANNELS = {
+    "v": (VISUAL_POSITIVE, VISUAL_NEGATIVE),
+    "a": (AUDITORY_POSITIVE, AUDITORY_NEGATIVE),
+}
+_PSYCHOMETRIC_FREQUENCIES = tuple(range(9, 17))
+
+#: The settings each variant fixes (see the module docstring for what each one means).
+VARIANTS = {
+    "official": {
+        "start_cue": True,
+        "stimulus_offset": 0.4,
+        "stimulus_span": 0.8,
+        "train_frequencies": _PSYCHOMETRIC_FREQUENCIES,
+        "sampling": "grid",
+        "n_catch": 6,
+        "catch_probability": 5 / (len(MODALITIES) * 8 + 1),  # defined but unused (grid sampling)
+        "pad_to_ms": 2500.0,
+        "catch_duration_ms": 2500.0,
+        "rectify_inputs": False,
+        "input_groups": "blocks",
+        "batch_size": 30,
+    },
+    "pycog": {
+        "start_cue": False,
+        "stimulus_offset": 0.5,
+        "stimulus_span": 0.6,
+        "train_frequencies": (6, 7, 8, *_PSYCHOMETRIC_FREQUENCIES, 17, 18, 19),
+        "sampling": "random",
+        "n_catch": 1,
+        "catch_probability": 1 / (len(MODALITIES) * 8 + 1),
+        "pad_to_ms": None,
+        "catch_duration_ms": 1000.0,
+        "rectify_inputs": True,
+        "input_groups": "pycog_ei",
+        "batch_size": 20,
+    },
+}
+
+
+def choose_high(z: np.ndarray) -> np.ndarray:
+    """The MSI choice from the outputs at the final step: 1 = "high" (output 0 wins), 0 = "low".
+
+    choice = 1 - argmax_k z_k(T_last) (spec §2.6.3; ties go to "high", as ``argmax`` does).
+
+    Args:
+        z: (B, 2) outputs at the last step, or (T, B, 2) outputs of which the last step is used.
+
+    Returns:
+        int64 (B,) choices.
+
+    Raises:
+        ValueError: z is not (B, 2) or (T, B, 2).
+    """
+    z = np.asarray(z)
+    if z.ndim == 3:
+        z = z[-1]
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"z must be (B, 2) or (T, B, 2) outputs; got shape {z.shape}.")
+    return (1 - np.argmax(z, axis=1)).astype(np.int64)
+
+
+class MultisensoryTask(Task):
+    """Multisensory integration: report whether an event rate is above 12.5 Hz (spec §3.3).
+
+    Channels: 0 = V+, 1 = A+, 2 = V−, 3 = A−, 4 = START (official only). Outputs: 0 = "high",
+    1 = "low"; read out at every step, masked MSE (spec §1.5).
+
+    Trial structure (official, training dt = 20 ms, 125 steps):
+
+    - fixation 0–100 ms (steps 0–4): no stimulus; targets 0.2 / 0.2, mask 1;
+    - stimulus 100–1100 ms (steps 5–54): the presented modality's two channels carry
+      positive = offset + span·(f − f_min)/(f_max − f_min), negative = offset + span·(f_max − f)/
+      (f_max − f_min) ("va": all four); START = 1; no target (mask 0);
+    - decision 1100–1400 ms (steps 55–69): START = 1; correct output 1.0, other 0.2, mask 1;
+    - padding 1400–2500 ms (steps 70–124): no stimulus, START = 0, mask 0.
+
+    Every channel carries baseline 0.2 at all times plus input noise (1/α)·√(2α σ_in²)·N(0, 1)
+    per step and channel (std 0.0316 at dt = 20 ms, 0.2 at dt = 0.5 ms; spec §3.3, §7.1.11).
+    Catch trials have no stimulus and no START; targets 0.2 / 0.2 with mask 1 for
+    ``catch_duration_ms``. f_min, f_max are the extremes of ``train_frequencies``.
+
+    Training minibatch (official): all 3 modalities × 8 frequencies once (trial index
+    8·modality + frequency index) followed by 6 catch trials, B = 30. Test batches: the same 24
+    conditions at ``test_dt`` with fixation 500 ms, 1,800 ms in total, no catch and no padding.
+
+    ``Batch.labels`` is the correct choice (0 = high if f > 12.5, 1 = low; −1 for catch);
+    ``Batch.info`` has "modality" (index into :data:`MODALITIES`, −1 for catch), "frequency" (Hz,
+    NaN for catch) and "catch" (bool).
+
+    Args:
+        variant: "official" or "pycog"; supplies every parameter left as None below.
+        dt: training time step in ms (20).
+        test_dt: test time step in ms (0.5).
+        tau: membrane time constant in ms (100); α = dt/τ.
+        sigma_in: input noise scale σ_in (0.01).
+        baseline: constant added to every channel (0.2).
+        frequencies: psychometric/test frequencies in Hz (9 … 16).
+        boundary: category boundary in Hz (12.5).
+        target_high, target_low: target levels (1.0, 0.2).
+        fixation_ms, test_fixation_ms, stimulus_ms, decision_ms: epoch durations
+            (100, 500, 1000, 300).
+        start_cue, stimulus_offset, stimulus_span, train_frequencies, sampling, n_catch,
+        catch_probability, pad_to_ms, catch_duration_ms, rectify_inputs, input_groups,
+        batch_size: variant settings (table in the module docstring); None takes the
+            variant's value. ``pad_to_ms`` uses the string "variant" for that instead, because
+            ``pad_to_ms=None`` means "no padding".
+        dtype: "float64" (default) or "float32".
+
+    Raises:
+        ValueError: unknown variant, sampling or input_groups; non-positive times; a padding
+            shorter than a trial; a bad dtype.
+    """
+
+    readout = "all"
+    loss = "mse"
+    metadata = {
+        "paper_name": PAPER_NAME,
+        "paper_link": PAPER_LINK,
+        "section": "3.3",
+        "source": (
+            "official script RNN_SaS_cogni.py (variant='official'); pycog "
+            "examples/models/multisensory.py (variant='pycog')"
+        ),
+        "tags": ["supervised", "cognitive", "two-alternative", "perceptual-decision", "msi"],
+        "defaults": {
+            "n_rec": 150,
+            "tau": 100.0,
+            "dt": 20.0,
+            "alpha": 0.2,
+            "test_dt": 0.5,
+            "h0": 0.0,
+            "activation": "relu",
+            "sigma_rec": 0.15,
+            "sas_layers": ("inp", "rec", "out"),
+            "batch_size": 30,
+            "max_iterations": 500,
+            "n_test_batches": 20,
+        },
+    }
+
+    def __init__(
+        self,
+        variant: str = "official",
+        dt: float = 20.0,
+        test_dt: float = 0.5,
+        tau: float = 100.0,
+        sigma_in: float = 0.01,
+        baseline: float = 0.2,
+        frequencies: Sequence[float] = _PSYCHOMETRIC_FREQUENCIES,
+        boundary: float = 12.5,
+        target_high: float = 1.0,
+        target_low: float = 0.2,
+        fixation_ms: float = 100.0,
+        test_fixation_ms: float = 500.0,
+        stimulus_ms: float = 1000.0,
+        decision_ms: float = 300.0,
+        start_cue: bool | None = None,
+        stimulus_offset: float | None = None,
+        stimulus_span: float | None = None,
+        train_frequencies: Sequence[float] | None = None,
+        sampling: str | None = None,
+        n_catch: int | None = None,
+        catch_probability: float | None = None,
+        pad_to_ms: float | None | str = "variant",
+        catch_duration_ms: float | None = None,
+        rectify_inputs: bool | None = None,
+        input_groups: str | None = None,
+        batch_size: int | None = None,
+        dtype: str | type = "float64",
+    ):
+        if variant not in VARIANTS:
+            raise ValueError(f"variant={variant!r} is unknown; use one of {sorted(VARIANTS)}.")
+        preset = VARIANTS[variant]
+        given = {
+            "start_cue": start_cue,
+            "stimulus_offset": stimulus_offset,
+            "stimulus_span": stimulus_span,
+            "train_frequencies": train_frequencies,
+            "sampling": sampling,
+            "n_catch": n_catch,
+            "catch_probability": catch_probability,
+            "catch_duration_ms": catch_duration_ms,
+            "rectify_inputs": rectify_inputs,
+            "input_groups": input_groups,
+            "batch_size": batch_size,
+        }
+        settings = {key: preset[key] if value is None else value for key, value in given.items()}
+        # pad_to_ms=None is meaningful (no padding), so "variant" marks "take the preset".
+        settings["pad_to_ms"] = preset["pad_to_ms"] if pad_to_ms == "variant" else pad_to_ms
+
+        self.variant = variant
+        for name, value in (("dt", dt), ("test_dt", test_dt), ("tau", tau)):
+            if not value > 0:
+                raise ValueError(f"{name} must be a positive time in ms; got {value!r}.")
+        for name, value in (
+            ("fixation_ms", fixation_ms),
+            ("test_fixation_ms", test_fixation_ms),
+            ("stimulus_ms", stimulus_ms),
+            ("decision_ms", decision_ms),
+            ("catch_duration_ms", settings["catch_duration_ms"]),
+        ):
+            if not value > 0:
+                raise ValueError(f"{name} must be a positive duration in ms; got {value!r}.")
+        if settings["sampling"] not in ("grid", "random"):
+            raise ValueError(
+                f"sampling={settings['sampling']!r} is unknown; use 'grid' or 'random'."
+            )
+        if settings["input_groups"] not in ("blocks", "pycog_ei"):
+            raise ValueError(
+                f"input_groups={settings['input_groups']!r} is unknown; use 'blocks' or 'pycog_ei'."
+            )
+        if not 0.0 <= settings["catch_probability"] <= 1.0:
+            raise ValueError(
+                f"catch_probability must lie in [0, 1]; got {settings['catch_probability']!r}."
+            )
+        if isinstance(settings["n_catch"], bool) or int(settings["n_catch"]) < 0:
+            raise ValueError(
+                f"n_catch must be a non-negative integer; got {settings['n_catch']!r}."
+            )
+        self.dt = float(dt)
+        self.test_dt = float(test_dt)
+        self.tau = float(tau)
+        self.sigma_in = float(sigma_in)
+        self.baseline = float(baseline)
+        self.frequencies = tuple(float(f) for f in frequencies)
+        self.boundary = float(boundary)
+        self.target_high = float(target_high)
+        self.target_low = float(target_low)
+        self.fixation_ms = float(fixation_ms)
+        self.test_fixation_ms = float(test_fixation_ms)
+        self.stimulus_ms = float(stimulus_ms)
+        self.decision_ms = float(decision_ms)
+        self.start_cue = bool(settings["start_cue"])
+        self.stimulus_offset = float(settings["stimulus_offset"])
+        self.stimulus_span = float(settings["stimulus_span"])
+        self.train_frequencies = tuple(float(f) for f in settings["train_frequencies"])
+        self.sampling = settings["sampling"]
+        self.n_catch = int(settings["n_catch"])
+        self.catch_probability = float(settings["catch_probability"])
+        self.pad_to_ms = None if settings["pad_to_ms"] is None else float(settings["pad_to_ms"])
+        self.catch_duration_ms = float(settings["catch_duration_ms"])
+        self.rectify_inputs = bool(settings["rectify_inputs"])
+        self.input_groups = settings["input_groups"]
+        self.batch_size = check_positive_int(settings["batch_size"], "batch_size")
+        self.dtype = resolve_dtype(dtype)
+        if len(self.train_frequencies) < 2 or len(self.frequencies) < 1:
+            raise ValueError("train_frequencies needs at least two values and frequencies one.")
+        self.f_min = min(self.train_frequencies)
+        self.f_max = max(self.train_frequencies)
+
+        self.n_in = 5 if self.start_cue else 4
+        self.n_out = 2
+        trial_ms = self.fixation_ms + self.stimulus_ms + self.decision_ms
+        longest_ms = max(trial_ms, self.catch_duration_ms)
+        if self.pad_to_ms is not None and _steps(self.pad_to_ms, self.dt) < _steps(
+            longest_ms, self.dt
+        ):
+            raise ValueError(
+                f"pad_to_ms={self.pad_to_ms} is shorter than the longest training trial "
+                f"({longest_ms} ms); use pad_to_ms >= {longest_ms} or None."
+            )
+        train_ms = longest_ms if self.pad_to_ms is None else self.pad_to_ms
+        self.n_steps = _steps(train_ms, self.dt)
+        if self.sampling == "grid":
+            self._check_grid_size(self.batch_size, self.n_grid_train, "batch_size")
+
+    # ------------------------------------------------------------------ conditions and timing
+
+    @property
+    def alpha(self) -> float:
+        """α = dt/τ at the training step."""
+        return self.dt / self.tau
+
+    @property
+    def n_grid_train(self) -> int:
+        """Trials in one training grid: 3 modalities × training frequencies + n_catch."""
+        return len(MODALITIES) * len(self.train_frequencies) + self.n_catch
+
+    def input_noise_std(self, dt: float | None = None) -> float:
+        """Per-step input noise std (1/α)·√(2α σ_in²) = σ_in·√(2/α), α = dt/τ (spec §3.3)."""
+        alpha = (self.dt if dt is None else float(dt)) / self.tau
+        return float(np.sqrt(2.0 * alpha * self.sigma_in**2) / alpha)
+
+    def positive_level(self, frequency) -> np.ndarray:
+        """Positively tuned channel level offset + span·(f − f_min)/(f_max − f_min)."""
+        frequency = np.asarray(frequency, dtype=np.float64)
+        return self.stimulus_offset + self.stimulus_span * (frequency - self.f_min) / (
+            self.f_max - self.f_min
+        )
+
+    def negative_level(self, frequency) -> np.ndarray:
+        """Negatively tuned channel level offset + span·(f_max − f)/(f_max − f_min)."""
+        frequency = np.asarray(frequency, dtype=np.float64)
+        return self.stimulus_offset + self.stimulus_span * (self.f_max - frequency) / (
+            self.f_max - self.f_min
+        )
+
+    def correct_choice(self, frequency) -> np.ndarray:
+        """0 ("high") where f > boundary, else 1 ("low"); int64."""
+        return np.where(np.asarray(frequency) > self.boundary, 0, 1).astype(np.int64)
+
+    def epoch_steps(self, phase: str = "train", dt: float | None = None) -> dict[str, tuple]:
+        """Half-open step ranges [start, stop) of each epoch of a non-catch trial.
+
+        Args:
+            phase: "train" (fixation ``fixation_ms``, padded to the batch length) or "test"
+                (fixation ``test_fixation_ms``, no padding).
+            dt: step in ms; default ``dt`` for "train", ``test_dt`` for "test".
+
+        Returns:
+            {"fixation", "stimulus", "decision"} and, when the trial is padded, "padding":
+            (start, stop) step indices. E.g. official training: (0, 5), (5, 55), (55, 70),
+            (70, 125).
+        """
+        if phase not in ("train", "test"):
+            raise ValueError(f"phase={phase!r} is unknown; use 'train' or 'test'.")
+        dt = (self.dt if phase == "train" else self.test_dt) if dt is None else float(dt)
+        if not dt > 0:
+            raise ValueError(f"dt must be a positive time in ms; got {dt!r}.")
+        fixation = self.fixation_ms if phase == "train" else self.test_fixation_ms
+        bounds = np.cumsum([0.0, fixation, self.stimulus_ms, self.decision_ms])
+        steps = [_steps(b, dt) for b in bounds]
+        epochs = {
+            "fixation": (steps[0], steps[1]),
+            "stimulus": (steps[1], steps[2]),
+            "decision": (steps[2], steps[3]),
+        }
+        total = self._batch_steps(phase, dt)
+        if total > steps[3]:
+            epochs["padding"] = (steps[3], total)
+        return epochs
+
+    def _batch_steps(self, phase: str, dt: float) -> int:
+        if phase == "test":
+            return _steps(self.test_fixation_ms + self.stimulus_ms + self.decision_ms, dt)
+        trial_ms = self.fixation_ms + self.stimulus_ms + self.decision_ms
+        if self.pad_to_ms is not None:
+            return _steps(self.pad_to_ms, dt)
+        return _steps(max(trial_ms, self.catch_duration_ms), dt)
+
+    @staticmethod
+    def _check_grid_size(size: int, grid: int, name: str) -> None:
+        if size % grid:
+            raise ValueError(
+                f"{name}={size} must be a multiple of the {grid}-trial condition grid "
+                f"(sampling='grid'); use {grid} or a multiple of it, or sampling='random'."
+            )
+
+    # ------------------------------------------------------------------ structural input mask
+
+    def input_absent_mask(self, n_rec: int = 150) -> np.ndarray:
+        """Input connections that are structurally absent: bool (n_rec, n_in), True = forbidden.
+
+        "blocks" (official, spec §3.3): units [0, n/3) get no visual channels (0, 2), units
+        [n/3, 2n/3) no auditory channels (1, 3), units [2n/3, n) none of 0–3; for n = 150 these
+        are 0–49, 50–99, 100–149. "pycog_ei": the first 80 % of units are E, the rest I; the first
+        third of E and of I get only the visual channels, the second third of each only the
+        auditory ones, all others none. START (channel 4), when present, reaches every unit.
+        Pass it as ``SaSLayer(..., absent=mask)``: forbidden entries have m = 0, π = 1, Ξ = 0.
+
+        Args:
+            n_rec: number of recurrent units (150), at least 3.
+
+        Returns:
+            bool array (n_rec, n_in).
+        """
+        n_rec = check_positive_int(n_rec, "n_rec")
+        if n_rec < 3:
+            raise ValueError(f"n_rec must be at least 3 (three input groups); got {n_rec}.")
+        absent = np.zeros((n_rec, self.n_in), dtype=bool)
+        sensory = [VISUAL_POSITIVE, AUDITORY_POSITIVE, VISUAL_NEGATIVE, AUDITORY_NEGATIVE]
+        if self.input_groups == "blocks":
+            first, second = n_rec // 3, 2 * n_rec // 3
+            absent[:first, list(_CHANNELS["v"])] = True
+            absent[first:second, list(_CHANNELS["a"])] = True
+            absent[second:, sensory] = True
+            return absent
+        n_exc = int(0.8 * n_rec)
+        n_inh = n_rec - n_exc
+        exc, inh = np.arange(n_exc), np.arange(n_exc, n_rec)
+        visual = np.concatenate([exc[: n_exc // 3], inh[: n_inh // 3]])
+        auditory = np.concatenate(
+            [exc[n_exc // 3 : 2 * n_exc // 3], inh[n_inh // 3 : 2 * n_inh // 3]]
+        )
+        absent[:, sensory] = True
+        absent[np.ix_(visual, list(_CHANNELS["v"]))] = False
+        absent[np.ix_(auditory, list(_CHANNELS["a"]))] = False
+        return absent
+
+    # ------------------------------------------------------------------ batches
+
+    def train_batch(self, rng: np.random.Generator, batch_size: int | None = None) -> Batch:
+        """One training minibatch at ``dt``.
+
+        "grid" sampling: every (modality, training frequency) condition once, in the official
+        order, then ``n_catch`` catch trials; a multiple of that grid repeats it. "random": each
+        trial is a catch trial with ``catch_probability``, otherwise a uniform modality and
+        training frequency. Inputs carry fresh noise from ``rng`` either way.
+
+        Args:
+            rng: the generator for conditions (random sampling) and input noise.
+            batch_size: default ``self.batch_size`` (30 official, 20 pycog).
+        """
+        rng = check_generator(rng)
+        size = batch_size_or_default(batch_size, self.batch_size)
+        if self.sampling == "grid":
+            self._check_grid_size(size, self.n_grid_train, "batch_size")
+            modality, frequency = self._grid(self.train_frequencies, self.n_catch)
+            repeats = size // self.n_grid_train
+            modality, frequency = np.tile(modality, repeats), np.tile(frequency, repeats)
+        else:
+            catch = rng.random(size) < self.catch_probability
+            modality = rng.integers(len(MODALITIES), size=size)
+            frequency = np.asarray(self.train_frequencies)[
+                rng.integers(len(self.train_frequencies), size=size)
+            ]
+            modality = np.where(catch, -1, modality)
+            frequency = np.where(catch, np.nan, frequency)
+        return self._build(modality, frequency, "train", self.dt, rng)
+
+    def test_batches(
+        self,
+        rng: np.random.Generator,
+        batch_size: int | None = None,
+        n_batches: int = 20,
+        dt: float | None = None,
+    ) -> Iterator[Batch]:
+        """Psychometric test batches: all modalities × ``frequencies``, no catch, no padding.
+
+        Each batch is the 24-condition grid (official order) of 1,800 ms trials at ``test_dt``
+        with fresh input noise; ``sub_tasks.py`` averages 20 such batches, the notebook 100.
+
+        Args:
+            rng: the generator for the input noise.
+            batch_size: a multiple of the grid (24); default one grid.
+            n_batches: number of batches (20).
+            dt: step in ms; default ``test_dt`` (0.5).
+        """
+        rng = check_generator(rng)
+        n_batches = check_positive_int(n_batches, "n_batches")
+        dt = self.test_dt if dt is None else float(dt)
+        if not dt > 0:
+            raise ValueError(f"dt must be a positive time in ms; got {dt!r}.")
+        modality, frequency = self._grid(self.frequencies, 0)
+        grid = len(modality)
+        size = grid if batch_size is None else check_positive_int(batch_size, "batch_size")
+        self._check_grid_size(size, grid, "batch_size")
+        modality, frequency = np.tile(modality, size // grid), np.tile(frequency, size // grid)
+        for _ in range(n_batches):
+            yield self._build(modality, frequency, "test", dt, rng)
+
+    def condition_batch(
+        self,
+        rng: np.random.Generator,
+        modality: Sequence[int],
+        frequency: Sequence[float],
+        phase: str = "test",
+        dt: float | None = None,
+    ) -> Batch:
+        """A batch of chosen conditions (modality index, −1 for catch; frequency in Hz).
+
+        Args:
+            rng: the generator for the input noise.
+            modality: (B,) indices into :data:`MODALITIES`, −1 for a catch trial.
+            frequency: (B,) Hz (ignored for catch trials).
+            phase: "train" (training timing and padding) or "test" (test timing).
+            dt: step in ms; default ``dt`` for "train", ``test_dt`` for "test".
+        """
+        rng = check_generator(rng)
+        if phase not in ("train", "test"):
+            raise ValueError(f"phase={phase!r} is unknown; use 'train' or 'test'.")
+        modality = np.asarray(modality, dtype=np.int64)
+        frequency = np.asarray(frequency, dtype=np.float64)
+        if modality.ndim != 1 or modality.shape != frequency.shape:
+            raise ValueError("modality and frequency must be 1-D arrays of the same length.")
+        if np.any((modality < -1) | (modality >= len(MODALITIES))):
+            raise ValueError(f"modality entries must lie in -1 … {len(MODALITIES) - 1}.")
+        frequency = np.where(modality < 0, np.nan, frequency)
+        dt = (self.dt if phase == "train" else self.test_dt) if dt is None else float(dt)
+        return self._build(modality, frequency, phase, dt, rng)
+
+    @staticmethod
+    def _grid(frequencies: Sequence[float], n_catch: int) -> tuple[np.ndarray, np.ndarray]:
+        modality = np.repeat(np.arange(len(MODALITIES)), len(frequencies))
+        frequency = np.tile(np.asarray(frequencies, dtype=np.float64), len(MODALITIES))
+        modality = np.concatenate([modality, np.full(n_catch, -1)])
+        frequency = np.concatenate([frequency, np.full(n_catch, np.nan)])
+        return modality.astype(np.int64), frequency
+
+    def _build(
+        self,
+        modality: np.ndarray,
+        frequency: np.ndarray,
+        phase: str,
+        dt: float,
+        rng: np.random.Generator,
+    ) -> Batch:
+        n_steps = self._batch_steps(phase, dt)
+        epochs = self.epoch_steps(phase, dt)
+        batch_size = modality.shape[0]
+        catch = modality < 0
+        x = np.zeros((n_steps, batch_size, self.n_in))
+        target = np.zeros((n_steps, batch_size, self.n_out))
+        mask = np.zeros((n_steps, batch_size, self.n_out))
+        stimulus = slice(*epochs["stimulus"])
+        fixation = slice(*epochs["fixation"])
+        decision = slice(*epochs["decision"])
+        for index, name in enumerate(MODALITIES):
+            trials = np.flatnonzero(modality == index)
+            for sense in ("v", "a"):
+                if sense in name:
+                    positive, negative = _CHANNELS[sense]
+                    x[stimulus, trials, positive] = self.positive_level(frequency[trials])
+                    x[stimulus, trials, negative] = self.negative_level(frequency[trials])
+        trials = np.flatnonzero(~catch)
+        if self.start_cue:
+            x[epochs["stimulus"][0] : epochs["decision"][1], trials, START] = 1.0
+        choice = np.where(catch, -1, self.correct_choice(np.nan_to_num(frequency)))
+        target[fixation, trials, :] = self.target_low
+        target[decision, trials, :] = self.target_low
+        target[decision, trials, choice[trials]] = self.target_high
+        mask[fixation, trials, :] = 1.0
+        mask[decision, trials, :] = 1.0
+        catch_steps = n_steps if phase == "test" else _steps(self.catch_duration_ms, dt)
+        catch_trials = np.flatnonzero(catch)
+        target[:catch_steps, catch_trials, :] = self.target_low
+        mask[:catch_steps, catch_trials, :] = 1.0
+
+        x += self.baseline
+        x += self.input_noise_std(dt) * rng.standard_normal(x.shape)
+        if self.rectify_inputs:
+            np.maximum(x, 0.0, out=x)
+        return Batch(
+            x=x.astype(self.dtype, copy=False),
+            target=target.astype(self.dtype, copy=False),
+            mask=mask.astype(self.dtype, copy=False),
+            labels=choice.astype(np.int64),
+            info={"modality": modality, "frequency": frequency, "catch": catch},
+        )
+
+
+def _steps(time_ms: float, dt: float) -> int:
+    """Number of whole steps of ``dt`` in ``time_ms`` (floor, as the official ``int(t/dt)``)."""
+    return int(np.floor(time_ms / dt + 1e-9))

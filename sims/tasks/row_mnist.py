@@ -1,0 +1,43 @@
+"""Row-by-row ("28-by-28") MNIST (spec §3.2): 28 steps of one 28-pixel image row."""
+
+from __future__ import annotations
+
+from sims.tasks._mnist import MnistSequenceTask
+from sims.tasks.base import PAPER_LINK, PAPER_NAME
+
+__all__ = ["RowMnistTask"]
+
+
+class RowMnistTask(MnistSequenceTask):
+    """Row-by-row MNIST: one image row per step, T = 28, N_in = 28, N_out = 10 (spec §3.2).
+
+    Trial structure: x[t, b, k] = pixel 28·t + k of image b (row t, column k; ``data.T.reshape(28,
+    28, B)`` in the official script), pixels in [0, 1]. No noise, no mask. The label is read at
+    the last step only (softmax + cross-entropy): ``target`` is the one-hot label (B, 10).
+
+    Protocol: as pixel-by-pixel MNIST (spec §2.4): minibatches of 128, 200 per "epoch", test in
+    batches of 1,000. All three layers are SaS in this task (spec §1.4).
+
+    Args: see :class:`sims.tasks._mnist.MnistSequenceTask`.
+    """
+
+    n_in = 28
+    metadata = {
+        "paper_name": PAPER_NAME,
+        "paper_link": PAPER_LINK,
+        "section": "3.2",
+        "source": "official script BPTT-SAS-28by28.py",
+        "tags": ["supervised", "classification", "mnist", "symmetry-breaking"],
+        "defaults": {
+            "n_rec": 100,
+            "alpha": 0.1,
+            "h0": 0.1,
+            "activation": "relu",
+            "sigma_rec": 0.0,
+            "sas_layers": ("inp", "rec", "out"),
+            "batch_size": 128,
+            "minibatches_per_epoch": 200,
+            "epochs": 200,
+            "test_batch_size": 1000,
+        },
+    }
