@@ -1,0 +1,287 @@
+"""Low-dimensional projections of neural and synaptic trajectories (spec §5.2, Figs. 7 and 8).
+
+Two analyses, both a principal-component analysis done by :class:`sklearn.decomposition.PCA`:
+
+* neural trajectories: the network states r(t) of every trial and time step are stacked as rows
+  (samples × units), centred, and projected on the leading PCs (Fig. 7);
+* synaptic trajectories: the per-epoch snapshots of the hyper-parameters (m, π, Ξ) of chosen
+  blocks are flattened into one row per epoch and PCA'd the same way; the drift along PC1 is
+  summarised by a mean velocity and a sign persistence (Fig. 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from sklearn.decomposition import PCA
+
+#: Cumulative explained-variance thresholds reported by default: 80% (MSI notebook) and 85% (MNIST).
+VARIANCE_THRESHOLDS = (0.80, 0.85)
+
+#: Slack on the cumulative variance when comparing with a threshold, so that a sum of ratios that is
+#: mathematically equal to the threshold (e.g. exactly two PCs of a planar cloud) is not missed by
+#: float round-off (ratios are sums of ~n_samples squares, accurate to ~1e-15 relative).
+_CUMULATIVE_SLACK = 1e-12
+
+
+def n_components_for_variance(explained_variance_ratio, threshold: float) -> int:
+    """Smallest number of PCs whose cumulative explained-variance ratio reaches ``threshold``.
+
+    n = min{k : Σ_{i<k} λ_i / Σ_i λ_i ≥ threshold}  (spec §5.2).
+
+    Args:
+        explained_variance_ratio: (K,) ratios in decreasing order (as returned by sklearn's PCA).
+        threshold: target fraction in (0, 1].
+
+    Returns:
+        The number of PCs, between 1 and K.
+
+    Raises:
+        ValueError: if ``threshold`` is outside (0, 1] or the ratios are not a 1-D non-empty array.
+    """
+    ratios = np.asarray(explained_variance_ratio, dtype=float)
+    if ratios.ndim != 1 or ratios.size == 0:
+        raise ValueError("explained_variance_ratio must be a non-empty 1-D array of PC ratios")
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
+    cumulative = np.cumsum(ratios)
+    reached = np.nonzero(cumulative >= threshold - _CUMULATIVE_SLACK)[0]
+    return int(reached[0]) + 1 if reached.size else int(ratios.size)
+
+
+def _as_trial_arrays(states) -> tuple[list[np.ndarray], bool]:
+    """Return the input as a list of float (T_k+1, B_k, N) arrays and whether it was one array."""
+    single = isinstance(states, np.ndarray)
+    arrays = [states] if single else list(states)
+    if not arrays:
+        raise ValueError("states must be an array (T+1, B, N) or a non-empty list of such arrays")
+    out = []
+    for k, a in enumerate(arrays):
+        a = np.asarray(a, dtype=float)
+        if a.ndim != 3:
+            raise ValueError(
+                f"states[{k}] has shape {a.shape}; expected (T+1, B, N) = (time, trials, units)"
+            )
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"states[{k}] contains NaN or inf; pass finite network states")
+        out.append(a)
+    n_units = {a.shape[2] for a in out}
+    if len(n_units) != 1:
+        raise ValueError(f"all state arrays must have the same number of units, got {n_units}")
+    return out, single
+
+
+def _variance_summary(ratios: np.ndarray, thresholds) -> dict:
+    summary = {
+        "n_pcs_for_threshold": {
+            float(th): n_components_for_variance(ratios, th) for th in thresholds
+        },
+        "variance_3_pcs": float(np.sum(ratios[:3])),
+    }
+    summary["n_pcs_80"] = n_components_for_variance(ratios, 0.80)
+    summary["n_pcs_85"] = n_components_for_variance(ratios, 0.85)
+    return summary
+
+
+def neural_trajectory_pca(states, n_components: int = 3, thresholds=VARIANCE_THRESHOLDS) -> dict:
+    """PCA of network states stacked over time and trials (spec §5.2, Fig. 7).
+
+    Rows X_{(t,b),i} = r_i(t) for every time step t and trial b; X is centred column-wise
+    (x̄_i = mean over all rows) and decomposed by sklearn's PCA (full SVD). The projection of trial b
+    is P_b(t) = (r_b(t) - x̄) · V_kᵀ with V_k the first ``n_components`` principal axes.
+
+    Example:
+        >>> out = neural_trajectory_pca(trace.r)          # trace.r: (T+1, B, N)
+        >>> out["projections"].shape                      # (T+1, B, 3)
+
+    Args:
+        states: one array (T+1, B, N) (time, trials, units), or a list of such arrays whose T and B
+            may differ (e.g. trials of different lengths); N must agree.
+        n_components: number of leading PCs kept for ``projections`` and ``components``.
+        thresholds: cumulative-variance fractions for which the number of PCs is reported.
+
+    Returns:
+        dict with
+          "projections": (T+1, B, k) array for one input array, else a list of
+              (T_j+1, B_j, k) arrays (k = min(n_components, number of PCs available));
+          "explained_variance_ratio": (K,) ratios of all PCs, K = min(n_samples, N);
+          "components": (k, N) principal axes (rows, unit norm);
+          "mean": (N,) the subtracted mean state;
+          "n_pcs_80", "n_pcs_85": PCs needed for 80% / 85% of the variance;
+          "n_pcs_for_threshold": {threshold: n_pcs} for ``thresholds``;
+          "variance_3_pcs": variance fraction explained by the first three PCs.
+
+    Raises:
+        ValueError: on non-3-D or non-finite states, mismatched unit counts, n_components < 1.
+    """
+    if int(n_components) < 1:
+        raise ValueError(f"n_components must be >= 1, got {n_components}")
+    arrays, single = _as_trial_arrays(states)
+    n_units = arrays[0].shape[2]
+    stacked = np.concatenate([a.reshape(-1, n_units) for a in arrays], axis=0)
+    if stacked.shape[0] < 2:
+        raise ValueError("states must hold at least two time steps × trials to define a variance")
+    pca = PCA(svd_solver="full").fit(stacked)
+    k = min(int(n_components), pca.components_.shape[0])
+    components = pca.components_[:k]
+    projections = [((a - pca.mean_) @ components.T) for a in arrays]
+    result = {
+        "projections": projections[0] if single else projections,
+        "explained_variance_ratio": pca.explained_variance_ratio_.copy(),
+        "components": components.copy(),
+        "mean": pca.mean_.copy(),
+    }
+    result.update(_variance_summary(pca.explained_variance_ratio_, thresholds))
+    return result
+
+
+def flatten_parameter_snapshots(snapshots, blocks: Sequence[str] | None = None):
+    """Flatten per-epoch parameter snapshots into an (epochs × parameters) matrix.
+
+    Args:
+        snapshots: one of
+            * a mapping block name → array (E, ...) stacked over epochs (e.g. {"rec.m": (E, N, N)});
+            * a sequence of E mappings block name → array (e.g. copies of ``net.parameters()``);
+            * an array (E, P) already flattened (``blocks`` must then be None).
+        blocks: names of the blocks to include, in this order; None = all blocks in sorted order.
+
+    Returns:
+        (matrix, block_slices): matrix (E, P) float, and {block: slice of its columns}.
+
+    Raises:
+        ValueError: on unknown block names, mismatched epoch counts, non-finite values, E < 2.
+    """
+    if isinstance(snapshots, np.ndarray):
+        if blocks is not None:
+            raise ValueError("blocks can only be chosen when snapshots are given per block")
+        matrix = np.asarray(snapshots, dtype=float)
+        if matrix.ndim != 2:
+            raise ValueError(f"a flattened snapshot array must be (epochs, parameters), got "
+                             f"{matrix.shape}")
+        slices = {"all": slice(0, matrix.shape[1])}
+    else:
+        if isinstance(snapshots, Mapping):
+            per_block = {name: np.asarray(v, dtype=float) for name, v in snapshots.items()}
+        else:
+            epochs = list(snapshots)
+            if not epochs:
+                raise ValueError("snapshots is empty; pass at least two epochs")
+            names = set(epochs[0])
+            per_block = {
+                name: np.stack([np.asarray(e[name], dtype=float) for e in epochs])
+                for name in names
+            }
+        chosen = sorted(per_block) if blocks is None else list(blocks)
+        unknown = [b for b in chosen if b not in per_block]
+        if unknown:
+            raise ValueError(f"unknown blocks {unknown}; available: {sorted(per_block)}")
+        if not chosen:
+            raise ValueError("blocks is empty; name at least one parameter block")
+        n_epochs = {per_block[b].shape[0] for b in chosen}
+        if len(n_epochs) != 1:
+            raise ValueError(f"the chosen blocks have different numbers of epochs: {n_epochs}")
+        columns, slices, start = [], {}, 0
+        for b in chosen:
+            flat = per_block[b].reshape(per_block[b].shape[0], -1)
+            columns.append(flat)
+            slices[b] = slice(start, start + flat.shape[1])
+            start += flat.shape[1]
+        matrix = np.concatenate(columns, axis=1)
+    if matrix.shape[0] < 2:
+        raise ValueError(f"need at least two epochs for a trajectory, got {matrix.shape[0]}")
+    if not np.all(np.isfinite(matrix)):
+        raise ValueError("parameter snapshots contain NaN or inf")
+    return matrix, slices
+
+
+def drift_along_axis(coordinates) -> dict:
+    """Net drift of a 1-D trajectory: mean per-epoch step and its sign persistence (spec §5.2).
+
+    With c_e the coordinate at epoch e (e = 0..E-1) and steps d_e = c_{e+1} - c_e:
+        velocity    = (1/(E-1)) Σ_e d_e = (c_{E-1} - c_0)/(E-1)
+        persistence = (1/(E-1)) #{e : sign(d_e) = sign(c_{E-1} - c_0)}
+    Persistence is 1 for a monotone drift and about ½ for a random walk.
+
+    Args:
+        coordinates: (E,) coordinate per epoch, E >= 2.
+
+    Returns:
+        {"velocity": float, "persistence": float, "net_displacement": float, "steps": (E-1,)}.
+
+    Raises:
+        ValueError: if fewer than two epochs are given.
+    """
+    c = np.asarray(coordinates, dtype=float)
+    if c.ndim != 1 or c.size < 2:
+        raise ValueError("coordinates must be a 1-D array with at least two epochs")
+    steps = np.diff(c)
+    net = float(c[-1] - c[0])
+    persistence = float(np.mean(np.sign(steps) == np.sign(net))) if net != 0.0 else 0.0
+    return {
+        "velocity": net / steps.size,
+        "persistence": persistence,
+        "net_displacement": net,
+        "steps": steps,
+    }
+
+
+def synaptic_trajectory_pca(
+    snapshots, blocks: Sequence[str] | None = None, n_components: int = 3,
+    thresholds=VARIANCE_THRESHOLDS,
+) -> dict:
+    """PCA of the hyper-parameter trajectory over training epochs and its drift along PC1 (§5.2).
+
+    Rows are epochs, columns the flattened parameters of ``blocks`` (no rescaling: m, π and Ξ enter
+    in their own units). PC1 is oriented so that the net displacement along it is non-negative;
+    the drift statistics of :func:`drift_along_axis` are then computed on the PC1 coordinate.
+
+    Example:
+        >>> out = synaptic_trajectory_pca({"rec.m": m_all, "rec.pi": pi_all, "rec.xi": xi_all})
+        >>> out["drift_velocity"], out["drift_persistence"]
+
+    Args:
+        snapshots: per-epoch snapshots, see :func:`flatten_parameter_snapshots`.
+        blocks: names of the blocks entering the PCA; None = all.
+        n_components: number of leading PCs kept for ``projections``.
+        thresholds: cumulative-variance fractions for which the number of PCs is reported.
+
+    Returns:
+        dict with
+          "projections": (E, k) coordinates of each epoch on the first k PCs (PC1 oriented);
+          "explained_variance_ratio": (K,) ratios, K = min(E, P);
+          "components": (k, P) principal axes; "mean": (P,);
+          "block_slices": {block: slice of the flattened columns};
+          "pc1_coordinate": (E,); "drift_velocity": mean PC1 step per epoch (>= 0);
+          "drift_persistence": fraction of epochs whose PC1 step has the sign of the net drift;
+          "n_pcs_80", "n_pcs_85", "n_pcs_for_threshold", "variance_3_pcs" as in
+          :func:`neural_trajectory_pca`.
+
+    Raises:
+        ValueError: see :func:`flatten_parameter_snapshots`; also if the trajectory does not move.
+    """
+    if int(n_components) < 1:
+        raise ValueError(f"n_components must be >= 1, got {n_components}")
+    matrix, slices = flatten_parameter_snapshots(snapshots, blocks)
+    if np.all(matrix == matrix[0]):
+        raise ValueError("the parameter snapshots are identical at every epoch; nothing to project")
+    pca = PCA(svd_solver="full").fit(matrix)
+    k = min(int(n_components), pca.components_.shape[0])
+    components = pca.components_[:k].copy()
+    projections = (matrix - pca.mean_) @ components.T
+    if projections[-1, 0] < projections[0, 0]:
+        components[0] *= -1.0
+        projections[:, 0] *= -1.0
+    drift = drift_along_axis(projections[:, 0])
+    result = {
+        "projections": projections,
+        "explained_variance_ratio": pca.explained_variance_ratio_.copy(),
+        "components": components,
+        "mean": pca.mean_.copy(),
+        "block_slices": slices,
+        "pc1_coordinate": projections[:, 0].copy(),
+        "drift_velocity": drift["velocity"],
+        "drift_persistence": drift["persistence"],
+    }
+    result.update(_variance_summary(pca.explained_variance_ratio_, thresholds))
+    return result
