@@ -1,0 +1,314 @@
+"""Evaluation of trained SaS networks: test accuracies and psychometric curves (spec §2.6).
+
+Four ways to run a network on test inputs (``mode``):
+
+- ``"meanfield"``: the mean-field pass of spec §1.3 with one random draw of ε per sample, step and
+  unit (the official MNIST "test accuracy", spec §7.1.7);
+- ``"meanfield_eps0"``: the same with ε = 0, i.e. the mean network W = μ = (1 − π) m;
+- ``"quenched"``: one network sampled from the ensemble, w ~ P(w), fixed over the whole test set;
+- ``"per_step"``: new weights drawn at every time step (the official MNIST ``sample_forward``).
+
+Noise is explicit: every function takes a :class:`numpy.random.Generator`. Long sequences are run in
+batch chunks that keep the (T, B, n_rec) work arrays under :data:`MEMORY_BUDGET_BYTES`.
+
+The multisensory evaluation (spec §2.6.3, §3.3) runs the trained network at the test step
+(dt = 0.5 ms, α = dt/τ = 0.005), reads the choice 1 − argmax z(T_last), averages P(high) over test
+batches, fits a cumulative Gaussian P(f) = Φ((f − μ)/σ) per modality with
+:func:`scipy.optimize.curve_fit`, and compares 1/σ_va² with the optimal-integration prediction
+1/σ_v² + 1/σ_a² (the pycog test).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import curve_fit
+from scipy.stats import norm
+
+from dynamics import SaSLayer, SaSNetwork, mean_field_forward, sampled_forward
+from sims.tasks.multisensory import MODALITIES, choose_high
+
+__all__ = [
+    "MEMORY_BUDGET_BYTES",
+    "MODES",
+    "classification_accuracy",
+    "evaluate_classification",
+    "evaluate_multisensory",
+    "fit_psychometric",
+    "predict",
+    "psychometric_curves",
+    "sample_network",
+    "with_alpha",
+]
+
+MODES = ("meanfield", "meanfield_eps0", "quenched", "per_step")
+#: Upper bound on the bytes of the per-chunk work arrays of one evaluation pass.
+MEMORY_BUDGET_BYTES = 256 * 2**20
+#: Bounds of the cumulative-Gaussian fit: the threshold σ (Hz) is kept positive and finite so that
+#: step-like curves (every P(high) 0 or 1) give a small σ instead of a failed fit.
+SIGMA_BOUNDS = (1e-3, 100.0)
+
+
+def with_alpha(net: SaSNetwork, alpha: float) -> SaSNetwork:
+    """A copy of ``net`` with leak ``alpha`` (e.g. the MSI test α = 0.5 ms / 100 ms = 0.005)."""
+    options = {**net.options(), "alpha": float(alpha)}
+    copy = net.copy()
+    return SaSNetwork(copy.inp, copy.rec, copy.out, **options)
+
+
+def sample_network(net: SaSNetwork, rng: np.random.Generator) -> SaSNetwork:
+    """One network drawn from the ensemble, as a deterministic SaSNetwork (π = Ξ = 0, m = w).
+
+    w = N(m, √Ξ) · 1[U > π] for every connection (spec §1.2), drawn input, recurrent, output in
+    that order from ``rng``. Its mean-field pass with ε = 0 is exactly the sampled network.
+    """
+    layers = []
+    for layer in (net.inp, net.rec, net.out):
+        weights = layer.sample(rng)
+        zeros = np.zeros_like(weights)
+        layers.append(SaSLayer(weights, zeros, zeros.copy(), dtype=net.dtype))
+    return SaSNetwork(*layers, **net.options())
+
+
+def _chunk_size(net: SaSNetwork, n_steps: int, batch: int) -> int:
+    per_sample = 6 * (n_steps + 1) * max(net.n_rec, net.n_in) * np.dtype(net.dtype).itemsize
+    return max(1, min(batch, MEMORY_BUDGET_BYTES // per_sample))
+
+
+def predict(net: SaSNetwork, x, *, mode: str, rng: np.random.Generator | None = None,
+            rec_noise: bool = True) -> np.ndarray:
+    """Readout z of ``net`` on inputs ``x`` in one of :data:`MODES`.
+
+    Args:
+        net: the ensemble.
+        x: (T, B, n_in) inputs.
+        mode: "meanfield", "meanfield_eps0", "quenched" (one weight draw for this call, shared by
+            the batch) or "per_step" (new weights every step).
+        rng: the Generator for ε, the weight draws and the private noise (not needed for
+            "meanfield_eps0" of a noise-free network).
+        rec_noise: draw the private recurrent noise ξ when ``net.sigma_rec > 0`` (spec §1.1).
+
+    Returns:
+        z, (B, n_out) for readout "last" or (T, B, n_out) for "all".
+
+    Raises:
+        ValueError: unknown mode, or a Generator is needed and missing.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r} is unknown; choose one of {MODES}.")
+    noisy = rec_noise and net.sigma_rec > 0.0
+    if (mode != "meanfield_eps0" or noisy) and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"mode={mode!r} needs rng=np.random.default_rng(seed).")
+    x = np.asarray(x, dtype=net.dtype)
+    n_steps, batch, _ = x.shape
+    if mode == "quenched":
+        net, mode = sample_network(net, rng), "meanfield_eps0"
+    size = _chunk_size(net, n_steps, batch)
+    outputs = []
+    for start in range(0, batch, size):
+        part = x[:, start:start + size]
+        chunk = part.shape[1]
+        noise = (rng.standard_normal((n_steps, chunk, net.n_rec), dtype=net.dtype)
+                 if noisy else None)
+        if mode == "per_step":
+            outputs.append(sampled_forward(net, part, mode="per_step", rng=rng,
+                                           rec_noise=noise))
+            continue
+        out_shape = (chunk, net.n_out) if net.readout == "last" else (n_steps, chunk, net.n_out)
+        if mode == "meanfield":
+            eps = rng.standard_normal((n_steps, chunk, net.n_rec), dtype=net.dtype)
+            eps_out = rng.standard_normal(out_shape, dtype=net.dtype)
+        else:
+            eps = np.zeros((n_steps, chunk, net.n_rec), dtype=net.dtype)
+            eps_out = np.zeros(out_shape, dtype=net.dtype)
+        outputs.append(mean_field_forward(net, part, eps=eps, eps_out=eps_out,
+                                          rec_noise=noise).z)
+    return np.concatenate(outputs, axis=0 if net.readout == "last" else 1)
+
+
+def _correct(net: SaSNetwork, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-sample correctness: argmax for several classes, 1[f > 0.5] for a scalar output."""
+    if net.n_out == 1:
+        return (z[:, 0] > 0.5).astype(np.int64) == labels
+    return np.argmax(z, axis=1) == labels
+
+
+def classification_accuracy(net: SaSNetwork, task, *, mode: str,
+                            rng: np.random.Generator | None = None,
+                            max_samples: int | None = None) -> float:
+    """Fraction of the task's test set classified correctly in ``mode`` (spec §2.6).
+
+    "quenched" draws one network for the whole test set. Classes are argmax z(T) (MNIST) or
+    1[f > 0.5] for a scalar output (spec §3.4).
+
+    Args:
+        net, mode, rng: see :func:`predict`.
+        task: a classification task (its ``test_batches`` in order).
+        max_samples: use only the first ``max_samples`` test samples (None or 0: all).
+    """
+    if mode == "quenched":
+        net, mode = sample_network(net, rng), "meanfield_eps0"
+    correct = total = 0
+    for batch in task.test_batches(rng):
+        x, labels = batch.x, batch.labels
+        if max_samples:
+            keep = max_samples - total
+            x, labels = x[:, :keep], labels[:keep]
+        z = predict(net, x, mode=mode, rng=rng)
+        correct += int(np.sum(_correct(net, z, labels)))
+        total += labels.shape[0]
+        if max_samples and total >= max_samples:
+            break
+    return correct / total
+
+
+def evaluate_classification(net: SaSNetwork, task, rng: np.random.Generator,
+                            n_samples: int = 10, max_samples: int | None = None) -> dict:
+    """All test accuracies of spec §7.3 (a)–(b) for a classification task.
+
+    Args:
+        net, task, rng: see :func:`classification_accuracy`.
+        n_samples: sampled networks K (quenched) and sampled passes (per step).
+        max_samples: use only the first ``max_samples`` test samples (None or 0: all).
+
+    Returns:
+        dict with test_accuracy_meanfield (one ε draw), test_accuracy_meanfield_eps0,
+        test_accuracy_sampled_quenched (mean over ``n_samples`` networks) and its ``_std``,
+        test_accuracy_sampled_per_step (mean over ``n_samples`` passes) and its ``_std``,
+        and the per-sample lists ``sampled_quenched`` and ``sampled_per_step``.
+    """
+    quenched = [classification_accuracy(net, task, mode="quenched", rng=rng,
+                                        max_samples=max_samples) for _ in range(n_samples)]
+    per_step = [classification_accuracy(net, task, mode="per_step", rng=rng,
+                                        max_samples=max_samples) for _ in range(n_samples)]
+    return {
+        "test_accuracy_meanfield": classification_accuracy(net, task, mode="meanfield", rng=rng,
+                                                           max_samples=max_samples),
+        "test_accuracy_meanfield_eps0": classification_accuracy(
+            net, task, mode="meanfield_eps0", rng=rng, max_samples=max_samples),
+        "test_accuracy_sampled_quenched": float(np.mean(quenched)),
+        "test_accuracy_sampled_quenched_std": float(np.std(quenched)),
+        "test_accuracy_sampled_per_step": float(np.mean(per_step)),
+        "test_accuracy_sampled_per_step_std": float(np.std(per_step)),
+        "sampled_quenched": quenched,
+        "sampled_per_step": per_step,
+        "n_samples": int(n_samples),
+    }
+
+
+def _cumulative_gaussian(frequency, mu, sigma):
+    return norm.cdf((frequency - mu) / sigma)
+
+
+def fit_psychometric(frequencies, p_high) -> tuple[float, float]:
+    """Fit P(high | f) = Φ((f − μ)/σ) by least squares (scipy.optimize.curve_fit).
+
+    Args:
+        frequencies: (F,) event rates in Hz.
+        p_high: (F,) probabilities of choosing "high".
+
+    Returns:
+        ``(mu, sigma)``: the point of subjective equality and the threshold σ (Hz), σ within
+        :data:`SIGMA_BOUNDS`. A steeper curve has a smaller σ.
+    """
+    frequencies = np.asarray(frequencies, dtype=np.float64)
+    p_high = np.asarray(p_high, dtype=np.float64)
+    low, high = float(frequencies.min()), float(frequencies.max())
+    (mu, sigma), _ = curve_fit(_cumulative_gaussian, frequencies, p_high,
+                               p0=(0.5 * (low + high), 1.0),
+                               bounds=((low - 10.0, SIGMA_BOUNDS[0]), (high + 10.0,
+                                                                       SIGMA_BOUNDS[1])))
+    return float(mu), float(sigma)
+
+
+def psychometric_curves(net: SaSNetwork, task, rng: np.random.Generator, *,
+                        mode: str = "meanfield", n_batches: int = 20,
+                        test_dt: float | None = None) -> dict:
+    """P(high) per modality and frequency at the test step (spec §2.6.3, §3.3).
+
+    The network is run with α = test_dt/τ on ``n_batches`` test batches of all modalities ×
+    frequencies (fresh input noise, ε and private noise ξ from ``rng``); the choice is
+    1 − argmax z(T_last).
+
+    Args:
+        net: the trained network (its own α is replaced by the test α).
+        task: a :class:`sims.tasks.MultisensoryTask`.
+        rng: the Generator.
+        mode: one of :data:`MODES` ("meanfield": ``sub_tasks.py``; "per_step": the notebook).
+        n_batches: test batches to average (20 in ``sub_tasks.py``, 100 in the notebook).
+        test_dt: step in ms (default ``task.test_dt``, 0.5).
+
+    Returns:
+        dict with "frequencies" (F,), "p_high" {modality: (F,) list}, "mu", "sigma"
+        {modality: float}, "step_like" {modality: bool: every P(high) is 0 or 1, so the data fix
+        only an upper bound on σ (about 0.12 Hz on a 1 Hz grid) and the fitted value is that
+        bound}, "accuracy" (mean correct over conditions and batches), "accuracy_std"
+        (over batches), "alpha" (the test α), "n_batches", "mode" and "optimal_integration"
+        {"inverse_sigma_va_sq", "inverse_sigma_v_sq_plus_a_sq", "sigma_va_predicted", "ratio"}.
+    """
+    test_dt = task.test_dt if test_dt is None else float(test_dt)
+    alpha = test_dt / task.tau
+    test_net = with_alpha(net, alpha)
+    frequencies = np.asarray(task.frequencies)
+    high = np.zeros((len(MODALITIES), frequencies.size))
+    trials = np.zeros_like(high)
+    accuracies = []
+    for batch in task.test_batches(rng, n_batches=n_batches, dt=test_dt):
+        z = predict(test_net, batch.x, mode=mode, rng=rng)
+        choice = choose_high(z)
+        modality = batch.info["modality"]
+        frequency_index = np.searchsorted(frequencies, batch.info["frequency"])
+        np.add.at(high, (modality, frequency_index), choice)
+        np.add.at(trials, (modality, frequency_index), 1)
+        correct_high = batch.labels == 0
+        accuracies.append(float(np.mean(choice == correct_high)))
+    p_high = high / trials
+    curves = {name: p_high[i] for i, name in enumerate(MODALITIES)}
+    fits = {name: fit_psychometric(frequencies, curves[name]) for name in MODALITIES}
+    sigma = {name: fits[name][1] for name in MODALITIES}
+    step_like = {name: bool(np.all((curves[name] == 0) | (curves[name] == 1)))
+                 for name in MODALITIES}
+    inverse_va = 1.0 / sigma["va"] ** 2
+    inverse_sum = 1.0 / sigma["v"] ** 2 + 1.0 / sigma["a"] ** 2
+    return {
+        "frequencies": frequencies.tolist(),
+        "p_high": {name: curves[name].tolist() for name in MODALITIES},
+        "mu": {name: fits[name][0] for name in MODALITIES},
+        "sigma": sigma,
+        "step_like": step_like,
+        "accuracy": float(np.mean(accuracies)),
+        "accuracy_std": float(np.std(accuracies)),
+        "alpha": alpha,
+        "n_batches": int(n_batches),
+        "mode": mode,
+        "optimal_integration": {
+            "inverse_sigma_va_sq": inverse_va,
+            "inverse_sigma_v_sq_plus_a_sq": inverse_sum,
+            "sigma_va_predicted": 1.0 / math.sqrt(inverse_sum),
+            "ratio": inverse_va / inverse_sum,
+        },
+    }
+
+
+def evaluate_multisensory(net: SaSNetwork, task, rng: np.random.Generator, *,
+                          mode: str = "meanfield", n_batches: int = 20,
+                          test_dt: float | None = None) -> dict:
+    """The final MSI metrics: psychometric = {v, a, va: P(high) at each frequency}, sigma, ….
+
+    See :func:`psychometric_curves`; adds "test_accuracy" and "psychometric" (the P(high) lists).
+    """
+    curves = psychometric_curves(net, task, rng, mode=mode, n_batches=n_batches, test_dt=test_dt)
+    return {
+        "psychometric": curves["p_high"],
+        "sigma": curves["sigma"],
+        "sigma_step_like": curves["step_like"],
+        "mu": curves["mu"],
+        "frequencies": curves["frequencies"],
+        "optimal_integration": curves["optimal_integration"],
+        "test_accuracy": curves["accuracy"],
+        "test_accuracy_std": curves["accuracy_std"],
+        "test_alpha": curves["alpha"],
+        "psychometric_mode": mode,
+        "n_test_batches": curves["n_batches"],
+    }

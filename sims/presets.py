@@ -1,0 +1,412 @@
+"""Run configs: the paper's hyperparameters and initialisations per task, and overrides.
+
+A config is a nested dict of TOML values (no None). :func:`paper_config` gives the official
+settings of a task (spec §2.4–2.5, §3); :func:`resolve_config` applies ``--set key=value``
+overrides (dotted keys into the nesting, values parsed as TOML literals) and validates the result.
+Every run writes its resolved config as ``config.toml`` beside its results.
+
+Layout (row-by-row MNIST shown)::
+
+    task = "row-mnist"           preset = "paper"      seed = 0
+    dtype = "float64"            data = "embedded"     # or a directory of IDX files
+    epochs = 200                 batches_per_epoch = 200      batch_size = 128
+    fluctuation = true           # false: ε = ε_out = 0 in every training pass (an ablation)
+    checkpoint_every = 20        # batches between mid-epoch checkpoints (0: epoch ends only)
+    snapshot_every = 1           # epochs between parameter snapshots (0: initial and final only)
+    eval_every = 1               # epochs between per-epoch mean-field test accuracies (0: never)
+    [task_options]               # extra constructor arguments of the task (MSI: variant)
+    [network]  n_rec, alpha, h0, activation, sigma_rec
+    [init.inp] / [init.rec] / [init.out]
+        m = "normal" | "identity" | "zeros",  m_scale   (m = m_scale · N(0, 1) or m_scale · I)
+        xi_scale  (Ξ = xi_scale · U(0, 1)),   pi_scale  (π = pi_scale · U(0, 1))
+    [optimizer]  method, clip ("spectral" | "frobenius" | "none"), clip_bound, lr_floor
+        [optimizer.lr.<layer>]           m, pi, xi      (0 freezes a block)
+        [optimizer.halve_every.<layer>]  m, pi, xi      (halving period of the lr; 0 = never)
+        [optimizer.weight_decay]         m, pi, xi      (decoupled, Adam only)
+        [optimizer.l2]                   m, pi, xi      (explicit L2 added to the gradient)
+    [early_stop]  enabled, min_epoch, max_loss   (MSI: stop once epoch ≥ 100 and L ≤ 0.002)
+    [evaluation]  n_samples (sampled networks K), test_batch_size, test_samples (0: the whole
+                  test set), n_test_batches, test_dt, psychometric_mode (MSI)
+
+Task-specific departures: the multisensory "epoch" is one minibatch iteration
+(``batches_per_epoch = 1``, ``epochs = 500``). ``binary-mnist`` is a plain mean-field run with MSE
+on the scalar output (the RNTK full-batch GD experiment lives in ``sims.kernels``); ``sine`` is
+the toy model of spec §3.6 and has its own ``[toy]`` table instead of network/init/optimizer.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from dynamics.optim import METHODS
+
+__all__ = [
+    "PRESETS",
+    "TASK_NAMES",
+    "apply_override",
+    "flat_keys",
+    "paper_config",
+    "parse_override",
+    "resolve_config",
+    "validate_config",
+]
+
+TASK_NAMES = ("pixel-mnist", "row-mnist", "multisensory", "binary-mnist", "sine")
+PRESETS = ("paper",)
+LAYERS = ("inp", "rec", "out")
+PARAMETERS = ("m", "pi", "xi")
+M_INITS = ("normal", "identity", "zeros")
+CLIPS = ("spectral", "frobenius", "none")
+PSYCHOMETRIC_MODES = ("meanfield", "meanfield_eps0", "quenched", "per_step")
+
+
+def _per_layer(value) -> dict:
+    return {layer: dict.fromkeys(PARAMETERS, value) for layer in LAYERS}
+
+
+def _init(m, m_scale, xi_scale, pi_scale=0.0) -> dict:
+    return {"m": m, "m_scale": float(m_scale), "xi_scale": float(xi_scale),
+            "pi_scale": float(pi_scale)}
+
+
+def _common(task: str) -> dict:
+    common = {"task": task, "preset": "paper", "seed": 0, "dtype": "float64", "data": "embedded"}
+    if task != "sine":
+        common["fluctuation"] = True
+    return common
+
+
+def _mnist_config(task: str) -> dict:
+    """Official MNIST settings (spec §2.4, §2.5, §3.1–3.2)."""
+    pixel = task == "pixel-mnist"
+    n_in, n_rec = (1, 100) if pixel else (28, 100)
+    scale = math.sqrt(n_in / n_rec)  # official √(N_in/N), also (sic) for m_out (spec §7.1.20)
+    xi_scale = 0.01 if pixel else 0.1
+    lr = _per_layer(1e-3)
+    if pixel:  # deterministic input layer: π_in = Ξ_in = 0, never updated (spec §1.4)
+        lr["inp"]["pi"] = lr["inp"]["xi"] = 0.0
+    return {
+        **_common(task),
+        "epochs": 200,
+        "batches_per_epoch": 200,
+        "batch_size": 128,
+        "checkpoint_every": 20,
+        "snapshot_every": 1,
+        "eval_every": 1,
+        "task_options": {},
+        "network": {"n_rec": n_rec, "alpha": 0.1, "h0": 0.1, "activation": "relu",
+                    "sigma_rec": 0.0},
+        "init": {
+            "inp": _init("normal", scale, 0.0 if pixel else 0.1),
+            "rec": _init("identity", 1.0, xi_scale),
+            "out": _init("normal", scale, xi_scale),
+        },
+        "optimizer": {
+            "method": "adam", "clip": "spectral", "clip_bound": 10.0, "lr_floor": 1e-8,
+            "lr": lr,
+            "halve_every": _per_layer(40),
+            "weight_decay": {"m": 1e-4, "pi": 0.0, "xi": 1e-4},
+            "l2": {"m": 0.0, "pi": 0.0, "xi": 0.0},
+        },
+        "early_stop": {"enabled": False, "min_epoch": 0, "max_loss": 0.0},
+        "evaluation": {"n_samples": 10, "test_batch_size": 1000, "test_samples": 0,
+                       "n_test_batches": 0,
+                       "test_dt": 0.0, "psychometric_mode": "meanfield"},
+    }
+
+
+def _multisensory_config() -> dict:
+    """Official MSI settings of ``RNN_SaS_cogni.py`` (spec §2.4, §2.5, §3.3)."""
+    n_in, n_rec = 5, 150
+    lr = _per_layer(1e-3)
+    lr["inp"]["pi"] = lr["inp"]["xi"] = 0.0  # π_in is a fixed structural mask, Ξ_in = 0
+    lr["rec"]["pi"] = 1.0
+    lr["out"]["pi"] = 0.1  # the notebook copy uses 0.01 (spec §7.1.5)
+    halve = _per_layer(0)
+    halve["rec"]["pi"] = halve["out"]["pi"] = 100
+    return {
+        **_common("multisensory"),
+        "epochs": 500,
+        "batches_per_epoch": 1,
+        "batch_size": 30,
+        "checkpoint_every": 0,
+        "snapshot_every": 1,
+        "eval_every": 0,
+        "task_options": {"variant": "official"},
+        "network": {"n_rec": n_rec, "alpha": 0.2, "h0": 0.0, "activation": "relu",
+                    "sigma_rec": 0.15},
+        "init": {
+            "inp": _init("normal", 1.0 / math.sqrt(n_in), 0.0),
+            "rec": _init("normal", 1.0 / math.sqrt(n_rec), 0.01),
+            "out": _init("normal", 1.0 / math.sqrt(n_rec), 0.01),
+        },
+        "optimizer": {
+            "method": "rmsprop", "clip": "none", "clip_bound": 10.0, "lr_floor": 0.0,
+            "lr": lr,
+            "halve_every": halve,
+            "weight_decay": {"m": 0.0, "pi": 0.0, "xi": 0.0},
+            "l2": {"m": 1e-3, "pi": 0.0, "xi": 1e-3},
+        },
+        "early_stop": {"enabled": True, "min_epoch": 100, "max_loss": 0.002},
+        "evaluation": {"n_samples": 10, "test_batch_size": 24, "test_samples": 0,
+                       "n_test_batches": 20,
+                       "test_dt": 0.5, "psychometric_mode": "meanfield"},
+    }
+
+
+def _binary_mnist_config() -> dict:
+    """A plain mean-field run on the MNIST 0/1 subset (spec §3.4), MSE on the scalar output.
+
+    Not the official experiment (full-batch GD under the NTK parameterisation, ``sims.kernels``):
+    standard-parameterised initialisation m ~ N(0, 1/fan_in), Ξ_rec = U(0, 1)/N, α = 1 and h0 = 0,
+    trained full-batch with Adam (lr 1e-3) for 100 epochs.
+    """
+    n_in, n_rec = 28, 64
+    return {
+        **_common("binary-mnist"),
+        "epochs": 100,
+        "batches_per_epoch": 1,
+        "batch_size": 512,
+        "checkpoint_every": 0,
+        "snapshot_every": 1,
+        "eval_every": 1,
+        "task_options": {},
+        "network": {"n_rec": n_rec, "alpha": 1.0, "h0": 0.0, "activation": "relu",
+                    "sigma_rec": 0.0},
+        "init": {
+            "inp": _init("normal", 1.0 / math.sqrt(n_in), 0.0),
+            "rec": _init("normal", 1.0 / math.sqrt(n_rec), 1.0 / n_rec),
+            "out": _init("normal", 1.0 / math.sqrt(n_rec), 0.0),
+        },
+        "optimizer": {
+            "method": "adam", "clip": "none", "clip_bound": 10.0, "lr_floor": 1e-8,
+            "lr": _per_layer(1e-3),
+            "halve_every": _per_layer(0),
+            "weight_decay": {"m": 0.0, "pi": 0.0, "xi": 0.0},
+            "l2": {"m": 0.0, "pi": 0.0, "xi": 0.0},
+        },
+        "early_stop": {"enabled": False, "min_epoch": 0, "max_loss": 0.0},
+        "evaluation": {"n_samples": 10, "test_batch_size": 128, "test_samples": 0,
+                       "n_test_batches": 0,
+                       "test_dt": 0.0, "psychometric_mode": "meanfield"},
+    }
+
+
+def _sine_config() -> dict:
+    """The toy model of ``toymodel.py`` (spec §2.4 "Toy model", §3.6, §5.3)."""
+    return {
+        **_common("sine"),
+        "epochs": 600,
+        "task_options": {},
+        "toy": {"n_synapses": 10_000, "alpha": 0.9, "lr_m": 0.005, "lr_pi": 0.01,
+                "lr_xi": 0.01, "halve_every": 100, "h0": 0.0},
+    }
+
+
+def paper_config(task: str) -> dict:
+    """The official config of ``task`` (a fresh nested dict).
+
+    Raises:
+        ValueError: unknown task (the message lists the known ones).
+    """
+    if task in ("pixel-mnist", "row-mnist"):
+        return _mnist_config(task)
+    if task == "multisensory":
+        return _multisensory_config()
+    if task == "binary-mnist":
+        return _binary_mnist_config()
+    if task == "sine":
+        return _sine_config()
+    raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASK_NAMES)}.")
+
+
+def flat_keys(config: dict, prefix: str = "") -> dict[str, Any]:
+    """The leaves of a nested config by dotted key, e.g. ``{"optimizer.lr.rec.pi": 0.001}``."""
+    keys = {}
+    for key, value in config.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value and key != "task_options":
+            keys.update(flat_keys(value, dotted + "."))
+        else:
+            keys[dotted] = value
+    return keys
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``key=value`` with the value read as a TOML literal (``1e-3``, ``"adam"``, ``true``).
+
+    A bare word that is not a TOML literal (``adam``) is taken as a string.
+
+    Raises:
+        ValueError: no ``=`` or an empty key.
+    """
+    key, sep, raw = text.partition("=")
+    key, raw = key.strip(), raw.strip()
+    if not sep or not key:
+        raise ValueError(f"--set expects KEY=VALUE (e.g. optimizer.lr.rec.pi=0.5); got {text!r}.")
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        if not raw or any(c in raw for c in "[]{}=\"'"):
+            raise ValueError(
+                f"--set {key}: {raw!r} is not a TOML literal; write numbers as 1e-3, strings "
+                f"as \"text\", booleans as true/false, lists as [1, 2]."
+            ) from None
+        value = raw
+    return key, value
+
+
+def apply_override(config: dict, key: str, value: Any) -> None:
+    """Set the dotted ``key`` of ``config`` to ``value`` in place.
+
+    ``task_options.<name>`` may add new task constructor options (checked when the task is
+    built); every other key must already exist.
+
+    Raises:
+        ValueError: unknown key (the message lists the valid ones) or a value whose type does not
+            match the key's (an int is accepted for a float).
+    """
+    parts = key.split(".")
+    if parts[0] == "task_options" and len(parts) == 2:
+        config.setdefault("task_options", {})[parts[1]] = value
+        return
+    valid = flat_keys(config)
+    if key not in valid:
+        raise ValueError(
+            f"unknown config key {key!r} for task {config.get('task')!r}; valid keys: "
+            f"{', '.join(sorted(valid))} (and task_options.<name>)."
+        )
+    old = valid[key]
+    if isinstance(old, bool) != isinstance(value, bool) or (
+        isinstance(old, (int, float)) and not isinstance(value, (int, float))
+    ) or (isinstance(old, str) and not isinstance(value, str)) or (
+        isinstance(old, int) and not isinstance(old, bool) and isinstance(value, float)
+    ):
+        raise ValueError(
+            f"config key {key!r} takes a {type(old).__name__} (current value {old!r}); got "
+            f"{value!r} ({type(value).__name__})."
+        )
+    if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    node = config
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value
+
+
+def _require(condition: bool, key: str, message: str) -> None:
+    if not condition:
+        raise ValueError(f"config key {key!r}: {message}")
+
+
+def validate_config(config: dict) -> dict:
+    """Check every value of a resolved config; return it unchanged.
+
+    Raises:
+        ValueError: the first invalid value, naming its key and the allowed range.
+    """
+    task = config.get("task")
+    _require(task in TASK_NAMES, "task", f"must be one of {TASK_NAMES}; got {task!r}.")
+    _require(config.get("preset") in PRESETS, "preset", f"must be one of {PRESETS}.")
+    _require(isinstance(config["seed"], int) and config["seed"] >= 0, "seed",
+             f"must be an integer >= 0; got {config['seed']!r}.")
+    _require(config["dtype"] in ("float64", "float32"), "dtype",
+             f"must be 'float64' or 'float32'; got {config['dtype']!r}.")
+    _require(isinstance(config["data"], str) and config["data"] != "", "data",
+             "must be 'embedded' or a directory of MNIST IDX files.")
+    _require(config["epochs"] >= 1, "epochs", f"must be >= 1; got {config['epochs']!r}.")
+    if task == "sine":
+        toy = config["toy"]
+        for key in ("n_synapses", "halve_every"):
+            _require(toy[key] >= 1, f"toy.{key}", f"must be >= 1; got {toy[key]!r}.")
+        _require(0.0 < toy["alpha"] <= 1.0, "toy.alpha", "must lie in (0, 1].")
+        for key in ("lr_m", "lr_pi", "lr_xi"):
+            _require(toy[key] >= 0.0, f"toy.{key}", "must be >= 0.")
+        return config
+    _require(isinstance(config["fluctuation"], bool), "fluctuation", "must be true or false.")
+    for key in ("batches_per_epoch", "batch_size"):
+        _require(config[key] >= 1, key, f"must be >= 1; got {config[key]!r}.")
+    for key in ("checkpoint_every", "snapshot_every", "eval_every"):
+        _require(config[key] >= 0, key, f"must be >= 0; got {config[key]!r}.")
+    network = config["network"]
+    _require(network["n_rec"] >= 1, "network.n_rec", "must be >= 1.")
+    _require(0.0 < network["alpha"] <= 1.0, "network.alpha",
+             f"must lie in (0, 1]; got {network['alpha']!r}.")
+    _require(network["activation"] in ("relu", "tanh"), "network.activation",
+             "must be 'relu' or 'tanh'.")
+    _require(network["sigma_rec"] >= 0.0, "network.sigma_rec", "must be >= 0.")
+    _require(math.isfinite(network["h0"]), "network.h0", "must be finite.")
+    for layer in LAYERS:
+        init = config["init"][layer]
+        _require(init["m"] in M_INITS, f"init.{layer}.m", f"must be one of {M_INITS}.")
+        _require(not (init["m"] == "identity" and layer != "rec"), f"init.{layer}.m",
+                 "'identity' is only defined for the square recurrent layer.")
+        for key in ("m_scale", "xi_scale"):
+            _require(init[key] >= 0.0, f"init.{layer}.{key}", "must be >= 0.")
+        _require(0.0 <= init["pi_scale"] <= 1.0, f"init.{layer}.pi_scale",
+                 "must lie in [0, 1] (π is a probability).")
+    optimizer = config["optimizer"]
+    _require(optimizer["method"] in METHODS, "optimizer.method", f"must be one of {METHODS}.")
+    _require(optimizer["clip"] in CLIPS, "optimizer.clip", f"must be one of {CLIPS}.")
+    _require(optimizer["clip_bound"] > 0.0, "optimizer.clip_bound", "must be > 0.")
+    for table in ("lr", "halve_every"):
+        for layer in LAYERS:
+            for name in PARAMETERS:
+                value = optimizer[table][layer][name]
+                _require(value >= 0, f"optimizer.{table}.{layer}.{name}",
+                         f"must be >= 0; got {value!r}.")
+    for table in ("weight_decay", "l2"):
+        for name in PARAMETERS:
+            _require(optimizer[table][name] >= 0.0, f"optimizer.{table}.{name}", "must be >= 0.")
+    evaluation = config["evaluation"]
+    _require(evaluation["n_samples"] >= 1, "evaluation.n_samples", "must be >= 1.")
+    _require(evaluation["test_batch_size"] >= 1, "evaluation.test_batch_size", "must be >= 1.")
+    _require(evaluation["test_samples"] >= 0, "evaluation.test_samples",
+             "must be >= 0 (0: the whole test set).")
+    _require(evaluation["psychometric_mode"] in PSYCHOMETRIC_MODES,
+             "evaluation.psychometric_mode", f"must be one of {PSYCHOMETRIC_MODES}.")
+    if task == "multisensory":
+        _require(evaluation["n_test_batches"] >= 1, "evaluation.n_test_batches",
+                 "must be >= 1.")
+        _require(evaluation["test_dt"] > 0.0, "evaluation.test_dt",
+                 "must be a positive time step in ms.")
+    return config
+
+
+def resolve_config(task: str, preset: str = "paper", overrides=(), **settings) -> dict:
+    """The config of a run: the preset, then named settings, then ``--set`` overrides.
+
+    Example:
+        >>> config = resolve_config("row-mnist", epochs=40, batches_per_epoch=31,
+        ...                         overrides=["optimizer.lr.rec.pi=5e-4"])
+
+    Args:
+        task: one of :data:`TASK_NAMES`.
+        preset: one of :data:`PRESETS`.
+        overrides: iterable of ``"key=value"`` strings (TOML literals) or ``(key, value)`` pairs.
+        **settings: top-level keys (``epochs``, ``seed``, ``data`` …); None values are skipped.
+
+    Returns:
+        A validated nested config dict.
+
+    Raises:
+        ValueError: unknown task, preset or key; a value of the wrong type or out of range.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}.")
+    config = copy.deepcopy(paper_config(task))
+    config["preset"] = preset
+    for key, value in settings.items():
+        if value is not None:
+            apply_override(config, key, value)
+    for item in overrides:
+        key, value = parse_override(item) if isinstance(item, str) else item
+        apply_override(config, key, value)
+    return validate_config(config)

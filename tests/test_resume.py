@@ -1,0 +1,97 @@
+"""A run killed with SIGKILL mid-epoch and resumed ends bit-identical to an uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sims.presets import resolve_config
+from sims.train import load_run, train_run
+
+#: Row MNIST small enough that 2 epochs × 30 minibatches take a few seconds, with a checkpoint
+#: after every minibatch so that the kill lands between two of them.
+SETTINGS = ["network.n_rec=16", "batch_size=16", "checkpoint_every=1", "eval_every=0",
+            "evaluation.test_samples=32", "evaluation.n_samples=1"]
+EPOCHS, BATCHES = 2, 30
+#: Generous bound on a run that takes a few seconds, so that a stuck child fails the test.
+TIMEOUT_SECONDS = 120
+
+
+def cli_command(out: Path, *extra: str) -> list[str]:
+    sets = [arg for setting in SETTINGS for arg in ("--set", setting)]
+    return [sys.executable, "-m", "sims.cli", "train", "--task", "row-mnist", "--epochs",
+            str(EPOCHS), "--batches-per-epoch", str(BATCHES), "--seed", "4", *sets, "--out",
+            str(out), "--quiet", *extra]
+
+
+def checkpoint_position(out: Path):
+    """(epoch, batch) of the checkpoint, or None before the first one."""
+    path = out / "checkpoint.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as data:
+        state = json.loads(str(data["state"]))
+    return state["epoch"], state["batch"]
+
+
+def kill_mid_epoch(out: Path) -> tuple[int, int]:
+    """Start the CLI run, SIGKILL it once a mid-epoch checkpoint of epoch >= 1 exists."""
+    child = subprocess.Popen(cli_command(out), cwd=Path(__file__).resolve().parent.parent,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            position = checkpoint_position(out)
+            if position is not None and position[0] >= 1 and 0 < position[1] < BATCHES - 5:
+                child.send_signal(signal.SIGKILL)
+                child.wait()
+                return position
+            if child.poll() is not None:
+                pytest.fail(f"the run ended before it could be killed: "
+                            f"{child.stderr.read().decode()[-2000:]}")
+            time.sleep(0.005)
+        pytest.fail("no mid-epoch checkpoint appeared in time")
+    finally:
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def test_resumed_run_is_bit_identical_to_an_uninterrupted_run(tmp_path):
+    killed = tmp_path / "killed"
+    epoch, batch = kill_mid_epoch(killed)
+    assert not (killed / "params.npz").exists()  # really interrupted
+    completed = subprocess.run(cli_command(killed, "--resume"), capture_output=True, text=True,
+                               timeout=TIMEOUT_SECONDS,
+                               cwd=Path(__file__).resolve().parent.parent)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+    reference = tmp_path / "reference"
+    config = resolve_config("row-mnist", epochs=EPOCHS, batches_per_epoch=BATCHES, seed=4,
+                            overrides=SETTINGS)
+    train_run(config, reference, progress=False)
+
+    resumed, uninterrupted = load_run(killed), load_run(reference)
+    assert resumed.info["resumed_at"], f"killed at epoch {epoch}, batch {batch}"
+    for block, array in uninterrupted.params.items():
+        assert np.array_equal(resumed.params[block], array), block
+    for block in ("rec.m", "rec.pi", "out.xi"):
+        assert np.array_equal(resumed.snapshots[block], uninterrupted.snapshots[block])
+    losses = [e["train_loss"] for e in resumed.metrics["epochs"]]
+    assert losses == [e["train_loss"] for e in uninterrupted.metrics["epochs"]]
+    assert resumed.metrics["final"] == uninterrupted.metrics["final"]
+
+
+def test_resuming_a_finished_run_returns_it_without_training_again(tmp_path):
+    config = resolve_config("row-mnist", epochs=1, batches_per_epoch=2, overrides=SETTINGS)
+    first = train_run(config, tmp_path / "run", progress=False)
+    stamp = (tmp_path / "run" / "params.npz").stat().st_mtime_ns
+    again = train_run(config, tmp_path / "run", resume=True, progress=False)
+    assert (tmp_path / "run" / "params.npz").stat().st_mtime_ns == stamp
+    assert again.metrics == first.metrics
