@@ -1,0 +1,68 @@
+"""``sasrnn phase``: scan two config keys of a probe and draw the phase diagram.
+
+Example::
+
+    sasrnn phase --probe init-dynamics --x g=0.5:1.5:21 --y pi=0:0.6:4 --metric lyapunov \\
+        --fixed N=1000 --seeds 2 --jobs 2 --out results/phase/tanh-g-pi
+
+Writes DIR/cells/*.json (one cached cell per x, y, seed) and DIR/scan.json (sims.scan), then draws
+DIR/phase_diagram.png/.pdf by running ``python -m figures.phase_diagram DIR`` in a separate process
+(figures draw only from stored results; sims never imports figures).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sims.scan import parse_assignment, parse_axis, run_scan
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "phase", help="scan two config keys of a probe (phase diagrams)",
+        description="Sweep two config keys of a registered probe over a grid (cached per cell, "
+                    "parallel with joblib, optionally on a dask cluster) and draw a heat map.")
+    parser.add_argument("--probe", default="init-dynamics", help="registered probe name")
+    parser.add_argument("--x", required=True, metavar="KEY=START:STOP:NUM", help="x axis")
+    parser.add_argument("--y", required=True, metavar="KEY=START:STOP:NUM", help="y axis")
+    parser.add_argument("--metric", required=True, help="metric to map (e.g. lyapunov)")
+    parser.add_argument("--fixed", action="append", default=[], metavar="KEY=VALUE",
+                        help="other config values (repeatable)")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per grid point")
+    parser.add_argument("--jobs", type=int, default=1, help="local worker processes (loky)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="dask.distributed scheduler address (uses joblib's dask backend)")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="output directory (default results/phase/PROBE_X_Y)")
+    parser.add_argument("--crossing-level", type=float, default=0.0,
+                        help="report the first upward crossing of this level along x per row")
+    parser.add_argument("--no-figure", action="store_true", help="skip drawing the heat map")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    x, y = parse_axis(args.x), parse_axis(args.y)
+    fixed = dict(parse_assignment(text) for text in args.fixed)
+    out = Path(args.out or f"results/phase/{args.probe}_{x.key}_{y.key}")
+    scan = run_scan(args.probe, x, y, args.metric, out=out, fixed=fixed, seeds=args.seeds,
+                    jobs=args.jobs, scheduler=args.scheduler, progress=not args.quiet,
+                    crossing_level=args.crossing_level)
+    cells = scan["cells"]
+    print(f"{out / 'scan.json'}: {cells['computed']} cells computed, {cells['cached']} cached, "
+          f"{scan['elapsed_seconds']:.1f} s")
+    crossings = scan["crossings"]
+    for y_value, crossing in zip(y.values, crossings["x"], strict=True):
+        shown = "none" if crossing is None else f"{crossing:.4g}"
+        print(f"  {y.key}={y_value:g}: {args.metric} rises through {crossings['level']:g} "
+              f"at {x.key}={shown}")
+    if not args.no_figure:
+        completed = subprocess.run(
+            [sys.executable, "-m", "figures.phase_diagram", str(out)], check=False)
+        if completed.returncode != 0:
+            print("sasrnn phase: drawing the figure failed (scan.json is written)",
+                  file=sys.stderr)
+            return completed.returncode
+    return 0
