@@ -191,13 +191,22 @@ def backward_chunk(
         s_mean_rec += term_rec
         np.dot(a.T, pre_sq, term_rec)
         s_var_rec += term_rec
-        for b in range(chunk):
-            for k in range(n_in):
-                x_sq[b, k] = x[t, b, k] * x[t, b, k]
-        np.dot(delta.T, x[t], term_in)
-        s_mean_in += term_in
-        np.dot(a.T, x_sq, term_in)
-        s_var_in += term_in
+        if n_in <= FEW_INPUTS:  # as in the forward pass: a GEMM call would cost more
+            for b in range(chunk):
+                for k in range(n_in):
+                    value = x[t, b, k]
+                    value_sq = value * value
+                    for i in range(n_rec):
+                        s_mean_in[i, k] += delta[b, i] * value
+                        s_var_in[i, k] += a[b, i] * value_sq
+        else:
+            for b in range(chunk):
+                for k in range(n_in):
+                    x_sq[b, k] = x[t, b, k] * x[t, b, k]
+            np.dot(delta.T, x[t], term_in)
+            s_mean_in += term_in
+            np.dot(a.T, x_sq, term_in)
+            s_var_in += term_in
         if t == 0:
             break
         # adjoint of step t − 1

@@ -126,3 +126,21 @@ def test_float32_gradients_agree_with_float64_to_single_precision():
         assert np.allclose(
             grads32.blocks()[block], value, rtol=1e-4, atol=1e-5 * np.abs(value).max()
         )
+
+
+def test_input_gradients_match_finite_differences_when_inputs_are_many():
+    """Above FEW_INPUTS the kernels sum input currents with GEMMs instead of inline loops."""
+    from dynamics._kernels import FEW_INPUTS
+
+    rng = np.random.default_rng(11)
+    n_in = FEW_INPUTS + 3
+    net = SaSNetwork(interior_layer(rng, N_REC, n_in), interior_layer(rng, N_REC, N_REC),
+                     interior_layer(rng, N_OUT, N_REC), alpha=0.4, h0=0.2)
+    x = rng.normal(size=(T, B, n_in))
+    target = np.eye(N_OUT)[rng.integers(0, N_OUT, B)]
+    noise = {"eps": rng.standard_normal((T, B, N_REC)), "eps_out": rng.standard_normal((B, N_OUT))}
+    _, grads = mean_field_grads(net, x, target, **noise)
+    for block in ("inp.m", "inp.pi", "inp.xi", "rec.xi"):
+        numeric = finite_difference_gradient(net, x, target, noise, block)
+        error = np.max(np.abs(grads.blocks()[block] - numeric)) / np.max(np.abs(numeric))
+        assert error <= GRADIENT_RTOL, f"{block}: relative error {error:.2e}"
