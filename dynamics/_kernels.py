@@ -20,36 +20,44 @@ FEW_INPUTS = 4
 
 @numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract"})
 def forward_chunk(
-    x, mu_in_t, var_in_t, mu_rec_t, var_rec_t, eps, noise, h0, alpha, activation, r, gain, h
+    x, mu_in_t, var_in_t, mu_rec_t, var_rec_t, eps, noise, h0, first, alpha, activation, r, gain, h
 ):
     """Mean-field forward over T steps (spec §1.3), writing ``r``, ``gain`` and ``h`` in place.
 
         G(t) = μ_rec r(t) + μ_in x(t),   Δ(t)² = v_rec r(t)² + v_in x(t)²,
         h(t+1) = (1 − α) h(t) + α (G(t) + ε(t) Δ(t)) + noise(t),   r = f(h)
 
+    The chunk is samples ``first … first + C − 1`` of the batch; ``x``, ``eps`` and ``noise`` are
+    the whole batch's arrays (read in place, not copied), the outputs are the chunk's own.
+
     Args:
-        x: (T, C, K) inputs.
+        x: (T, B, K) inputs.
         mu_in_t, var_in_t: (K, N) transposed input moments μ_inᵀ, v_inᵀ (C-contiguous).
         mu_rec_t, var_rec_t: (N, N) transposed recurrent moments μ_recᵀ, v_recᵀ.
-        eps: (T, C, N) standard normals ε.
-        noise: (T, C, N) additive state noise already scaled by √(2α)σ_rec, or (0, C, N).
-        h0: (C, N) initial state.
+        eps: (T, B, N) standard normals ε.
+        noise: (T, B, N) additive state noise already scaled by √(2α)σ_rec, or (0, B, N).
+        h0: (C, N) initial state of the chunk.
+        first: index of the chunk's first sample in the batch.
         alpha: leak, of the arrays' dtype. activation: RELU or TANH.
         r: (T + 1, C, N) output rates.
         gain: (T, C, N) output; ε(t)/Δ(t) (0 where Δ = 0), the factor of the fluctuation path,
-            or Δ(t) itself when it has shape (T, C, N) and ``h`` has T + 1 slots (trace mode).
+            or Δ(t) itself in trace mode.
         h: (T + 1, C, N) output states in trace mode, or (0, C, N) to skip storing them.
     """
-    n_steps, chunk, n_rec = eps.shape
+    n_steps = eps.shape[0]
+    chunk, n_rec = h0.shape
+    n_in = x.shape[2]
     has_noise = noise.shape[0] > 0
     trace = h.shape[0] > 0
+    fast = activation == RELU and not trace and not has_noise
     zero = alpha - alpha  # constants in the arrays' dtype: an int or float literal would
     leak = alpha / alpha - alpha  # promote float32 arithmetic to float64
     mean = np.empty((chunk, n_rec), dtype=r.dtype)
     var = np.empty((chunk, n_rec), dtype=r.dtype)
-    mean_in = np.empty((chunk, n_rec), dtype=r.dtype)
-    var_in = np.empty((chunk, n_rec), dtype=r.dtype)
-    x_sq = np.empty((chunk, x.shape[2]), dtype=r.dtype)
+    mean_in = np.zeros((chunk, n_rec), dtype=r.dtype)
+    var_in = np.zeros((chunk, n_rec), dtype=r.dtype)
+    x_now = np.empty((chunk, n_in), dtype=r.dtype)
+    x_sq = np.empty((chunk, n_in), dtype=r.dtype)
     r_sq = np.empty((chunk, n_rec), dtype=r.dtype)
     state = np.empty((chunk, n_rec), dtype=r.dtype)
     for b in range(chunk):
@@ -61,43 +69,56 @@ def forward_chunk(
             r_sq[b, i] = rate * rate
             if trace:
                 h[0, b, i] = value
-    n_in = x.shape[2]
     for t in range(n_steps):
         np.dot(r[t], mu_rec_t, mean)
         np.dot(r_sq, var_rec_t, var)
-        if n_in <= FEW_INPUTS:  # a GEMM call costs more than the few products it would do
-            mean_in[:] = zero
-            var_in[:] = zero
+        if n_in > FEW_INPUTS:
             for b in range(chunk):
                 for k in range(n_in):
-                    value = x[t, b, k]
+                    value = x[t, first + b, k]
+                    x_now[b, k] = value
+                    x_sq[b, k] = value * value
+            np.dot(x_now, mu_in_t, mean_in)
+            np.dot(x_sq, var_in_t, var_in)
+        for b in range(chunk):
+            row_mean_in = mean_in[b]
+            row_var_in = var_in[b]
+            if n_in <= FEW_INPUTS:  # a GEMM call costs more than the few products it would do
+                row_mean_in[:] = zero
+                row_var_in[:] = zero
+                for k in range(n_in):
+                    value = x[t, first + b, k]
                     value_sq = value * value
                     for i in range(n_rec):
-                        mean_in[b, i] += value * mu_in_t[k, i]
-                        var_in[b, i] += value_sq * var_in_t[k, i]
-        else:
-            np.dot(x[t], mu_in_t, mean_in)
-            for b in range(chunk):
-                for k in range(n_in):
-                    x_sq[b, k] = x[t, b, k] * x[t, b, k]
-            np.dot(x_sq, var_in_t, var_in)
-        if activation == RELU and not trace and not has_noise:
-            _relu_training_step(
-                t, mean, var, mean_in, var_in, eps, alpha, leak, state, r, r_sq, gain
-            )
-            continue
-        for b in range(chunk):
+                        row_mean_in[i] += value * mu_in_t[k, i]
+                        row_var_in[i] += value_sq * var_in_t[k, i]
+            row_eps = eps[t, first + b]
+            if fast:
+                _relu_training_row(
+                    mean[b],
+                    var[b],
+                    row_mean_in,
+                    row_var_in,
+                    row_eps,
+                    alpha,
+                    leak,
+                    state[b],
+                    r[t + 1, b],
+                    r_sq[b],
+                    gain[t, b],
+                )
+                continue
             for i in range(n_rec):
-                variance = var[b, i] + var_in[b, i]
+                variance = var[b, i] + row_var_in[i]
                 sd = np.sqrt(variance) if variance > zero else zero
-                noise_draw = eps[t, b, i]
+                noise_draw = row_eps[i]
                 if trace:
                     gain[t, b, i] = sd
                 else:
                     gain[t, b, i] = noise_draw / sd if sd > zero else zero
-                value = leak * state[b, i] + alpha * (mean[b, i] + mean_in[b, i] + noise_draw * sd)
+                value = leak * state[b, i] + alpha * (mean[b, i] + row_mean_in[i] + noise_draw * sd)
                 if has_noise:
-                    value += noise[t, b, i]
+                    value += noise[t, first + b, i]
                 state[b, i] = value
                 rate = (value if value > zero else zero) if activation == RELU else np.tanh(value)
                 r[t + 1, b, i] = rate
@@ -107,26 +128,28 @@ def forward_chunk(
 
 
 @numba.njit(nogil=True, cache=True, inline="always", fastmath={"nsz", "arcp", "contract"})
-def _relu_training_step(t, mean, var, mean_in, var_in, eps, alpha, leak, state, r, r_sq, gain):
-    """The fused elementwise work of one step in its common case, written branch-free so that
-    LLVM vectorises it (ReLU, no state noise, ε/Δ stored for the backward pass)."""
+def _relu_training_row(
+    mean, var, mean_in, var_in, eps, alpha, leak, state, rate_out, rate_sq, gain
+):
+    """The fused elementwise work of one sample and step in its common case, written
+    branch-free over contiguous rows so that LLVM vectorises it (ReLU, no state noise, ε/Δ
+    stored for the backward pass)."""
     zero = alpha - alpha
-    chunk, n_rec = state.shape
-    for b in range(chunk):
-        for i in range(n_rec):
-            sd = np.sqrt(max(var[b, i] + var_in[b, i], zero))
-            noise_draw = eps[t, b, i]
-            gain[t, b, i] = noise_draw / sd if sd > zero else zero
-            value = leak * state[b, i] + alpha * (mean[b, i] + mean_in[b, i] + noise_draw * sd)
-            state[b, i] = value
-            rate = max(value, zero)
-            r[t + 1, b, i] = rate
-            r_sq[b, i] = rate * rate
+    for i in range(state.shape[0]):
+        sd = np.sqrt(max(var[i] + var_in[i], zero))
+        noise_draw = eps[i]
+        gain[i] = noise_draw / sd if sd > zero else zero
+        value = leak * state[i] + alpha * (mean[i] + mean_in[i] + noise_draw * sd)
+        state[i] = value
+        rate = max(value, zero)
+        rate_out[i] = rate
+        rate_sq[i] = rate * rate
 
 
 @numba.njit(nogil=True, cache=True, fastmath={"nsz", "arcp", "contract"})
 def backward_chunk(
     x,
+    first,
     r,
     gain,
     mu_rec,
@@ -150,7 +173,8 @@ def backward_chunk(
     are never stored.
 
     Args:
-        x: (T, C, K) inputs. r: (T + 1, C, N) rates of the forward pass.
+        x: (T, B, K) inputs of the whole batch; the chunk starts at sample ``first``.
+        r: (T + 1, C, N) rates of the forward pass.
         gain: (T, C, N) ε/Δ of the forward pass.
         mu_rec, var_rec: (N, N) recurrent moments (not transposed).
         grad_r: (T − read_start, C, N) readout gradients ∂L/∂r(t + 1) for steps t ≥ read_start.
@@ -166,6 +190,7 @@ def backward_chunk(
     delta = np.empty((chunk, n_rec), dtype=r.dtype)
     a = np.empty((chunk, n_rec), dtype=r.dtype)
     pre_sq = np.empty((chunk, n_rec), dtype=r.dtype)
+    x_now = np.empty((chunk, n_in), dtype=r.dtype)
     x_sq = np.empty((chunk, n_in), dtype=r.dtype)
     back_mean = np.empty((chunk, n_rec), dtype=r.dtype)
     back_var = np.empty((chunk, n_rec), dtype=r.dtype)
@@ -194,7 +219,7 @@ def backward_chunk(
         if n_in <= FEW_INPUTS:  # as in the forward pass: a GEMM call would cost more
             for b in range(chunk):
                 for k in range(n_in):
-                    value = x[t, b, k]
+                    value = x[t, first + b, k]
                     value_sq = value * value
                     for i in range(n_rec):
                         s_mean_in[i, k] += delta[b, i] * value
@@ -202,8 +227,10 @@ def backward_chunk(
         else:
             for b in range(chunk):
                 for k in range(n_in):
-                    x_sq[b, k] = x[t, b, k] * x[t, b, k]
-            np.dot(delta.T, x[t], term_in)
+                    value = x[t, first + b, k]
+                    x_now[b, k] = value
+                    x_sq[b, k] = value * value
+            np.dot(delta.T, x_now, term_in)
             s_mean_in += term_in
             np.dot(a.T, x_sq, term_in)
             s_var_in += term_in

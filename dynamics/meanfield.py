@@ -152,20 +152,17 @@ class _Moments:
         self.var_in_t = np.ascontiguousarray(self.var["inp"].T)
 
 
-def _forward_chunk(net, moments, x, eps, eps_out, rec_noise, h0, trace_mode):
-    """Forward pass on one chunk.
+def _forward_chunk(net, moments, x, eps, eps_out, noise, h0, first, trace_mode):
+    """Forward pass on the chunk of samples ``first … first + len(h0) − 1``.
 
-    Returns ``(r, gain, h, z, sd_out)``. In trace mode ``gain`` holds Δ(t) and ``h`` the states;
-    otherwise ``gain`` holds ε/Δ for the backward pass and ``h`` is empty.
+    ``x``, ``eps`` and the scaled state ``noise`` (or an empty array) are the whole batch's;
+    ``eps_out`` and ``h0`` the chunk's. Returns ``(r, gain, h, z, sd_out)``. In trace mode
+    ``gain`` holds Δ(t) and ``h`` the states; otherwise ``gain`` holds ε/Δ for the backward pass
+    and ``h`` is empty.
     """
-    n_steps, chunk, _ = x.shape
-    n_rec, dtype = net.n_rec, net.dtype
-    if rec_noise is None or net.sigma_rec == 0.0:
-        noise = np.zeros((0, chunk, n_rec), dtype=dtype)
-    else:
-        noise = np.ascontiguousarray(
-            rec_noise * dtype.type(np.sqrt(2.0 * net.alpha) * net.sigma_rec)
-        )
+    n_steps = x.shape[0]
+    chunk, n_rec = h0.shape
+    dtype = net.dtype
     if trace_mode:  # arrays handed to the caller
         r = np.empty((n_steps + 1, chunk, n_rec), dtype=dtype)
         gain = np.empty((n_steps, chunk, n_rec), dtype=dtype)
@@ -183,6 +180,7 @@ def _forward_chunk(net, moments, x, eps, eps_out, rec_noise, h0, trace_mode):
         eps,
         noise,
         h0,
+        first,
         dtype.type(net.alpha),
         _ACTIVATION_CODES[net.activation],
         r,
@@ -230,7 +228,7 @@ def _layer_grads(layer, scale, s_mean, s_var):
     return grads
 
 
-def _backward_chunk(net, moments, x, eps_out, r, gain, sd_out, output_error):
+def _backward_chunk(net, moments, x, chunk_slice, eps_out, r, gain, sd_out, output_error):
     """Adjoint pass on one chunk; returns the moment sums (S_mean, S_var) of the three layers."""
     n_steps, chunk, n_rec = gain.shape
     n_out = net.n_out
@@ -250,6 +248,7 @@ def _backward_chunk(net, moments, x, eps_out, r, gain, sd_out, output_error):
     }
     _kernels.backward_chunk(
         x,
+        chunk_slice.start,
         r,
         gain,
         moments.mu["rec"],
@@ -272,6 +271,10 @@ def _run(net, x, eps, eps_out, rec_noise, error_fn=None):
     """
     x, eps, eps_out, rec_noise, h0 = _prepare(net, x, eps, eps_out, rec_noise)
     moments = _Moments(net)
+    if rec_noise is None or net.sigma_rec == 0.0:
+        noise = np.zeros((0,) + eps.shape[1:], dtype=net.dtype)
+    else:
+        noise = rec_noise * net.dtype.type(np.sqrt(2.0 * net.alpha) * net.sigma_rec)
     out_batch_axis = 0 if net.readout == "last" else 1
 
     def along_batch(array, chunk, axis=1):
@@ -280,18 +283,16 @@ def _run(net, x, eps, eps_out, rec_noise, error_fn=None):
         return np.ascontiguousarray(array[tuple(index)])
 
     def work(chunk):
-        x_c, eps_c = along_batch(x, chunk), along_batch(eps, chunk)
         eps_out_c = along_batch(eps_out, chunk, out_batch_axis)
-        noise_c = None if rec_noise is None else along_batch(rec_noise, chunk)
         trace_mode = error_fn is None
         r, gain, h, z, sd_out = _forward_chunk(
-            net, moments, x_c, eps_c, eps_out_c, noise_c, h0[chunk], trace_mode
+            net, moments, x, eps, eps_out_c, noise, h0[chunk], chunk.start, trace_mode
         )
         if trace_mode:
             return ForwardTrace(z=z, h=h, r=r, sd=gain), None, 0.0
         loss_sum, error = error_fn(z, chunk)
         sums = _backward_chunk(
-            net, moments, x_c, eps_out_c, r, gain, sd_out, np.asarray(error, dtype=net.dtype)
+            net, moments, x, chunk, eps_out_c, r, gain, sd_out, np.asarray(error, dtype=net.dtype)
         )
         return None, sums, loss_sum
 
