@@ -2,7 +2,12 @@
 
 One panel per scan: the seed-mean metric on the (x, y) grid, a colour bar, the theory boundary
 (zero contour of the stored stability margin) where the scan has one, and the first upward
-crossings along x reported by the scan.
+crossings along x reported by the scan.  Axes whose values are positive, span a decade or more and
+are closer to geometric than to even spacing are drawn on a log scale (cell edges at geometric
+midpoints); metrics in LOG_METRICS use a logarithmic colour scale.  Probes may store extra theory
+overlays: ``theory["reference_lines"]`` ([{"axis": "x"|"y", "value", "label"}]; a line outside the
+plotted range is named in the legend as off scale) and ``theory["curves"]`` ([{"x", "y",
+"label"}], polylines in data coordinates); scans of ANNOTATED_PROBES print each cell's value.
 
 Command line::
 
@@ -18,15 +23,16 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
-from matplotlib import colors
+from matplotlib import colors, ticker
 from matplotlib.lines import Line2D
 
 from figures.style import DIVERGING_CMAP, MISSING_COLOR, PALETTE, SEQUENTIAL_CMAP, apply_style, save
 from sims.scan import load_scan
 
 #: Axis labels of known config keys.
-KEY_LABELS = {"g": r"$g$", "J0": r"$J_0$", "pi": r"$\pi$", "xi": r"$\xi$", "N": r"$N$",
-              "alpha": r"$\alpha$", "steps": "steps", "lr": "learning rate"}
+KEY_LABELS = {"g": r"$g$", "J0": r"$J_0$", "pi": r"$\pi$", "xi": r"$\xi$",
+              "N": r"width $N$ (units)", "alpha": r"$\alpha$", "steps": "steps",
+              "lr": r"learning rate $\eta$ (per GD step)"}
 METRIC_LABELS = {
     "lyapunov": r"largest Lyapunov exponent $\lambda_{\max}$ (per step)",
     "mean_rate": r"mean rate $\langle r\rangle$",
@@ -35,12 +41,24 @@ METRIC_LABELS = {
     "rms_rate": r"r.m.s. rate $\sqrt{\langle r^2\rangle}$",
     "norm_growth": r"growth rate of $\log\|h\|$ (per step)",
     "phase": "phase",
+    "kernel_drift": r"kernel drift $\|\hat\Theta_T-\hat\Theta_0\|_F\,/\,\|\hat\Theta_0\|_F$",
+    "early_gap": r"early gap $\langle|L_{\rm sim}-L_{\rm lazy}|/L_{\rm lazy}\rangle$",
+    "final_train_loss": r"final train loss $\frac{1}{2}\sum_\mu (f-y)^2$",
+    "final_lazy_loss": r"final lazy-theory train loss $\frac{1}{2}\sum_\mu (f-y)^2$",
+    "init_kernel_error": r"$\|\hat\Theta_0-\Theta\|_F/\|\Theta\|_F$ at initialisation",
+    "lazy_displacement": r"lazy displacement $\|\Delta\tilde\theta\|$",
 }
+#: Positive metrics spanning decades: drawn with a logarithmic colour scale.
+LOG_METRICS = {"kernel_drift", "early_gap", "init_kernel_error", "lazy_displacement"}
+#: Probes whose (small) grids get each cell's value printed on it.
+ANNOTATED_PROBES = {"kernel-drift"}
+#: Line styles of the theory curves, in order.
+CURVE_STYLES = ("-", "--", ":", "-.")
 #: Metrics whose sign matters: drawn with a diverging map centred on 0.
 SIGNED_METRICS = {"lyapunov", "norm_growth", "mean_rate"}
 PHASE_NAMES = ("decay", "saturation", "explosion")
 #: Config keys not worth a title.
-QUIET_KEYS = {"seed", "h0_std", "transient"}
+QUIET_KEYS = {"seed", "h0_std", "transient", "data_seed", "mnist_source", "early_fraction"}
 
 
 def draw_scan(ax, scan: dict) -> object:
@@ -51,10 +69,22 @@ def draw_scan(ax, scan: dict) -> object:
     metric = scan["metric"]
     cmap, norm = _colour_scale(metric, values)
     cmap = cmap.with_extremes(bad=MISSING_COLOR)
-    mesh = ax.pcolormesh(_edges(x), _edges(y), values, cmap=cmap, norm=norm, shading="flat")
+    x_log, y_log = _is_log_axis(x), _is_log_axis(y)
+    mesh = ax.pcolormesh(_edges(x, x_log), _edges(y, y_log), values, cmap=cmap, norm=norm,
+                         shading="flat")
+    for is_log, axis, centres in ((x_log, ax.xaxis, x), (y_log, ax.yaxis, y)):
+        if is_log:
+            (ax.set_xscale if axis is ax.xaxis else ax.set_yscale)("log")
+            axis.set_ticks(centres, labels=[f"{v:g}" for v in centres])
+            axis.set_minor_locator(ticker.NullLocator())
+    limits = ax.get_xlim(), ax.get_ylim()
+    if scan.get("probe") in ANNOTATED_PROBES:
+        _annotate_cells(ax, x, y, values, mesh)
     handles = []
     theory = scan.get("theory")
     if theory is not None:
+        handles += _draw_theory_overlays(ax, theory, limits)
+    if theory is not None and "margin" in theory:
         margin = np.asarray(theory["margin"], dtype=float)
         if np.nanmin(margin) < 0 < np.nanmax(margin):
             ax.contour(theory["x"], theory["y"], margin, levels=[0.0], colors=PALETTE["black"],
@@ -70,7 +100,12 @@ def draw_scan(ax, scan: dict) -> object:
             handles.append(Line2D([], [], marker="o", ls="", mfc=PALETTE["yellow"],
                                   mec=PALETTE["black"], mew=1.2,
                                   label=f"{metric} rises through {crossings['level']:g}"))
-    if handles:
+    ax.set_xlim(limits[0])
+    ax.set_ylim(limits[1])
+    if handles and theory is not None and ("curves" in theory or "reference_lines" in theory):
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+                  fontsize=8, frameon=False)
+    elif handles:
         ax.legend(handles=handles, loc="upper right", framealpha=0.85)
     ax.set_xlabel(KEY_LABELS.get(scan["x"]["key"], scan["x"]["key"]))
     ax.set_ylabel(KEY_LABELS.get(scan["y"]["key"], scan["y"]["key"]))
@@ -119,6 +154,48 @@ def draw_phase_diagram(scan_dirs, path_stem=None, ncols: int = 2):
     return save(fig, path_stem)
 
 
+def _draw_theory_overlays(ax, theory, limits):
+    """Reference lines and curves stored by a probe's theory; returns legend handles."""
+    handles = []
+    for line in theory.get("reference_lines", []):
+        low, high = sorted(limits[0] if line["axis"] == "x" else limits[1])
+        label = line["label"]
+        if low <= line["value"] <= high:
+            draw = ax.axvline if line["axis"] == "x" else ax.axhline
+            draw(line["value"], color=PALETTE["vermillion"], lw=2.0)
+        else:
+            side = "above" if line["value"] > high else "below"
+            label += f"\n(off scale: {line['value'] / (high if side == 'above' else low):.0f}"\
+                     f"× {side} the plotted range)"
+        handles.append(Line2D([], [], color=PALETTE["vermillion"], lw=2.0, label=label))
+    for k, curve in enumerate(theory.get("curves", [])):
+        style = CURVE_STYLES[k % len(CURVE_STYLES)]
+        ax.plot(curve["x"], curve["y"], color=PALETTE["black"], ls=style, lw=1.8)
+        handles.append(Line2D([], [], color=PALETTE["black"], ls=style, lw=1.8,
+                              label=curve["label"]))
+    return handles
+
+
+def _annotate_cells(ax, x, y, values, mesh):
+    for iy, y_value in enumerate(y):
+        for ix, x_value in enumerate(x):
+            value = values[iy, ix]
+            if value is np.ma.masked:
+                continue
+            shade = np.mean(mesh.cmap(mesh.norm(value))[:3])
+            ax.text(x_value, y_value, f"{value:.2g}", ha="center", va="center", fontsize=7,
+                    color="white" if shade < 0.5 else "black")
+
+
+def _is_log_axis(values) -> bool:
+    """Positive values spanning >= 10× whose log spacing is more even than their linear one."""
+    values = np.sort(np.asarray(values, dtype=float))
+    if values.size < 3 or values[0] <= 0 or values[-1] / values[0] < 10:
+        return False
+    linear, geometric = np.diff(values), np.diff(np.log(values))
+    return np.std(geometric) / np.mean(geometric) < np.std(linear) / np.mean(linear)
+
+
 def _colour_scale(metric, values):
     import matplotlib
 
@@ -133,12 +210,16 @@ def _colour_scale(metric, values):
         span = max(abs(low), abs(high), 1e-12)
         low, high = min(low, -1e-3 * span), max(high, 1e-3 * span)
         return cmap, colors.TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high)
+    if metric in LOG_METRICS and low > 0 and high > low:
+        return matplotlib.colormaps[SEQUENTIAL_CMAP], colors.LogNorm(vmin=low, vmax=high)
     if high <= low:
         high = low + 1.0
     return matplotlib.colormaps[SEQUENTIAL_CMAP], colors.Normalize(vmin=low, vmax=high)
 
 
-def _edges(centres):
+def _edges(centres, log=False):
+    if log:
+        return np.exp(_edges(np.log(centres)))
     if centres.size == 1:
         return np.array([centres[0] - 0.5, centres[0] + 0.5])
     middle = 0.5 * (centres[1:] + centres[:-1])

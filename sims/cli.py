@@ -15,6 +15,11 @@ import sys
 COMMAND_MODULES = (
     "sims.commands.bench",
     "sims.commands.phase",
+    "sims.commands.train",
+    "sims.commands.evaluate",
+    "sims.commands.kernel",
+    "sims.commands.analyze",
+    "sims.commands.reproduce",
 )
 
 

@@ -477,6 +477,8 @@ class LazyComparison:
         drift_epochs, kernel_drift: epochs where the probe kernel was measured and
             ‖Θ̂_t − Θ̂_0‖_F / ‖Θ̂_0‖_F there.
         analytic_vs_empirical_probe: ‖Θ̂_0 − Θ‖_F/‖Θ‖_F on the probe inputs at initialisation.
+        extras: "f0_train" (n,) and "f0_test" (m,), the initial outputs the lazy curves start
+            from (:func:`train_lazy_comparison`).
     """
 
     epochs: np.ndarray
@@ -619,6 +621,7 @@ def train_lazy_comparison(
         drift_epochs=np.asarray(drift_epochs, dtype=int),
         kernel_drift=np.asarray(drift),
         analytic_vs_empirical_probe=probe_error,
+        extras={"f0_train": f0_train, "f0_test": f0_test},
     )
 
 

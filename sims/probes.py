@@ -14,7 +14,8 @@ y_values, config) -> dict | None``, a known phase boundary for the scanned plane
 :func:`init_dynamics_theory` for the format).
 
 Probes registered here: ``init-dynamics`` (largest Lyapunov exponent and activity of an untrained
-SaS network, :mod:`dynamics.init_dynamics`; theory :mod:`theory.phase`).
+SaS network, :mod:`dynamics.init_dynamics`; theory :mod:`theory.phase`); ``kernel-drift`` (lazy vs
+feature learning on MNIST 0/1, :mod:`sims.learning_regime`; theory :mod:`theory.regime`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from dynamics.init_dynamics import (
 from theory.phase import stability_margin
 
 #: Modules that register probes; imported by :func:`get_probe` when a name is not yet known.
-PROBE_MODULES: tuple[str, ...] = ("sims.probes",)
+PROBE_MODULES: tuple[str, ...] = ("sims.probes", "sims.learning_regime")
 
 ProbeFunction = Callable[[dict], Mapping[str, float]]
 
