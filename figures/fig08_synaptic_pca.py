@@ -1,0 +1,68 @@
+"""Fig. 8: low-dimensional projection of the synaptic dynamics (spec §4 Fig. 8, §5.2).
+Reads ``results/synaptic_row.json/.npz`` and ``results/synaptic_msi.json/.npz``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from figures._io import figure_stem, load_json, load_npz
+from figures.style import PALETTE, SEQUENTIAL_CMAP, apply_style, save
+from sims import results_layout as layout
+
+NAME = "fig8"
+CAPTION = (
+    "Fig. 8. Synaptic dynamics on a low-dimensional manifold. The recurrent hyper-parameters "
+    "(m, π, Ξ), flattened together, are saved after every epoch (row-by-row MNIST) or iteration "
+    "(MSI) and projected on their principal components. (a, c) Trajectory in the (PC1, PC2) "
+    "plane coloured by training time. (b, d) PC1 coordinate against training time with its "
+    "least-squares line: the net drift velocity along PC1 (slope) and its persistence (fraction "
+    "of steps moving in the net direction) are given in the panels, together with the variance "
+    "explained by the top three PCs."
+)
+
+
+def _plane_panel(ax, fig, arrays, title, unit):
+    points, epochs = arrays["synaptic_projections"], arrays["synaptic_epochs"]
+    ratios = arrays["synaptic_explained_variance_ratio"]
+    ax.plot(points[:, 0], points[:, 1], color="#999999", lw=0.8, zorder=1)
+    dots = ax.scatter(points[:, 0], points[:, 1], c=epochs, cmap=SEQUENTIAL_CMAP, s=14, zorder=2)
+    ax.scatter(*points[0, :2], marker="^", s=70, color=PALETTE["vermillion"], zorder=3,
+               label="initial")
+    bar = fig.colorbar(dots, ax=ax)
+    bar.set_label(f"training {unit}")
+    ax.set_xlabel(f"PC1 ({100 * ratios[0]:.0f}% var.)")
+    ax.set_ylabel(f"PC2 ({100 * ratios[1]:.0f}% var.)")
+    ax.legend(fontsize=9, loc="best")
+    ax.set_title(title, loc="left")
+
+
+def _drift_panel(ax, summary, arrays, title, unit):
+    points, epochs = arrays["synaptic_projections"], arrays["synaptic_epochs"]
+    ax.plot(epochs, points[:, 0], "o", ms=3, color=PALETTE["blue"], label="PC1 coordinate")
+    slope, intercept = np.polyfit(epochs, points[:, 0], 1)
+    ax.plot(epochs, slope * epochs + intercept, color=PALETTE["vermillion"],
+            label=f"linear fit: {slope:.3g} per {unit}")
+    ax.set_xlabel(f"training {unit}")
+    ax.set_ylabel("PC1 coordinate (parameter units)")
+    ax.text(0.03, 0.05, f"drift persistence {summary['drift_persistence']:.2f}\n"
+                        f"top-3 PCs: {100 * summary['variance_3_pcs']:.1f}% of variance",
+            transform=ax.transAxes, fontsize=9)
+    ax.legend(fontsize=9, loc="upper left")
+    ax.set_title(title, loc="left")
+
+
+def draw(results: Path, out: Path) -> list[Path]:
+    """Draw Fig. 8 into ``out/fig8.png/.pdf``."""
+    apply_style()
+    fig, axes = plt.subplots(1, 4, figsize=(21, 4.4))
+    for (stem, task, unit), pair, letters in (
+            ((layout.SYNAPTIC_ROW, "row-by-row MNIST", "epoch"), axes[:2], "ab"),
+            ((layout.SYNAPTIC_MSI, "MSI", "iteration"), axes[2:], "cd")):
+        summary, arrays = load_json(results, stem), load_npz(results, stem)
+        _plane_panel(pair[0], fig, arrays, f"({letters[0]}) {task}: PC1–PC2", unit)
+        _drift_panel(pair[1], summary, arrays, f"({letters[1]}) {task}: drift along PC1", unit)
+    fig.tight_layout()
+    return list(save(fig, figure_stem(out, NAME)))
