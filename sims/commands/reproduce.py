@@ -15,6 +15,7 @@ only redraws the figures.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 DEFAULT_OUT = "results/reproduce-{mode}"
@@ -37,7 +38,8 @@ def register(subparsers) -> None:
     parser.add_argument("--only", default=None, metavar="FIG,...",
                         help="comma-separated figure names (fig1 … fig10, appendix-kernel, "
                              "phase-g-pi); only their simulations run")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes for the stages")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="worker processes for the stages (default: one per core)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="output directory (default results/reproduce-MODE)")
     parser.add_argument("--data", default=None, metavar="DIR",
