@@ -81,13 +81,18 @@ class ForwardTrace:
 
 
 # -- input checking ------------------------------------------------------------------------------
-def _as_array(name, value, shape, dtype):
+def _as_array(name, value, shape, dtype, check_finite=True):
     array = np.asarray(value)
     if array.shape != shape:
         raise ValueError(f"{name} has shape {array.shape}, expected {shape}.")
+    if check_finite:
+        _require_finite(name, array)
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _require_finite(name, array):
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or inf.")
-    return np.ascontiguousarray(array, dtype=dtype)
 
 
 def _check_network(net: SaSNetwork) -> None:
@@ -107,11 +112,14 @@ def _prepare(net, x, eps, eps_out, rec_noise):
         raise ValueError(f"x has shape {x.shape}; it needs at least one step and one sample.")
     dtype = net.dtype
     x = _as_array("x", x, x.shape, dtype)
-    eps = _as_array("eps", eps, (n_steps, batch, net.n_rec), dtype)
+    # the large noise arrays are checked chunk by chunk, on the chunks' threads (_run)
+    eps = _as_array("eps", eps, (n_steps, batch, net.n_rec), dtype, check_finite=False)
     out_shape = (batch, net.n_out) if net.readout == "last" else (n_steps, batch, net.n_out)
     eps_out = _as_array("eps_out", eps_out, out_shape, dtype)
     if rec_noise is not None:
-        rec_noise = _as_array("rec_noise", rec_noise, (n_steps, batch, net.n_rec), dtype)
+        rec_noise = _as_array(
+            "rec_noise", rec_noise, (n_steps, batch, net.n_rec), dtype, check_finite=False
+        )
     h0 = np.asarray(net.h0, dtype=dtype)
     if h0.ndim == 2 and h0.shape[0] != batch:
         raise ValueError(f"net.h0 has shape {h0.shape}, expected (B, n_rec) with B = {batch}.")
@@ -283,6 +291,9 @@ def _run(net, x, eps, eps_out, rec_noise, error_fn=None):
         return np.ascontiguousarray(array[tuple(index)])
 
     def work(chunk):
+        _require_finite("eps", eps[:, chunk])
+        if rec_noise is not None:
+            _require_finite("rec_noise", rec_noise[:, chunk])
         eps_out_c = along_batch(eps_out, chunk, out_batch_axis)
         trace_mode = error_fn is None
         r, gain, h, z, sd_out = _forward_chunk(

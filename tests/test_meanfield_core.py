@@ -192,6 +192,10 @@ def test_invalid_forward_arguments_name_the_argument():
     bad_x[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="x contains NaN"):
         mean_field_grads(net, bad_x, target, **good)
+    bad_eps = good["eps"].copy()
+    bad_eps[3, 1, 0] = np.inf
+    with pytest.raises(ValueError, match="eps contains NaN or inf"):
+        mean_field_grads(net, x, target, eps=bad_eps, eps_out=good["eps_out"])
     net.rec.pi[0, 0] = -0.1  # corrupted after construction
     with pytest.raises(ValueError, match="net.rec.pi must lie in"):
         mean_field_grads(net, x, target, **good)
