@@ -221,9 +221,9 @@ def backward_chunk(
     for t in range(last, -1, -1):
         # gradient sums of step t: presynaptic r(t) and x(t)
         np.dot(delta.T, r[t], term_rec)
-        s_mean_rec += term_rec
+        _accumulate(s_mean_rec, term_rec)
         np.dot(a.T, pre_sq, term_rec)
-        s_var_rec += term_rec
+        _accumulate(s_var_rec, term_rec)
         if n_in <= FEW_INPUTS:  # as in the forward pass: a GEMM call would cost more
             for b in range(chunk):
                 for k in range(n_in):
@@ -239,9 +239,9 @@ def backward_chunk(
                     x_now[b, k] = value
                     x_sq[b, k] = value * value
             np.dot(delta.T, x_now, term_in)
-            s_mean_in += term_in
+            _accumulate(s_mean_in, term_in)
             np.dot(a.T, x_sq, term_in)
-            s_var_in += term_in
+            _accumulate(s_var_in, term_in)
         if t == 0:
             break
         # adjoint of step t − 1
@@ -260,3 +260,13 @@ def backward_chunk(
                 a[b, i] = value * gain[t - 1, b, i]
                 pre = r[t - 1, b, i]
                 pre_sq[b, i] = pre * pre
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _accumulate(total, term):
+    """``total += term`` for C-contiguous arrays of one shape, as one flat loop that LLVM
+    vectorises (Numba's array expression ``+=`` on 2-D arrays does not)."""
+    total_flat = total.reshape(total.size)
+    term_flat = term.reshape(term.size)
+    for i in range(total_flat.size):
+        total_flat[i] += term_flat[i]
