@@ -45,6 +45,10 @@ def forward_chunk(
         gain: (T, C, N) output; ε(t)/Δ(t) (0 where Δ = 0), the factor of the fluctuation path,
             or Δ(t) itself in trace mode.
         h: (T + 1, C, N) output states in trace mode, or (0, C, N) to skip storing them.
+
+    Returns:
+        Whether every ε and state-noise value of the chunk was finite; checking them here, as
+        they are read, spares the caller a separate pass over the largest arrays.
     """
     n_steps = eps.shape[0]
     chunk, n_rec = h0.shape
@@ -62,6 +66,7 @@ def forward_chunk(
     x_sq = np.empty((chunk, n_in), dtype=r.dtype)
     r_sq = np.empty((chunk, n_rec), dtype=r.dtype)
     state = np.empty((chunk, n_rec), dtype=r.dtype)
+    finite = True
     for b in range(chunk):
         for i in range(n_rec):
             value = h0[b, i]
@@ -96,7 +101,7 @@ def forward_chunk(
                         row_var_in[i] += value_sq * var_in_t[k, i]
             row_eps = eps[t, first + b]
             if fast:
-                _relu_training_row(
+                finite &= _relu_training_row(
                     mean[b],
                     var[b],
                     row_mean_in,
@@ -114,19 +119,23 @@ def forward_chunk(
                 variance = var[b, i] + row_var_in[i]
                 sd = np.sqrt(variance) if variance > zero else zero
                 noise_draw = row_eps[i]
+                finite &= np.isfinite(noise_draw)
                 if trace:
                     gain[t, b, i] = sd
                 else:
                     gain[t, b, i] = noise_draw / sd if sd > zero else zero
                 value = leak * state[b, i] + alpha * (mean[b, i] + row_mean_in[i] + noise_draw * sd)
                 if has_noise:
-                    value += noise[t, first + b, i]
+                    state_noise = noise[t, first + b, i]
+                    finite &= np.isfinite(state_noise)
+                    value += state_noise
                 state[b, i] = value
                 rate = (value if value > zero else zero) if activation == RELU else np.tanh(value)
                 r[t + 1, b, i] = rate
                 r_sq[b, i] = rate * rate
                 if trace:
                     h[t + 1, b, i] = value
+    return finite
 
 
 @numba.njit(
@@ -141,17 +150,20 @@ def _relu_training_row(
 ):
     """The fused elementwise work of one sample and step in its common case, written
     branch-free over contiguous rows so that LLVM vectorises it (ReLU, no state noise, ε/Δ
-    stored for the backward pass)."""
+    stored for the backward pass). Returns whether every ε of the row is finite."""
     zero = alpha - alpha
+    finite = True
     for i in range(state.shape[0]):
         sd = np.sqrt(max(var[i] + var_in[i], zero))
         noise_draw = eps[i]
+        finite &= np.isfinite(noise_draw)
         gain[i] = noise_draw / sd if sd > zero else zero
         value = leak * state[i] + alpha * (mean[i] + mean_in[i] + noise_draw * sd)
         state[i] = value
         rate = max(value, zero)
         rate_out[i] = rate
         rate_sq[i] = rate * rate
+    return finite
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"nsz", "arcp", "contract"})

@@ -112,7 +112,7 @@ def _prepare(net, x, eps, eps_out, rec_noise):
         raise ValueError(f"x has shape {x.shape}; it needs at least one step and one sample.")
     dtype = net.dtype
     x = _as_array("x", x, x.shape, dtype)
-    # the large noise arrays are checked chunk by chunk, on the chunks' threads (_run)
+    # the large noise arrays are checked for NaN and inf by the forward kernel as it reads them
     eps = _as_array("eps", eps, (n_steps, batch, net.n_rec), dtype, check_finite=False)
     out_shape = (batch, net.n_out) if net.readout == "last" else (n_steps, batch, net.n_out)
     eps_out = _as_array("eps_out", eps_out, out_shape, dtype)
@@ -179,7 +179,7 @@ def _forward_chunk(net, moments, x, eps, eps_out, noise, h0, first, trace_mode):
         r = _scratch("r", (n_steps + 1, chunk, n_rec), dtype)
         gain = _scratch("gain", (n_steps, chunk, n_rec), dtype)
         h = np.empty((0, chunk, n_rec), dtype=dtype)
-    _kernels.forward_chunk(
+    all_finite = _kernels.forward_chunk(
         x,
         moments.mu_in_t,
         moments.var_in_t,
@@ -195,6 +195,10 @@ def _forward_chunk(net, moments, x, eps, eps_out, noise, h0, first, trace_mode):
         gain,
         h,
     )
+    if not all_finite:  # the kernel checked ε and the state noise as it read them
+        window = slice(first, first + chunk)
+        _require_finite("eps", eps[:, window])
+        _require_finite("rec_noise", noise[:, window])
     flat_read = _readout_rates(net, r).reshape(-1, n_rec)
     mean_out = flat_read @ moments.mu["out"].T
     sd_out = np.sqrt(np.maximum((flat_read * flat_read) @ moments.var["out"].T, 0.0))
@@ -280,6 +284,8 @@ def _run(net, x, eps, eps_out, rec_noise, error_fn=None):
     x, eps, eps_out, rec_noise, h0 = _prepare(net, x, eps, eps_out, rec_noise)
     moments = _Moments(net)
     if rec_noise is None or net.sigma_rec == 0.0:
+        if rec_noise is not None:  # unused, but a NaN in it is still a caller's error
+            _require_finite("rec_noise", rec_noise)
         noise = np.zeros((0,) + eps.shape[1:], dtype=net.dtype)
     else:
         noise = rec_noise * net.dtype.type(np.sqrt(2.0 * net.alpha) * net.sigma_rec)
@@ -291,9 +297,6 @@ def _run(net, x, eps, eps_out, rec_noise, error_fn=None):
         return np.ascontiguousarray(array[tuple(index)])
 
     def work(chunk):
-        _require_finite("eps", eps[:, chunk])
-        if rec_noise is not None:
-            _require_finite("rec_noise", rec_noise[:, chunk])
         eps_out_c = along_batch(eps_out, chunk, out_batch_axis)
         trace_mode = error_fn is None
         r, gain, h, z, sd_out = _forward_chunk(

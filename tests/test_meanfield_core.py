@@ -201,6 +201,29 @@ def test_invalid_forward_arguments_name_the_argument():
         mean_field_grads(net, x, target, **good)
 
 
+@pytest.mark.parametrize("activation,sigma_rec", [("relu", 0.0), ("tanh", 0.0), ("relu", 0.3)])
+@pytest.mark.parametrize("name", ["eps", "rec_noise"])
+def test_a_nonfinite_noise_value_in_either_chunk_is_named(activation, sigma_rec, name):
+    """The forward kernel checks the noise as it reads it: every code path, both batch chunks,
+    and the unused ``rec_noise`` of a network without state noise."""
+    rng = np.random.default_rng(11)
+    net = random_network(rng, activation=activation, sigma_rec=sigma_rec)
+    n_steps, batch = 5, 40  # two chunks
+    x = rng.normal(size=(n_steps, batch, net.n_in))
+    noise = {
+        "eps": rng.standard_normal((n_steps, batch, net.n_rec)),
+        "rec_noise": rng.standard_normal((n_steps, batch, net.n_rec)),
+    }
+    target = np.eye(net.n_out)[rng.integers(0, net.n_out, batch)]
+    for sample, value in ((3, np.nan), (batch - 1, -np.inf)):
+        bad = {key: array.copy() for key, array in noise.items()}
+        bad[name][n_steps - 1, sample, 2] = value
+        with pytest.raises(ValueError, match=f"{name} contains NaN or inf"):
+            mean_field_grads(net, x, target, eps_out=np.zeros((batch, net.n_out)), **bad)
+        with pytest.raises(ValueError, match=f"{name} contains NaN or inf"):
+            mean_field_forward(net, x, eps_out=np.zeros((batch, net.n_out)), **bad)
+
+
 def test_network_options_are_validated():
     rng = np.random.default_rng(10)
     net = random_network(rng)
