@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from dynamics import Optimizer, SaSLayer, SaSNetwork, mean_field_grads
 from dynamics import meanfield as meanfield_module
 
+BLAS_FIELDS = ("internal_api", "version", "architecture", "num_threads", "filepath")
 PIXEL_SHAPE = {"n_steps": 784, "batch": 128, "n_in": 1, "n_rec": 100, "n_out": 10}
 
 
@@ -102,13 +103,26 @@ def training_step_time(dtype, repeats: int = 5, seed: int = 0) -> dict:
     }
 
 
+def _cpu_has_avx512() -> bool | None:
+    """Whether the CPU offers AVX-512 (Linux only; None elsewhere). OpenBLAS picks its kernels
+    from the CPU unless ``OPENBLAS_CORETYPE`` names them, so on an AVX-512 CPU the reported
+    ``architecture`` tells whether the environment pinned older (e.g. AVX2 "Haswell") kernels."""
+    try:
+        with open("/proc/cpuinfo") as stream:
+            return any(
+                line.startswith("flags") and "avx512f" in line.split() for line in stream
+            )
+    except OSError:
+        return None
+
+
 def run_benchmark(repeats: int = 5) -> dict:
     """All timings of the core benchmark, with the thread settings they ran under."""
     floor = gemm_floor(repeats)
     f64 = training_step_time(np.float64, repeats)
     f32 = training_step_time(np.float32, repeats)
     blas = [
-        {k: lib[k] for k in ("internal_api", "num_threads", "filepath")}
+        {k: lib.get(k) for k in BLAS_FIELDS}
         for lib in threadpool_info()
         if lib.get("user_api") == "blas"
     ]
@@ -126,6 +140,8 @@ def run_benchmark(repeats: int = 5) -> dict:
             f"{meanfield_module._THREADS} threads, BLAS pinned to 1 thread per chunk; the floor "
             "runs on 1 thread"
         ),
+        "cpu_has_avx512": _cpu_has_avx512(),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "threads": {
             "cpu_count": os.cpu_count(),
             "numba_threads": numba.get_num_threads(),

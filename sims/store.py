@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import tomli_w
+from threadpoolctl import threadpool_info
 
 try:
     import tomllib
@@ -49,6 +50,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_toml",
+    "blas_libraries",
     "config_hash",
     "git_commit",
     "jsonable",
@@ -196,6 +198,25 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def blas_libraries() -> list[dict[str, str]]:
+    """The loaded BLAS libraries with their version and kernel family.
+
+    OpenBLAS picks its kernels (``architecture``) from the CPU at load time, or from the
+    ``OPENBLAS_CORETYPE`` environment variable; results are bit-for-bit repeatable only under
+    the same kernels, so every run records them.
+    """
+    return [
+        {
+            "library": Path(lib["filepath"]).name,
+            "internal_api": lib.get("internal_api", ""),
+            "version": str(lib.get("version")),
+            "architecture": str(lib.get("architecture")),
+        }
+        for lib in threadpool_info()
+        if lib.get("user_api") == "blas"
+    ]
+
+
 def git_commit(directory: str | os.PathLike | None = None) -> str:
     """``git rev-parse HEAD`` of the source tree, or "unknown" (no git, no commits, not a repo)."""
     try:
@@ -215,6 +236,7 @@ def run_metadata(config: dict) -> dict:
         "config_hash": config_hash(config),
         "git_commit": git_commit(),
         "versions": package_versions(),
+        "blas": blas_libraries(),
         "platform": platform.platform(),
         "command": list(sys.argv),
     }

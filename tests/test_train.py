@@ -44,6 +44,7 @@ def test_row_mnist_run_writes_config_metadata_metrics_params_and_snapshots(tmp_p
     assert info["seed"] == 0 and info["status"] == "finished"
     assert info["config_hash"] == store.config_hash(config)
     assert info["git_commit"] and "numpy" in info["versions"]
+    assert info["blas"] and all(lib["architecture"] for lib in info["blas"])  # kernels used
     assert [e["epoch"] for e in result.metrics["epochs"]] == [0, 1]
     assert all(np.isfinite(e["train_loss"]) for e in result.metrics["epochs"])
     assert CLASSIFICATION_FINAL_KEYS <= set(result.metrics["final"])
