@@ -21,10 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls this BLAS; load it now)
-from threadpoolctl import ThreadpoolController
 
 from . import _kernels
+from ._blas import one_blas_thread
 from .layer import PARAMETER_NAMES, check_parameters, sas_moment_derivatives
 from .network import LAYER_NAMES, SaSNetwork
 
@@ -34,7 +33,6 @@ _THREADS = max(1, min(2, os.cpu_count() or 1))
 _ACTIVATION_CODES = {"relu": _kernels.RELU, "tanh": _kernels.TANH}
 _executor: ThreadPoolExecutor | None = None
 _workspace = threading.local()
-_blas: ThreadpoolController | None = None
 
 
 @dataclass
@@ -136,10 +134,8 @@ def _chunks(batch: int) -> list[slice]:
 
 def _map_chunks(function, chunks):
     """Run ``function(chunk)`` for every chunk, on up to two threads, BLAS single-threaded."""
-    global _executor, _blas
-    if _blas is None:  # after numba has loaded SciPy's BLAS, so that both libraries are pinned
-        _blas = ThreadpoolController()
-    with _blas.limit(limits=1, user_api="blas"):
+    global _executor
+    with one_blas_thread():
         if len(chunks) == 1 or _THREADS == 1:
             return [function(chunk) for chunk in chunks]
         if _executor is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blas import one_blas_thread
 from .network import BLOCK_NAMES, SaSNetwork
 
 METHODS = ("adam", "rmsprop", "sgd")
@@ -132,6 +133,11 @@ class Optimizer:
             ValueError: a gradient is missing, misshapen, or not finite.
         """
         blocks = grads.blocks() if hasattr(grads, "blocks") else grads
+        with one_blas_thread():  # the norms' BLAS calls are small (see dynamics._blas)
+            self._update(net, blocks, epoch)
+        net.project()
+
+    def _update(self, net, blocks, epoch):
         params = net.parameters()
         self.steps += 1
         for block, theta in params.items():
@@ -150,7 +156,6 @@ class Optimizer:
             if self.l2[block]:
                 g = g + self.l2[block] * theta
             theta -= (rate * self._direction(block, g, theta)).astype(theta.dtype, copy=False)
-        net.project()
 
     def _direction(self, block, g, theta):
         if self.method == "sgd":

@@ -4,7 +4,8 @@ One step is the mean-field forward pass, the generalized BPTT and the Adam updat
 clipping (spec §2.4), at T = 784, N = 100, B = 128, n_in = 1, n_out = 10. The *GEMM floor* is
 the 4·T sequential (B × N) · (N × N) float64 products the step cannot avoid (two per step
 forward, two backward), timed alone on one core. Every time is the best of ``repeats`` runs,
-measured in one process so that their ratios are meaningful on a shared machine.
+all measured round-robin in one process so that their ratios are meaningful on a shared
+machine.
 """
 
 from __future__ import annotations
@@ -14,23 +15,13 @@ import time
 
 import numba
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_info
 
 from dynamics import Optimizer, SaSLayer, SaSNetwork, mean_field_grads
 from dynamics import meanfield as meanfield_module
 
 BLAS_FIELDS = ("internal_api", "version", "architecture", "num_threads", "filepath")
 PIXEL_SHAPE = {"n_steps": 784, "batch": 128, "n_in": 1, "n_rec": 100, "n_out": 10}
-
-
-def _best_time(function, repeats: int) -> float:
-    function()  # warm-up: JIT compilation and work arrays
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _pixel_network(rng, dtype):
@@ -54,8 +45,9 @@ def _pixel_network(rng, dtype):
     return SaSNetwork(inp, rec, out, alpha=0.1, h0=0.1)
 
 
-def gemm_floor(repeats: int = 5, seed: int = 0) -> float:
-    """Seconds for 4·T sequential (B × N)·(N × N) float64 products on one BLAS thread."""
+def gemm_floor_products(seed: int = 0):
+    """The floor's work: 4·T sequential (B × N)·(N × N) float64 products (time it on one BLAS
+    thread)."""
     rng = np.random.default_rng(seed)
     n_steps, batch, n_rec = (PIXEL_SHAPE[k] for k in ("n_steps", "batch", "n_rec"))
     rates, weights = rng.random((batch, n_rec)), rng.random((n_rec, n_rec))
@@ -65,12 +57,14 @@ def gemm_floor(repeats: int = 5, seed: int = 0) -> float:
         for _ in range(4 * n_steps):
             np.dot(rates, weights, out)
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _best_time(products, repeats)
+    return products
 
 
-def training_step_time(dtype, repeats: int = 5, seed: int = 0) -> dict:
-    """Seconds for one training step, and separately for drawing its noise."""
+def training_step(dtype, seed: int = 0):
+    """One training step at the pixel size, and separately the drawing of its noise.
+
+    Returns ``(step, draw_noise)``, two functions of no arguments.
+    """
     rng = np.random.default_rng(seed)
     n_steps, batch, n_in, n_rec, n_out = PIXEL_SHAPE.values()
     net = _pixel_network(rng, dtype)
@@ -97,10 +91,29 @@ def training_step_time(dtype, repeats: int = 5, seed: int = 0) -> dict:
         _, grads = mean_field_grads(net, x, target, eps=eps, eps_out=eps_out)
         optimizer.step(net, grads, epoch=0)
 
-    return {
-        "step_seconds": _best_time(step, repeats),
-        "noise_draw_seconds": _best_time(draw_noise, repeats),
-    }
+    return step, draw_noise
+
+
+def best_times(functions: dict, repeats: int, single_blas_thread=()) -> dict[str, float]:
+    """Best of ``repeats`` wall times of each function, measured round-robin.
+
+    Every round times each function once, in order, so that a slow spell of a shared machine
+    falls on all of them rather than on whichever happened to run then; the ratios of the
+    minima are then stable. Functions named in ``single_blas_thread`` run with BLAS pinned to
+    one thread. Each function runs once untimed first (JIT compilation, work arrays).
+    """
+    controller = ThreadpoolController()
+    times = {name: [] for name in functions}
+    for round_index in range(repeats + 1):
+        for name, function in functions.items():
+            limit = 1 if name in single_blas_thread else None  # None: leave BLAS as it is
+            with controller.limit(limits=limit, user_api="blas"):
+                start = time.perf_counter()
+                function()
+                elapsed = time.perf_counter() - start
+            if round_index > 0:
+                times[name].append(elapsed)
+    return {name: min(values) for name, values in times.items()}
 
 
 def _cpu_has_avx512() -> bool | None:
@@ -118,9 +131,20 @@ def _cpu_has_avx512() -> bool | None:
 
 def run_benchmark(repeats: int = 5) -> dict:
     """All timings of the core benchmark, with the thread settings they ran under."""
-    floor = gemm_floor(repeats)
-    f64 = training_step_time(np.float64, repeats)
-    f32 = training_step_time(np.float32, repeats)
+    step64, noise64 = training_step(np.float64)
+    step32, noise32 = training_step(np.float32)
+    best = best_times(
+        {
+            "floor": gemm_floor_products(),
+            "float64": step64,
+            "float32": step32,
+            "noise64": noise64,
+            "noise32": noise32,
+        },
+        repeats,
+        single_blas_thread=("floor",),
+    )
+    floor = best["floor"]
     blas = [
         {k: lib.get(k) for k in BLAS_FIELDS}
         for lib in threadpool_info()
@@ -129,12 +153,12 @@ def run_benchmark(repeats: int = 5) -> dict:
     return {
         "config": dict(PIXEL_SHAPE),
         "gemm_floor_seconds": floor,
-        "float64_step_seconds": f64["step_seconds"],
-        "float32_step_seconds": f32["step_seconds"],
-        "float64_step_over_floor": f64["step_seconds"] / floor,
-        "float32_step_over_float64_floor": f32["step_seconds"] / floor,
-        "float64_noise_draw_seconds": f64["noise_draw_seconds"],
-        "float32_noise_draw_seconds": f32["noise_draw_seconds"],
+        "float64_step_seconds": best["float64"],
+        "float32_step_seconds": best["float32"],
+        "float64_step_over_floor": best["float64"] / floor,
+        "float32_step_over_float64_floor": best["float32"] / floor,
+        "float64_noise_draw_seconds": best["noise64"],
+        "float32_noise_draw_seconds": best["noise32"],
         "parallelism": (
             f"batch split into {len(meanfield_module._chunks(PIXEL_SHAPE['batch']))} chunks on "
             f"{meanfield_module._THREADS} threads, BLAS pinned to 1 thread per chunk; the floor "
