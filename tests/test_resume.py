@@ -14,11 +14,14 @@ import pytest
 from sims.presets import resolve_config
 from sims.train import load_run, train_run
 
-#: Row MNIST small enough that 2 epochs × 30 minibatches take a few seconds, with a checkpoint
-#: after every minibatch so that the kill lands between two of them.
+#: Row MNIST small enough that 2 epochs × 200 minibatches take about a second, with a checkpoint
+#: after every minibatch so that the kill lands between two of them. A minibatch takes about
+#: 3 ms, so the kill window (minibatches 1 to 194 of epoch 1) lasts about half a second, far
+#: longer than one poll of the checkpoint (30 minibatches once left it under 0.1 s, and a slow
+#: poll could miss it).
 SETTINGS = ["network.n_rec=16", "batch_size=16", "checkpoint_every=1", "eval_every=0",
             "evaluation.test_samples=32", "evaluation.n_samples=1"]
-EPOCHS, BATCHES = 2, 30
+EPOCHS, BATCHES = 2, 200
 #: Generous bound on a run that takes a few seconds, so that a stuck child fails the test.
 TIMEOUT_SECONDS = 120
 
