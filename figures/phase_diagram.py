@@ -2,9 +2,9 @@
 
 One panel per scan: the seed-mean metric on the (x, y) grid, a colour bar, the theory boundary
 (zero contour of the stored stability margin) where the scan has one, and the first upward
-crossings along x reported by the scan.  Axes whose values are positive, span a decade or more and
-are closer to geometric than to even spacing are drawn on a log scale (cell edges at geometric
-midpoints); metrics in LOG_METRICS use a logarithmic colour scale.  Probes may store extra theory
+crossings along x reported by the scan.  Axes the scan marks ``"scale": "log"`` (sims.scan.Axis)
+are drawn on a log scale (cell edges at geometric midpoints); metrics in LOG_METRICS use a
+logarithmic colour scale.  Probes may store extra theory
 overlays: ``theory["reference_lines"]`` ([{"axis": "x"|"y", "value", "label"}]; a line outside the
 plotted range is named in the legend as off scale) and ``theory["curves"]`` ([{"x", "y",
 "label"}], polylines in data coordinates); scans of ANNOTATED_PROBES print each cell's value.
@@ -69,7 +69,7 @@ def draw_scan(ax, scan: dict) -> object:
     metric = scan["metric"]
     cmap, norm = _colour_scale(metric, values)
     cmap = cmap.with_extremes(bad=MISSING_COLOR)
-    x_log, y_log = _is_log_axis(x), _is_log_axis(y)
+    x_log, y_log = (scan[axis].get("scale") == "log" for axis in ("x", "y"))
     mesh = ax.pcolormesh(_edges(x, x_log), _edges(y, y_log), values, cmap=cmap, norm=norm,
                          shading="flat")
     for is_log, axis, centres in ((x_log, ax.xaxis, x), (y_log, ax.yaxis, y)):
@@ -185,15 +185,6 @@ def _annotate_cells(ax, x, y, values, mesh):
             shade = np.mean(mesh.cmap(mesh.norm(value))[:3])
             ax.text(x_value, y_value, f"{value:.2g}", ha="center", va="center", fontsize=7,
                     color="white" if shade < 0.5 else "black")
-
-
-def _is_log_axis(values) -> bool:
-    """Positive values spanning >= 10× whose log spacing is more even than their linear one."""
-    values = np.sort(np.asarray(values, dtype=float))
-    if values.size < 3 or values[0] <= 0 or values[-1] / values[0] < 10:
-        return False
-    linear, geometric = np.diff(values), np.diff(np.log(values))
-    return np.std(geometric) / np.mean(geometric) < np.std(linear) / np.mean(linear)
 
 
 def _colour_scale(metric, values):

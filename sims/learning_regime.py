@@ -400,9 +400,9 @@ def run_learning_regime(out, *, widths=DEFAULT_WIDTHS, learning_rates=DEFAULT_LE
     Returns:
         The scan.json content with ``theory["fit"]`` and ``theory["curves"]``.
     """
-    run_scan("kernel-drift", Axis("N", tuple(float(n) for n in widths)),
-             Axis("lr", tuple(float(v) for v in learning_rates)), "kernel_drift", out=out,
-             fixed=fixed, seeds=seeds, jobs=jobs, progress=progress)
+    run_scan("kernel-drift", Axis("N", tuple(sorted(float(n) for n in widths)), "log"),
+             Axis("lr", tuple(sorted(float(v) for v in learning_rates)), "log"), "kernel_drift",
+             out=out, fixed=fixed, seeds=seeds, jobs=jobs, progress=progress)
     return attach_drift_fit(out)
 
 

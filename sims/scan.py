@@ -12,7 +12,7 @@ which pins BLAS to one thread (threadpoolctl) inside the worker.
 
 The summary ``DIR/scan.json``::
 
-    {"probe", "x": {"key", "values"}, "y": {"key", "values"}, "metric",
+    {"probe", "x": {"key", "values", "scale"}, "y": {"key", "values", "scale"}, "metric",
      "values": [[seed-mean metric, one row per y value]],
      "seeds", "per_seed": [[[metric per seed]]] (ny, nx, K), "metrics": {name: (ny, nx) means},
      "config", "fixed", "crossings", "cells": {"total", "cached", "computed"}, "elapsed_seconds",
@@ -47,32 +47,75 @@ CELLS_DIR = "cells"
 
 @dataclass(frozen=True)
 class Axis:
-    """One scanned config key and its values."""
+    """One scanned config key, its values (ascending) and the scale a figure draws them on
+    (``"linear"`` or ``"log"``)."""
 
     key: str
     values: tuple[float, ...]
+    scale: str = "linear"
+
+
+def guess_scale(values: Sequence[float]) -> str:
+    """``"log"`` for three or more positive values whose log spacing is more even than their
+    linear one (32, 64, 128), else ``"linear"`` (0.5, 1, 1.5)."""
+    values = np.sort(np.asarray(values, dtype=float))
+    if values.size < 3 or values[0] <= 0:
+        return "linear"
+    linear, geometric = np.diff(values), np.diff(np.log(values))
+    even_in_log = np.std(geometric) / np.mean(geometric) < np.std(linear) / np.mean(linear)
+    return "log" if even_in_log else "linear"
+
+
+AXIS_FORMS = "KEY=START:STOP:NUM, KEY=START:STOP:NUM:log or KEY=V1,V2,..."
 
 
 def parse_axis(text: str) -> Axis:
-    """Parse ``KEY=START:STOP:NUM`` (NUM evenly spaced values, both ends included).
+    """Parse one scan axis.
+
+    - ``KEY=START:STOP:NUM``: NUM evenly spaced values, both ends included (``g=0.5:1.5:11``),
+      on a linear scale;
+    - ``KEY=START:STOP:NUM:log``: NUM geometrically spaced values, START and STOP > 0
+      (``lr=1e-4:2e-3:5:log``), on a log scale;
+    - ``KEY=V1,V2,...``: the listed values (``N=32,64,128``), on the scale
+      :func:`guess_scale` picks.
+
+    The values are sorted ascending.
 
     Raises:
-        ValueError: the text does not have that form, or NUM < 1.
+        ValueError: the text has none of these forms, NUM < 1, a value is not finite, a log
+            axis does not stay positive, or a listed value repeats.
     """
     key, _, spec = text.partition("=")
-    parts = spec.split(":")
+    key = key.strip()
     try:
-        if not key or len(parts) != 3:
+        if not key or not spec:
             raise ValueError
-        start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
-        if num < 1 or not (math.isfinite(start) and math.isfinite(stop)):
+        scale = "linear"
+        if ":" not in spec:  # as typed
+            values = tuple(float(part) for part in spec.split(","))
+            scale = guess_scale(values) if all(map(math.isfinite, values)) else scale
+        else:  # rounded, so that cell keys read 0.3 rather than 0.30000000000000004
+            parts = spec.split(":")
+            if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
+                raise ValueError
+            start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+            if num < 1 or not (math.isfinite(start) and math.isfinite(stop)):
+                raise ValueError
+            if len(parts) == 3:
+                values = tuple(float(np.round(v, 12)) for v in np.linspace(start, stop, num))
+            elif start > 0 and stop > 0:
+                values = tuple(float(f"{v:.12g}") for v in np.geomspace(start, stop, num))
+                scale = "log"
+            else:
+                raise ValueError
+        if not all(math.isfinite(value) for value in values) or len(set(values)) < len(values):
             raise ValueError
     except ValueError:
         raise ValueError(
-            f"an axis must read KEY=START:STOP:NUM with NUM >= 1 (e.g. g=0.5:1.5:11); "
-            f"got {text!r}") from None
-    values = np.linspace(start, stop, num)
-    return Axis(key.strip(), tuple(float(np.round(v, 12)) for v in values))
+            f"an axis must read {AXIS_FORMS} (e.g. g=0.5:1.5:11, lr=1e-4:2e-3:5:log, "
+            f"N=32,64,128), with NUM >= 1, finite distinct values, and START, STOP > 0 on a "
+            f"log axis; got {text!r}") from None
+    return Axis(key, tuple(sorted(values)), scale)
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
@@ -205,8 +248,8 @@ def run_scan(
 
     summary = {
         "probe": probe.name,
-        "x": {"key": x.key, "values": list(x.values)},
-        "y": {"key": y.key, "values": list(y.values)},
+        "x": {"key": x.key, "values": list(x.values), "scale": x.scale},
+        "y": {"key": y.key, "values": list(y.values), "scale": y.scale},
         "metric": metric,
         "values": means[metric],
         "seeds": seed_values,
@@ -251,6 +294,8 @@ def load_scan(path: str | Path) -> dict:
     except (json.JSONDecodeError, KeyError, TypeError):
         raise ValueError(
             f"{path} is not a scan summary (corrupt or wrong file); rerun the scan") from None
+    for axis in ("x", "y"):  # scans written before axes had a scale
+        scan[axis].setdefault("scale", guess_scale(scan[axis]["values"]))
     scan["values"] = np.array(scan["values"], dtype=float)
     if "per_seed" in scan:
         scan["per_seed"] = np.array(scan["per_seed"], dtype=float)

@@ -178,7 +178,7 @@ def test_fit_recovers_the_constant_of_an_exact_first_order_drift():
 
 def test_tiny_scan_gets_a_fitted_overlay_and_draws_on_log_axes(tmp_path):
     widths, lrs = (4.0, 16.0, 64.0), (1e-5, 1e-4, 1e-3)
-    run_scan("kernel-drift", Axis("N", widths), Axis("lr", lrs), "kernel_drift",
+    run_scan("kernel-drift", Axis("N", widths, "log"), Axis("lr", lrs, "log"), "kernel_drift",
              out=tmp_path, fixed={**{k: v for k, v in TINY.items() if k != "N"}, "epochs": 2},
              progress=False)
     scan = attach_drift_fit(tmp_path)

@@ -48,7 +48,19 @@ def counting_probe(config):
 
 def test_axis_parsing_includes_both_ends_and_rejects_bad_text():
     assert parse_axis("g=0.5:1.5:3") == Axis("g", (0.5, 1.0, 1.5))
-    for bad in ("g=0.5:1.5", "g0.5:1:3", "g=a:1:3", "g=0:1:0"):
+    assert parse_axis("pi=0:0.9:4").values == (0.0, 0.3, 0.6, 0.9)  # not 0.30000000000000004
+    assert parse_axis("g=1.5:0.5:3") == Axis("g", (0.5, 1.0, 1.5))  # always ascending
+    assert parse_axis("lr=1e-4:1e-2:3:log") == Axis("lr", (1e-4, 1e-3, 1e-2), "log")
+    log_axis = parse_axis("lr=1e-4:2e-3:5:log").values
+    np.testing.assert_allclose(np.diff(np.log(log_axis)), np.log(20) / 4, rtol=1e-10)
+    assert parse_axis("lr=1e-4:1e-3:2:log").scale == "log"  # as asked, even with two values
+    assert parse_axis("N = 64,32,512") == Axis("N", (32.0, 64.0, 512.0), "log")  # sorted, guessed
+    assert parse_axis("g=0.5,1,1.5,2").scale == "linear"
+    assert parse_axis("N=16,32,64").scale == "log"
+    assert parse_axis("pi=0,0.5,0.75").scale == "linear"  # not all positive
+    bad_axes = ("g=0.5:1.5", "g0.5:1:3", "g=a:1:3", "g=0:1:0", "g=", "=1,2", "lr=0:1:3:log",
+                "lr=1e-3:1:3:lin", "N=32,32", "N=32,nan", "g=0:inf:3")
+    for bad in bad_axes:
         with pytest.raises(ValueError, match="KEY=START:STOP:NUM"):
             parse_axis(bad)
 
@@ -131,7 +143,7 @@ def test_scan_summary_follows_the_contract_and_carries_the_theory_boundary(tmp_p
     assert _cli(["--x", "g=0.5:2.0:4", "--y", "pi=0:0.6:3", "--metric", "lyapunov", *TINY,
                  "--no-figure", "--quiet", "--out", str(tmp_path)]) == 0
     raw = json.loads((tmp_path / "scan.json").read_text())
-    assert raw["x"] == {"key": "g", "values": [0.5, 1.0, 1.5, 2.0]}
+    assert raw["x"] == {"key": "g", "values": [0.5, 1.0, 1.5, 2.0], "scale": "linear"}
     assert raw["y"]["key"] == "pi" and raw["metric"] == "lyapunov"
     assert np.shape(raw["values"]) == (3, 4) and np.shape(raw["per_seed"]) == (3, 4, 1)
     assert set(get_probe("init-dynamics").metrics) == set(raw["metrics"])
@@ -159,3 +171,11 @@ def test_phase_diagram_renders_with_labelled_axes_and_colour_bar(tmp_path):
     figures.draw_scan(ax, load_scan(tmp_path))
     assert ax.get_xlabel() == "$g$" and ax.get_ylabel() == r"$\pi$"
     plt.close(fig)
+
+
+def test_scans_stored_before_axes_had_a_scale_get_the_guessed_one(tmp_path):
+    raw = {"probe": "p", "metric": "m", "values": [[1.0, 2.0, 3.0]],
+           "x": {"key": "N", "values": [32.0, 128.0, 512.0]}, "y": {"key": "g", "values": [1.0]}}
+    (tmp_path / "scan.json").write_text(json.dumps(raw))
+    scan = load_scan(tmp_path)
+    assert scan["x"]["scale"] == "log" and scan["y"]["scale"] == "linear"

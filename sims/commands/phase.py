@@ -25,8 +25,10 @@ def register(subparsers) -> None:
         description="Sweep two config keys of a registered probe over a grid (cached per cell, "
                     "parallel with joblib, optionally on a dask cluster) and draw a heat map.")
     parser.add_argument("--probe", default="init-dynamics", help="registered probe name")
-    parser.add_argument("--x", required=True, metavar="KEY=START:STOP:NUM", help="x axis")
-    parser.add_argument("--y", required=True, metavar="KEY=START:STOP:NUM", help="y axis")
+    axis_help = ("{} axis: KEY=START:STOP:NUM (even), KEY=START:STOP:NUM:log (geometric) or "
+                 "KEY=V1,V2,... (listed)")
+    parser.add_argument("--x", required=True, metavar="KEY=...", help=axis_help.format("x"))
+    parser.add_argument("--y", required=True, metavar="KEY=...", help=axis_help.format("y"))
     parser.add_argument("--metric", required=True, help="metric to map (e.g. lyapunov)")
     parser.add_argument("--fixed", action="append", default=[], metavar="KEY=VALUE",
                         help="other config values (repeatable)")
