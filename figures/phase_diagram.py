@@ -102,11 +102,9 @@ def draw_scan(ax, scan: dict) -> object:
                                   label=f"{metric} rises through {crossings['level']:g}"))
     ax.set_xlim(limits[0])
     ax.set_ylim(limits[1])
-    if handles and theory is not None and ("curves" in theory or "reference_lines" in theory):
+    if handles:  # below the axes, where it hides no cell or marker
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2),
                   fontsize=8, frameon=False)
-    elif handles:
-        ax.legend(handles=handles, loc="upper right", framealpha=0.85)
     ax.set_xlabel(KEY_LABELS.get(scan["x"]["key"], scan["x"]["key"]))
     ax.set_ylabel(KEY_LABELS.get(scan["y"]["key"], scan["y"]["key"]))
     ax.set_title(_title(scan), fontsize=10)
@@ -148,10 +146,22 @@ def draw_phase_diagram(scan_dirs, path_stem=None, ncols: int = 2):
         bar.set_label(METRIC_LABELS.get(scan["metric"], scan["metric"]))
         if scan["metric"] == "phase":
             bar.set_ticks(range(len(PHASE_NAMES)), labels=PHASE_NAMES)
+        elif isinstance(mesh.norm, colors.TwoSlopeNorm):
+            bar.set_ticks(_two_sided_ticks(mesh.norm.vmin, mesh.norm.vmax))
     for ax in list(axes.flat)[len(scans):]:
         ax.set_visible(False)
     fig.tight_layout()
     return save(fig, path_stem)
+
+
+def _two_sided_ticks(low, high):
+    """Colour-bar ticks for a map centred on 0: each side gets its own ticks, since the two
+    halves of the bar can span very different ranges (a default locator may leave the short
+    side with none)."""
+    negative = ticker.MaxNLocator(4).tick_values(low, 0.0)
+    positive = ticker.MaxNLocator(3).tick_values(0.0, high)
+    ticks = np.concatenate([negative[negative >= low], positive[positive <= high]])
+    return np.unique(np.round(ticks, 12))
 
 
 def _draw_theory_overlays(ax, theory, limits):
