@@ -4,8 +4,8 @@ One panel per scan: the seed-mean metric on the (x, y) grid, a colour bar, the t
 (zero contour of the stored stability margin) where the scan has one, and the first upward
 crossings along x reported by the scan.  Axes the scan marks ``"scale": "log"`` (sims.scan.Axis)
 are drawn on a log scale (cell edges at geometric midpoints); metrics in LOG_METRICS use a
-logarithmic colour scale.  Probes may store extra theory
-overlays: ``theory["reference_lines"]`` ([{"axis": "x"|"y", "value", "label"}]; a line outside the
+logarithmic colour scale.  Probes may store extra theory overlays:
+``theory["reference_lines"]`` ([{"axis": "x"|"y", "value", "label"}]; a line outside the
 plotted range is named in the legend as off scale) and ``theory["curves"]`` ([{"x", "y",
 "label"}], polylines in data coordinates); scans of ANNOTATED_PROBES print each cell's value.
 

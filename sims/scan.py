@@ -54,6 +54,11 @@ class Axis:
     values: tuple[float, ...]
     scale: str = "linear"
 
+    def __post_init__(self):
+        if self.scale not in ("linear", "log"):
+            raise ValueError(f"Axis {self.key!r}: scale must be 'linear' or 'log', "
+                             f"got {self.scale!r}")
+
 
 def guess_scale(values: Sequence[float]) -> str:
     """``"log"`` for three or more positive values whose log spacing is more even than their

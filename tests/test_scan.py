@@ -58,6 +58,8 @@ def test_axis_parsing_includes_both_ends_and_rejects_bad_text():
     assert parse_axis("g=0.5,1,1.5,2").scale == "linear"
     assert parse_axis("N=16,32,64").scale == "log"
     assert parse_axis("pi=0,0.5,0.75").scale == "linear"  # not all positive
+    with pytest.raises(ValueError, match="scale must be 'linear' or 'log'"):
+        Axis("lr", (1e-4, 1e-3), "geometric")
     bad_axes = ("g=0.5:1.5", "g0.5:1:3", "g=a:1:3", "g=0:1:0", "g=", "=1,2", "lr=0:1:3:log",
                 "lr=1e-3:1:3:lin", "N=32,32", "N=32,nan", "g=0:inf:3")
     for bad in bad_axes:
