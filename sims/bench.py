@@ -129,7 +129,7 @@ def _cpu_has_avx512() -> bool | None:
         return None
 
 
-def run_benchmark(repeats: int = 5) -> dict:
+def run_benchmark(repeats: int = 9) -> dict:
     """All timings of the core benchmark, with the thread settings they ran under."""
     step64, noise64 = training_step(np.float64)
     step32, noise32 = training_step(np.float32)
