@@ -95,10 +95,9 @@ def parse_axis(text: str) -> Axis:
     try:
         if not key or not spec:
             raise ValueError
-        scale = "linear"
+        scale = None  # listed values: guessed once they are known to be valid
         if ":" not in spec:  # as typed
             values = tuple(float(part) for part in spec.split(","))
-            scale = guess_scale(values) if all(map(math.isfinite, values)) else scale
         else:  # rounded, so that cell keys read 0.3 rather than 0.30000000000000004
             parts = spec.split(":")
             if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
@@ -108,6 +107,7 @@ def parse_axis(text: str) -> Axis:
                 raise ValueError
             if len(parts) == 3:
                 values = tuple(float(np.round(v, 12)) for v in np.linspace(start, stop, num))
+                scale = "linear"
             elif start > 0 and stop > 0:
                 values = tuple(float(f"{v:.12g}") for v in np.geomspace(start, stop, num))
                 scale = "log"
@@ -120,7 +120,7 @@ def parse_axis(text: str) -> Axis:
             f"an axis must read {AXIS_FORMS} (e.g. g=0.5:1.5:11, lr=1e-4:2e-3:5:log, "
             f"N=32,64,128), with NUM >= 1, finite distinct values, and START, STOP > 0 on a "
             f"log axis; got {text!r}") from None
-    return Axis(key, tuple(sorted(values)), scale)
+    return Axis(key, tuple(sorted(values)), scale or guess_scale(values))
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
