@@ -175,3 +175,11 @@ def test_unknown_figure_name_is_a_clear_value_error():
 def test_missing_result_names_the_file_and_the_command(tmp_path):
     with pytest.raises(FileNotFoundError, match="vip.json.*sasrnn reproduce"):
         figures.draw_figure("fig4", tmp_path, tmp_path / "out")
+
+
+def test_a_zero_centred_colour_bar_gets_ticks_on_both_sides():
+    from figures.phase_diagram import _two_sided_ticks
+
+    ticks = _two_sided_ticks(-1.05, 0.12)  # the short positive side once had none
+    assert 0.0 in ticks and (ticks < 0).sum() >= 2 and (ticks > 0).sum() >= 2
+    assert ticks.min() >= -1.05 and ticks.max() <= 0.12 and np.all(np.diff(ticks) > 0)

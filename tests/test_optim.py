@@ -111,3 +111,22 @@ def test_bad_optimizer_settings_raise_clear_errors():
         Optimizer(lr={"recurrent.m": 1.0})
     with pytest.raises(ValueError, match="finite and >= 0"):
         Optimizer(lr=-1.0)
+
+
+def test_the_update_runs_its_norms_on_one_blas_thread(monkeypatch):
+    """Threaded BLAS in the clip's norms leaves spinning OpenBLAS workers that slow the next
+    step's batch chunks (dynamics._blas), so the update pins every BLAS library to one thread."""
+    from threadpoolctl import threadpool_info
+
+    import dynamics.optim as optim_module
+
+    seen = []
+
+    def recording_clip(grad, kind, bound):
+        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        return clip_gradient(grad, kind, bound)
+
+    monkeypatch.setattr(optim_module, "clip_gradient", recording_clip)
+    net = small_network(np.random.default_rng(5))
+    Optimizer("adam", lr=1e-3, clip="spectral", clip_bound=1.0).step(net, constant_grads(net))
+    assert len(seen) == len(BLOCK_NAMES) and all(threads == {1} for threads in seen)
