@@ -1,6 +1,6 @@
 """Benchmark: vectorised analytic RNTK against a straightforward per-(t, t') loop.
 
-The reference evaluates the recursions of spec §5.1 entry by entry, re-summing the d-sums for
+The reference evaluates the recursions of docs/model.md §5.1 entry by entry, re-summing the d-sums for
 every (t, t') (O(T³) kernel updates, one Python iteration per entry), like the official
 ``SaS_RNTK.RNTK.GP_kernel``.  ``theory.rntk`` uses running sums (O(T²)) and one wavefront at a
 time.  Prints JSON with both times, the speed-up ratio and the maximum difference.
@@ -23,7 +23,7 @@ from theory.rntk import relu_arccos_kernels
 
 
 def reference_rntk(x, alpha, s_in=1.0, s_rec=1.0, s_out=1.0, s_h0=1.0, xi_mean=0.5):
-    """Θ by the spec §5.1 recursions, one (t, t') entry at a time with explicit d-sums."""
+    """Θ by the docs/model.md §5.1 recursions, one (t, t') entry at a time with explicit d-sums."""
     n_steps, batch, n_in = x.shape
     decay = 1.0 - alpha
     eye = np.eye(batch)

@@ -1,4 +1,4 @@
-"""Entropy of the spike-and-slab weight ensemble (spec §5.5, Fig. 10).
+"""Entropy of the spike-and-slab weight ensemble (docs/model.md §5.5, Fig. 10).
 
 Each weight has the density P(w) = π δ(w) + (1-π) N(w; m, Ξ). Following the official analysis
 (`sub_tasks.py` §6) the spike is regularised as a narrow Gaussian δ_ε(w) = N(w; 0, ε), ε = 1e-4,
@@ -25,10 +25,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate
 
-#: Variance ε of the Gaussian that regularises the spike δ(w), and floor of Ξ (spec §5.5).
+#: Variance ε of the Gaussian that regularises the spike δ(w), and floor of Ξ (docs/model.md §5.5).
 DELTA_VARIANCE = 1e-4
 
-#: Number of standard-normal draws used by the official Entropy I estimator (spec §5.5).
+#: Number of standard-normal draws used by the official Entropy I estimator (docs/model.md §5.5).
 DEFAULT_N_DRAWS = 1000
 
 #: Weights processed per Monte Carlo chunk (chunk × n_draws doubles stay below ~64 MB).
@@ -61,7 +61,7 @@ def layer_entries(values, exclude_diagonal: bool = False) -> np.ndarray:
 
     Args:
         values: (..., n_post, n_pre) array; leading axes (e.g. epochs) are kept.
-        exclude_diagonal: drop the entries i = j (self-connections of a recurrent layer, spec §5.5);
+        exclude_diagonal: drop the entries i = j (self-connections of a recurrent layer, docs/model.md §5.5);
             the matrix must then be square.
 
     Returns:
@@ -86,7 +86,7 @@ def layer_entries(values, exclude_diagonal: bool = False) -> np.ndarray:
 
 
 def bernoulli_entropy(pi) -> np.ndarray:
-    """S_π = -π ln π - (1-π) ln(1-π), with S_π = 0 at π ∈ {0, 1} (spec §5.5, Entropy II).
+    """S_π = -π ln π - (1-π) ln(1-π), with S_π = 0 at π ∈ {0, 1} (docs/model.md §5.5, Entropy II).
 
     Args:
         pi: array of spike probabilities in [0, 1].
@@ -101,7 +101,7 @@ def bernoulli_entropy(pi) -> np.ndarray:
 
 
 def slab_entropy(xi, floor: float = DELTA_VARIANCE) -> np.ndarray:
-    """S_Ξ = ½ ln(2π max(Ξ, floor)) + ½, the entropy of the Gaussian slab (spec §5.5, Entropy II).
+    """S_Ξ = ½ ln(2π max(Ξ, floor)) + ½, the entropy of the Gaussian slab (docs/model.md §5.5, Entropy II).
 
     Args:
         xi: array of slab variances (>= 0).
@@ -119,7 +119,7 @@ def _log_normal(w, mean, variance):
 
 
 def entropy_one(m, pi, xi, z, delta_variance: float = DELTA_VARIANCE) -> np.ndarray:
-    """Per-weight Entropy I of the regularised SaS density, Monte Carlo over z (spec §5.5).
+    """Per-weight Entropy I of the regularised SaS density, Monte Carlo over z (docs/model.md §5.5).
 
     S = -π ln[π δ_ε(0) + (1-π) N(0; m, Ξ)] - (1-π) (1/K) Σ_k ln[π δ_ε(m + √Ξ z_k)
         + (1-π) N(z_k; 0, 1)/√Ξ],  with Ξ ← max(Ξ, ε) and δ_ε = N(·; 0, ε).
@@ -169,7 +169,7 @@ def entropy_one(m, pi, xi, z, delta_variance: float = DELTA_VARIANCE) -> np.ndar
 
 
 def entropy_two(pi, xi, delta_variance: float = DELTA_VARIANCE) -> np.ndarray:
-    """Per-weight Entropy II = S_π + S_Ξ (spec §5.5).
+    """Per-weight Entropy II = S_π + S_Ξ (docs/model.md §5.5).
 
     Args:
         pi, xi: arrays of one shape.
@@ -188,7 +188,7 @@ def entropy_two(pi, xi, delta_variance: float = DELTA_VARIANCE) -> np.ndarray:
 def layer_entropies(
     m, pi, xi, z, exclude_diagonal: bool = False, delta_variance: float = DELTA_VARIANCE
 ) -> dict:
-    """Layer averages of Entropy I and II and of their parts (spec §5.5).
+    """Layer averages of Entropy I and II and of their parts (docs/model.md §5.5).
 
     Args:
         m, pi, xi: (n_post, n_pre) hyper-parameters of one layer.
@@ -219,7 +219,7 @@ def layer_entropies(
 def entropy_trajectory(
     m, pi, xi, z, exclude_diagonal: bool = False, delta_variance: float = DELTA_VARIANCE
 ) -> dict:
-    """Layer-averaged entropies at every saved epoch (spec §5.5, Fig. 10).
+    """Layer-averaged entropies at every saved epoch (docs/model.md §5.5, Fig. 10).
 
     Args:
         m, pi, xi: (E, n_post, n_pre) per-epoch snapshots of one layer.

@@ -1,6 +1,6 @@
 """Dynamics of untrained SaS networks: largest Lyapunov exponents and activity order parameters.
 
-Two kinds of network are drawn from one SaS ensemble (spec §1.2, §1.3), without input and bias:
+Two kinds of network are drawn from one SaS ensemble (docs/model.md §1.2, §1.3), without input and bias:
 
 * a **sampled (quenched) network** — one weight draw ``w = N(m, sqrt(Xi)) * 1[U > pi]`` kept for
   the whole run::
@@ -21,7 +21,7 @@ vectors are propagated with the exact per-step Jacobian
     J(t) = (1 - alpha) I + alpha * [ mu diag(f'(h)) + diag(eps / Delta) var diag(r f'(h)) ]
 
 (``mu -> w`` and no second term for the sampled network; the fluctuation term is dropped where
-``Delta = 0``, the convention of spec §1.3) and re-orthonormalised by a QR decomposition every
+``Delta = 0``, the convention of docs/model.md §1.3) and re-orthonormalised by a QR decomposition every
 step; the exponents are the time averages of ``log |R_ii|``. :func:`perturbation_growth_exponent`
 measures the same number without any Jacobian, from two nonlinear trajectories.
 
@@ -129,7 +129,7 @@ def draw_sas_ensemble(
 def sample_weights(
     m: np.ndarray, pi: np.ndarray, xi: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Draw one network from the SaS ensemble, as the official code does (spec §1.2).
+    """Draw one network from the SaS ensemble, as the official code does (docs/model.md §1.2).
 
         w_ij = (m_ij + sqrt(Xi_ij) z_ij) * 1[U_ij > pi_ij],   z ~ N(0, 1), U ~ U(0, 1)
 
@@ -205,7 +205,7 @@ def lyapunov_mean_field(
     n_exponents: int = 1,
     tangent0: np.ndarray | None = None,
 ) -> DynamicsMeasurement:
-    """Lyapunov exponents and activity of the mean-field network (spec §1.3, no input).
+    """Lyapunov exponents and activity of the mean-field network (docs/model.md §1.3, no input).
 
         h <- (1 - alpha) h + alpha (mu r + eps(t) sqrt(var r^2)),   r = f(h)
 

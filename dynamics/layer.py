@@ -1,4 +1,4 @@
-"""Spike-and-slab layers: the weight distribution and its moments (spec §1.2).
+"""Spike-and-slab layers: the weight distribution and its moments (docs/model.md §1.2).
 
 Every weight of a layer is an independent random variable
 
@@ -17,7 +17,7 @@ PARAMETER_NAMES = ("m", "pi", "xi")
 
 
 def sas_moments(m, pi, xi):
-    """Moments of the spike-and-slab weight (spec §1.2).
+    """Moments of the spike-and-slab weight (docs/model.md §1.2).
 
         μ = E[w] = (1 − π) m,   ρ = E[w²] = (1 − π)(m² + Ξ),   v = Var[w] = ρ − μ²
           = (1 − π) Ξ + π (1 − π) m²
@@ -36,7 +36,7 @@ def sas_moments(m, pi, xi):
 
 
 def sas_moment_derivatives(m, pi, xi):
-    """Partial derivatives of μ and v with respect to (m, π, Ξ) (spec §1.2).
+    """Partial derivatives of μ and v with respect to (m, π, Ξ) (docs/model.md §1.2).
 
         ∂μ/∂m = 1 − π,   ∂μ/∂π = −m,   ∂μ/∂Ξ = 0,
         ∂v/∂m = 2π(1 − π) m,   ∂v/∂π = (1 − 2π) m² − Ξ,   ∂v/∂Ξ = 1 − π
@@ -87,7 +87,7 @@ class SaSLayer:
         pi: probabilities that each connection is absent, in [0, 1].
         xi: slab variances, ≥ 0.
         absent: optional boolean mask of connections that are structurally forbidden
-            (spec §3.3). On those entries π = 1, m = 0 and Ξ = 0 are imposed now and after every
+            (docs/model.md §3.3). On those entries π = 1, m = 0 and Ξ = 0 are imposed now and after every
             optimizer step.
         dtype: floating dtype of the stored parameters (default: that of ``m``, float64 for
             integer input).
@@ -149,7 +149,7 @@ class SaSLayer:
             self.xi[self.absent] = 0.0
 
     def project(self) -> None:
-        """Project onto the constraint set after an update: π ∈ [0, 1], Ξ ≥ 0 (spec §2.3)."""
+        """Project onto the constraint set after an update: π ∈ [0, 1], Ξ ≥ 0 (docs/model.md §2.3)."""
         np.clip(self.pi, 0.0, 1.0, out=self.pi)
         np.maximum(self.xi, 0.0, out=self.xi)
         self.apply_structure()
@@ -161,7 +161,7 @@ class SaSLayer:
         return SaSLayer(self.m, self.pi, self.xi, absent=self.absent, dtype=dtype)
 
     def sample(self, rng: np.random.Generator, size=None) -> np.ndarray:
-        """Draw weights w = N(m, √Ξ) · 1[U > π] (spec §1.2).
+        """Draw weights w = N(m, √Ξ) · 1[U > π] (docs/model.md §1.2).
 
         Args:
             rng: the source of randomness.

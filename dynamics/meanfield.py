@@ -1,12 +1,12 @@
-"""Mean-field forward pass and generalized BPTT on (m, π, Ξ) (spec §1.3, §2.1–2.2).
+"""Mean-field forward pass and generalized BPTT on (m, π, Ξ) (docs/model.md §1.3, §2.1–2.2).
 
 The pre-activation is Gaussian by the CLT given the presynaptic rates,
 
     u_i(t) = G_i(t) + ε_i(t) Δ_i(t),   G = μ_rec r + μ_in x,   Δ² = v_rec r² + v_in x²,
 
 with ε ~ N(0, 1) fresh for every unit, step and sample. With ε held fixed the loss is an ordinary
-differentiable function of θ = (m, π, Ξ), and the adjoint recursion of spec §2.1 gives its exact
-(pathwise) gradient. Where Δ = 0 the fluctuation path contributes zero (spec §7.4).
+differentiable function of θ = (m, π, Ξ), and the adjoint recursion of docs/model.md §2.1 gives its exact
+(pathwise) gradient. Where Δ = 0 the fluctuation path contributes zero (docs/official-code.md §4).
 
 Work is split over the batch into a fixed number of chunks, run on separate threads with BLAS
 pinned to one thread each; the chunking depends only on the batch size, so results are
@@ -217,7 +217,7 @@ def _readout_rates(net, r):
 
 
 def _layer_grads(layer, scale, s_mean, s_var):
-    """Chain rule from the moment gradients to (m, π, Ξ) (spec §2.2).
+    """Chain rule from the moment gradients to (m, π, Ξ) (docs/model.md §2.2).
 
     With S_mean = Σ_t δ yᵀ and S_var = Σ_t a (y²)ᵀ:  ∂L/∂μ = c S_mean and ∂L/∂v = (c/2) S_var,
     then ∂L/∂θ = ∂L/∂μ ∂μ/∂θ + ∂L/∂v ∂v/∂θ.
@@ -321,7 +321,7 @@ def _reduce_grads(net, results) -> NetworkGrads:
 
 # -- public API ----------------------------------------------------------------------------------
 def mean_field_forward(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> ForwardTrace:
-    """Run the mean-field network (spec §1.3) and return its readout and trajectories.
+    """Run the mean-field network (docs/model.md §1.3) and return its readout and trajectories.
 
     Args:
         net: the network.
@@ -353,7 +353,7 @@ def mean_field_forward(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> F
 def mean_field_vjp(
     net: SaSNetwork, x, output_error, *, eps, eps_out, rec_noise=None
 ) -> NetworkGrads:
-    """Pull an output error back to the nine parameter blocks (generalized BPTT, spec §2.1–2.2).
+    """Pull an output error back to the nine parameter blocks (generalized BPTT, docs/model.md §2.1–2.2).
 
     Computes Σ_b Σ_t e_b(t) · ∂z_b(t)/∂θ for θ ∈ {m, π, Ξ} of every layer, with ε held fixed.
 
@@ -378,7 +378,7 @@ def mean_field_vjp(
 
 
 def batch_loss(net: SaSNetwork, z, target, mask=None):
-    """Batch-mean loss and its output error ∂L/∂z (spec §1.5).
+    """Batch-mean loss and its output error ∂L/∂z (docs/model.md §1.5).
 
     - ``cross_entropy`` (readout "last"): L = (1/B) Σ_b −Σ_k y_kb log softmax(z_b)_k, computed
       exactly with log-sum-exp (the official code adds 1e-5 inside the log for display only; its
@@ -408,7 +408,7 @@ def mean_field_grads(net: SaSNetwork, x, target, *, eps, eps_out, rec_noise=None
     """Batch-mean loss and its gradient with respect to all nine parameter blocks.
 
     Args:
-        net: the network; its ``loss`` and ``readout`` fix the loss convention (spec §1.5).
+        net: the network; its ``loss`` and ``readout`` fix the loss convention (docs/model.md §1.5).
         x: (T, B, n_in) inputs.
         target: (B, n_out) one-hot for readout "last", or (T, B, n_out) for readout "all".
         eps, eps_out, rec_noise: the noise of the pass (see :func:`mean_field_forward`).

@@ -1,4 +1,4 @@
-"""The spike-and-slab recurrent network: three SaS layers, leaky rate dynamics (spec §1.1)."""
+"""The spike-and-slab recurrent network: three SaS layers, leaky rate dynamics (docs/model.md §1.1)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class SaSNetwork:
         h(t+1) = (1 − α) h(t) + α u(t) + √(2α) σ_rec ξ(t),   r = f(h),
         u(t) = Σ_j w_ij r_j(t) + Σ_k w^in_ik x_k(t),          z = Σ_i w^out_ki r_i
 
-    (spec §1.1; the network is trained at the ensemble level through the mean-field pass of §1.3).
+    (docs/model.md §1.1; the network is trained at the ensemble level through the mean-field pass of §1.3).
 
     Args:
         inp: input layer, shape (n_rec, n_in).
@@ -31,7 +31,7 @@ class SaSNetwork:
         h0: state before the first step, a scalar or an array of shape (n_rec,) or (B, n_rec).
         activation: ``"relu"`` (paper) or ``"tanh"``.
         readout: ``"last"`` (read z at the final step only, MNIST) or ``"all"`` (every step, MSI).
-        loss: ``"cross_entropy"`` (softmax, readout "last") or ``"mse"`` (masked, spec §1.5).
+        loss: ``"cross_entropy"`` (softmax, readout "last") or ``"mse"`` (masked, docs/model.md §1.5).
         sigma_rec: std of the private recurrent noise, entering as √(2α) σ_rec ξ.
 
     Raises:
@@ -99,7 +99,7 @@ class SaSNetwork:
                     f"SaSNetwork: unknown {option} {value!r}; choose one of {allowed}."
                 )
         if self.readout == "all" and self.loss == "cross_entropy":
-            raise ValueError("SaSNetwork: readout='all' needs loss='mse' (spec §1.5).")
+            raise ValueError("SaSNetwork: readout='all' needs loss='mse' (docs/model.md §1.5).")
         h0 = np.asarray(self.h0)
         if h0.ndim > 2 or (h0.ndim >= 1 and h0.shape[-1] != n_rec) or not np.all(np.isfinite(h0)):
             raise ValueError(
@@ -152,7 +152,7 @@ class SaSNetwork:
             layer.apply_structure()
 
     def project(self) -> None:
-        """π ← clip(π, 0, 1), Ξ ← max(Ξ, 0) and structural masks, for every layer (spec §2.3)."""
+        """π ← clip(π, 0, 1), Ξ ← max(Ξ, 0) and structural masks, for every layer (docs/model.md §2.3)."""
         for layer in self.layers().values():
             layer.project()
 

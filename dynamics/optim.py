@@ -1,10 +1,10 @@
-"""Optimizers of the nine parameter blocks, as the official scripts run them (spec §2.3–2.4).
+"""Optimizers of the nine parameter blocks, as the official scripts run them (docs/model.md §2.3–2.4).
 
 One :class:`Optimizer` serves a whole network: per-block learning rates and step schedules,
 explicit L2, decoupled weight decay, gradient clipping, and the projection π ∈ [0, 1], Ξ ≥ 0
 after every step.
 
-Official settings, by task (spec §2.4):
+Official settings, by task (docs/model.md §2.4):
 
 - MNIST: ``Optimizer("adam", lr=1e-3, halve_every=40, weight_decay={"m": 1e-4, "xi": 1e-4},
   clip="spectral", clip_bound=10)`` with the epoch index as the schedule step.
@@ -68,7 +68,7 @@ class Optimizer:
     - sgd: θ ← θ − lr_e g.
 
     The learning rate of a block follows lr_e = max(lr · 0.5^⌊(e + 1)/k⌋, lr_floor) when it has
-    a halving period k (the official off-by-one, spec §7.1.17), and lr otherwise. A learning rate
+    a halving period k (the official off-by-one, docs/official-code.md §1.17), and lr otherwise. A learning rate
     of 0 freezes a block.
 
     Args:

@@ -1,4 +1,4 @@
-"""Low-dimensional projections of neural and synaptic trajectories (spec §5.2, Figs. 7 and 8).
+"""Low-dimensional projections of neural and synaptic trajectories (docs/model.md §5.2, Figs. 7 and 8).
 
 Two analyses, both a principal-component analysis done by :class:`sklearn.decomposition.PCA`:
 
@@ -28,7 +28,7 @@ _CUMULATIVE_SLACK = 1e-12
 def n_components_for_variance(explained_variance_ratio, threshold: float) -> int:
     """Smallest number of PCs whose cumulative explained-variance ratio reaches ``threshold``.
 
-    n = min{k : Σ_{i<k} λ_i / Σ_i λ_i ≥ threshold}  (spec §5.2).
+    n = min{k : Σ_{i<k} λ_i / Σ_i λ_i ≥ threshold}  (docs/model.md §5.2).
 
     Args:
         explained_variance_ratio: (K,) ratios in decreasing order (as returned by sklearn's PCA).
@@ -85,7 +85,7 @@ def _variance_summary(ratios: np.ndarray, thresholds) -> dict:
 
 
 def neural_trajectory_pca(states, n_components: int = 3, thresholds=VARIANCE_THRESHOLDS) -> dict:
-    """PCA of network states stacked over time and trials (spec §5.2, Fig. 7).
+    """PCA of network states stacked over time and trials (docs/model.md §5.2, Fig. 7).
 
     Rows X_{(t,b),i} = r_i(t) for every time step t and trial b; X is centred column-wise
     (x̄_i = mean over all rows) and decomposed by sklearn's PCA (full SVD). The projection of trial b
@@ -196,7 +196,7 @@ def flatten_parameter_snapshots(snapshots, blocks: Sequence[str] | None = None):
 
 
 def drift_along_axis(coordinates) -> dict:
-    """Net drift of a 1-D trajectory: mean per-epoch step and its sign persistence (spec §5.2).
+    """Net drift of a 1-D trajectory: mean per-epoch step and its sign persistence (docs/model.md §5.2).
 
     With c_e the coordinate at epoch e (e = 0..E-1) and steps d_e = c_{e+1} - c_e:
         velocity    = (1/(E-1)) Σ_e d_e = (c_{E-1} - c_0)/(E-1)

@@ -1,4 +1,4 @@
-"""Very important connections (VIPs) and target removal (spec Fig. 4, §7.1 item 10).
+"""Very important connections (VIPs) and target removal (paper Fig. 4, docs/official-code.md §1.10).
 
 A recurrent connection is a VIP when it is nearly deterministic, present and strong:
 π ≤ 0.1, Ξ < 0.1 and |m| > 0.08 (official `sub_tasks.py` §2). Removing a connection sets π = 1 on
@@ -8,7 +8,7 @@ float round-off) from one of two pools:
 
 * VIP removal: a uniformly random n-subset of the VIP set, drawn with a ``numpy.random.Generator``;
 * random removal: n connections drawn uniformly without replacement from the NON-VIP connections,
-  so the control never touches a VIP (spec §7.1 item 10 leaves the pool open; we exclude VIPs).
+  so the control never touches a VIP (docs/official-code.md §1 item 10 leaves the pool open; we exclude VIPs).
 
 ``legacy_first_n=True`` reproduces the official code instead: VIP removal takes the first n entries
 of the sorted flat VIP index list, random removal takes the first n flattened connections (indices

@@ -1,4 +1,4 @@
-"""Networks sampled from the ensemble (spec §2.6): real weights drawn from P(w).
+"""Networks sampled from the ensemble (docs/model.md §2.6): real weights drawn from P(w).
 
 Three named modes:
 

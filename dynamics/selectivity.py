@@ -1,6 +1,6 @@
 """Single-unit selectivity: the selectivity index and the mixed / uni / non-selective split.
 
-Spec Fig. 5. For unit i with responses r_{i,s} ≥ 0 to N_s stimulus conditions,
+paper Fig. 5. For unit i with responses r_{i,s} ≥ 0 to N_s stimulus conditions,
 
     SLI(i) = [1 - ((1/N_s) Σ_s r_{i,s})² / ((1/N_s) Σ_s r_{i,s}²)] / (1 - 1/N_s),
 
@@ -9,7 +9,7 @@ equally to exactly k of the N_s conditions has SLI = (N_s - k)/(N_s - 1): for N_
 1, 2/3, 1/3 and 0 for k = 1, 2, 3, 4.
 
 Responses r_{i,s} are time averages of the rate over a window of steps (:func:`window_responses`);
-the window is the caller's choice (the spec leaves it open, §7.2). For the MSI test trials at
+the window is the caller's choice (the spec leaves it open, docs/official-code.md §2). For the MSI test trials at
 dt = 0.5 ms (fixation 500 ms, stimulus 1000 ms, decision 300 ms) the natural window is the stimulus
 period plus the decision period, steps [1000, 3600).
 
@@ -84,7 +84,7 @@ def _check_responses(responses) -> np.ndarray:
 
 
 def selectivity_index(responses) -> np.ndarray:
-    """SLI(i) = [1 - ⟨r_i⟩² / ⟨r_i²⟩] / (1 - 1/N_s), averages over conditions (spec Fig. 5).
+    """SLI(i) = [1 - ⟨r_i⟩² / ⟨r_i²⟩] / (1 - 1/N_s), averages over conditions (paper Fig. 5).
 
     Args:
         responses: (N, N_s) non-negative responses, N_s >= 2.

@@ -1,6 +1,6 @@
 """Symmetry breaking in parameter space: order parameters of the slab (Ξ) and spike (π) parts.
 
-Spec §5.4 and Fig. 9. Each SaS weight carries a continuous symmetry (the Gaussian slab, variance Ξ)
+docs/model.md §5.4 and Fig. 9. Each SaS weight carries a continuous symmetry (the Gaussian slab, variance Ξ)
 and a discrete one (the Bernoulli spike, probability π). Training breaks both; the paper reports
 that in row-by-row MNIST the continuous one breaks first. This module measures, per layer and
 epoch,
@@ -21,7 +21,7 @@ discrete part (π):
 The break epoch of an order parameter is the first epoch at which it has moved halfway from its
 initial to its final value (in either direction: π starts at 0 in the MNIST presets, so π order
 parameters may rise rather than fall). The representative parameters used to decide which part
-breaks first are ⟨S_Ξ⟩ and ⟨S_π⟩ (the Entropy II decomposition of spec §5.5); the break epochs of
+breaks first are ⟨S_Ξ⟩ and ⟨S_π⟩ (the Entropy II decomposition of docs/model.md §5.5); the break epochs of
 all parameters are reported as well.
 """
 
@@ -32,7 +32,7 @@ from scipy import stats
 
 from dynamics.entropy import DELTA_VARIANCE, bernoulli_entropy, layer_entries, slab_entropy
 
-#: Bounds of the "undecided" π band (spec §5.4 suggests fractions of π ∈ (ε, 1-ε)).
+#: Bounds of the "undecided" π band (docs/model.md §5.4 suggests fractions of π ∈ (ε, 1-ε)).
 UNDECIDED_BAND = (0.05, 0.95)
 
 #: Order parameters of the continuous (slab, Ξ) part, in reporting order.
@@ -94,7 +94,7 @@ def symmetry_order_parameters(
     pi, xi, exclude_diagonal: bool = False, xi_floor: float = DELTA_VARIANCE,
     undecided_band: tuple[float, float] = UNDECIDED_BAND,
 ) -> dict:
-    """Order parameters of the Ξ (continuous) and π (discrete) parts at every epoch (spec §5.4).
+    """Order parameters of the Ξ (continuous) and π (discrete) parts at every epoch (docs/model.md §5.4).
 
     See the module docstring for the definitions.
 
@@ -130,7 +130,7 @@ def break_epoch(order_parameter, epochs=None):
     """First epoch at which an order parameter has moved halfway from its initial to final value.
 
     With x_0 the first and x_f the last value and x_½ = (x_0 + x_f)/2: the first epoch e with
-    x_e >= x_½ if x_f > x_0, or x_e <= x_½ if x_f < x_0 (spec §5.4, issue text).
+    x_e >= x_½ if x_f > x_0, or x_e <= x_½ if x_f < x_0 (docs/model.md §5.4).
 
     Args:
         order_parameter: (E,) values per saved epoch.
@@ -161,7 +161,7 @@ def symmetry_breaking_summary(
     pi, xi, epochs=None, exclude_diagonal: bool = False, xi_floor: float = DELTA_VARIANCE,
     undecided_band: tuple[float, float] = UNDECIDED_BAND,
 ) -> dict:
-    """Break epochs of all order parameters and which part (Ξ or π) breaks first (spec §5.4).
+    """Break epochs of all order parameters and which part (Ξ or π) breaks first (docs/model.md §5.4).
 
     The decision uses the representative parameters CONTINUOUS_REPRESENTATIVE (⟨S_Ξ⟩) and
     DISCRETE_REPRESENTATIVE (⟨S_π⟩).

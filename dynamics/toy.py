@@ -1,4 +1,4 @@
-"""Toy single-unit SaS model of feature learning and stochastic plasticity (spec §3.6, §5.3).
+"""Toy single-unit SaS model of feature learning and stochastic plasticity (docs/model.md §3.6, §5.3).
 
 One leaky tanh unit with N spike-and-slab synapses that all receive the same scalar input x(t),
 under mean-field 1/√a scaling (a = N by default):
@@ -8,7 +8,7 @@ under mean-field 1/√a scaling (a = N by default):
 
 μ_j = (1-π_j) m_j, v_j = (1-π_j) Ξ_j + π_j (1-π_j) m_j². The loss is L = Σ_t ½ (r(t) - y(t))².
 
-Learning is online and instantaneous (official `toymodel.py`, spec §7.1 item 16): at every step
+Learning is online and instantaneous (official `toymodel.py`, docs/official-code.md §1 item 16): at every step
 the gradient of ℓ_t = ½ (r(t) - y(t))² with h(t-1) held fixed,
 
     ∇m_j = c [(1-π_j) x/√a + (1/a) ε μ_j π_j x²/Δ]
@@ -30,7 +30,7 @@ import numpy as np
 
 #: Leak of the toy unit (τ = 1/0.9, official `toymodel.py`).
 ALPHA = 0.9
-#: Learning rates of m, π and Ξ and the halving period in epochs (spec §2.4).
+#: Learning rates of m, π and Ξ and the halving period in epochs (docs/model.md §2.4).
 LR_M = 0.005
 LR_PI = 0.01
 LR_XI = 0.01
@@ -44,7 +44,7 @@ _DELTA_GUARD = 1e-30
 
 
 def toy_initial_parameters(n_synapses: int, rng: np.random.Generator) -> dict:
-    """Official initialisation: m ~ N(0, 1/N), Ξ ~ 0.1·U(0, 1), π ~ 0.1·U(0, 1) (spec §2.5).
+    """Official initialisation: m ~ N(0, 1/N), Ξ ~ 0.1·U(0, 1), π ~ 0.1·U(0, 1) (docs/model.md §2.5).
 
     Draws in that order from ``rng``.
 
@@ -94,7 +94,7 @@ def _check_sequence(x, y):
 
 def toy_forward(m, pi, xi, x, eps=None, alpha: float = ALPHA, h0: float = 0.0,
                 scale: float | None = None) -> dict:
-    """Run the toy unit over a sequence with fixed parameters (spec §3.6).
+    """Run the toy unit over a sequence with fixed parameters (docs/model.md §3.6).
 
     Args:
         m, pi, xi: (N,) synapse parameters.
@@ -131,7 +131,7 @@ def toy_forward(m, pi, xi, x, eps=None, alpha: float = ALPHA, h0: float = 0.0,
 
 def toy_loss(m, pi, xi, x, y, eps=None, alpha: float = ALPHA, h0: float = 0.0,
              scale: float | None = None) -> float:
-    """L = Σ_t ½ (r(t) - y(t))² of the toy unit (ε = 0 unless ``eps`` is given; spec §1.5).
+    """L = Σ_t ½ (r(t) - y(t))² of the toy unit (ε = 0 unless ``eps`` is given; docs/model.md §1.5).
 
     Args:
         m, pi, xi, x, eps, alpha, h0, scale: see :func:`toy_forward`.
@@ -150,7 +150,7 @@ def toy_loss(m, pi, xi, x, y, eps=None, alpha: float = ALPHA, h0: float = 0.0,
 
 def toy_instantaneous_gradients(m, pi, xi, x_t: float, y_t: float, h_prev: float, eps_t: float,
                                 alpha: float = ALPHA, scale: float | None = None) -> dict:
-    """Gradient of ℓ_t = ½ (r(t) - y(t))² at one step, h(t-1) held fixed (spec §3.6).
+    """Gradient of ℓ_t = ½ (r(t) - y(t))² at one step, h(t-1) held fixed (docs/model.md §3.6).
 
     All three components at the same parameter point (module docstring formulas); the training loop
     applies them sequentially instead.
@@ -260,7 +260,7 @@ def train_toy(x, y, m, pi, xi, rng: np.random.Generator | None = None, n_epochs:
               alpha: float = ALPHA, lr_m: float = LR_M, lr_pi: float = LR_PI,
               lr_xi: float = LR_XI, halve_every: int = HALVE_EVERY, h0: float = 0.0,
               scale: float | None = None, eps=None) -> dict:
-    """Online instantaneous training of the toy unit (spec §3.6, §5.3; module docstring).
+    """Online instantaneous training of the toy unit (docs/model.md §3.6, §5.3; module docstring).
 
     Example:
         >>> s = np.linspace(2, 10, 21); x = y = np.sin(s)

@@ -1,4 +1,4 @@
-"""Paper figures, drawn only from stored results (spec §4).
+"""Paper figures, drawn only from stored results (docs/model.md §4).
 
 Every figure module exposes ``NAME``, ``CAPTION`` (what the figure shows, exactly) and
 ``draw(results: Path, out: Path) -> list[Path]``, which reads the results directory written by

@@ -1,4 +1,4 @@
-"""Appendix A1: check of the analytic kernel against finite networks (spec §4 Appendix A1).
+"""Appendix A1: check of the analytic kernel against finite networks (docs/model.md §4 Appendix A1).
 Reads ``results/kernel_circle.json/.npz``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fig. 1: schematic of the spike-and-slab RNN (spec §1, §4 Fig. 1). Draws from no data."""
+"""Fig. 1: schematic of the spike-and-slab RNN (docs/model.md §1, §4 Fig. 1). Draws from no data."""
 
 from __future__ import annotations
 

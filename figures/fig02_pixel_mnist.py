@@ -1,5 +1,5 @@
 """Fig. 2: pixel-by-pixel MNIST: accuracy over training and the trained hyper-parameters
-(spec §4 Fig. 2). Reads the pixel-MNIST run directories listed in ``results/runs.json``."""
+(docs/model.md §4 Fig. 2). Reads the pixel-MNIST run directories listed in ``results/runs.json``."""
 
 from __future__ import annotations
 

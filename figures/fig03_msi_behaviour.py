@@ -1,4 +1,4 @@
-"""Fig. 3: the multisensory-integration task and the trained networks' behaviour (spec §3.3,
+"""Fig. 3: the multisensory-integration task and the trained networks' behaviour (docs/model.md §3.3,
 §4 Fig. 3). Reads ``results/msi_example.npz`` and ``results/psychometric.json``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fig. 4: trained MSI hyper-parameters and the very important connections (spec §4 Fig. 4).
+"""Fig. 4: trained MSI hyper-parameters and the very important connections (docs/model.md §4 Fig. 4).
 Reads ``results/vip.json/.npz`` and the parameters of the first MSI run in ``runs.json``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fig. 5: emergent single-unit selectivity in the trained MSI network (spec §4 Fig. 5).
+"""Fig. 5: emergent single-unit selectivity in the trained MSI network (docs/model.md §4 Fig. 5).
 Reads ``results/selectivity.json/.npz`` (sims.analyses.selectivity)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fig. 6: the lazy-learning regime, analytic SaS RNTK vs finite networks (spec §4 Fig. 6, §5.1).
+"""Fig. 6: the lazy-learning regime, analytic SaS RNTK vs finite networks (docs/model.md §4 Fig. 6, §5.1).
 Reads ``results/kernel_circle.json/.npz`` and ``results/kernel_curves.json/.npz``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fig. 7: low-dimensional projection of the neural dynamics (spec §4 Fig. 7, §5.2).
+"""Fig. 7: low-dimensional projection of the neural dynamics (docs/model.md §4 Fig. 7, §5.2).
 Reads ``results/projection_mnist.json/.npz`` and ``results/projection_msi.json/.npz``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fig. 8: low-dimensional projection of the synaptic dynamics (spec §4 Fig. 8, §5.2).
+"""Fig. 8: low-dimensional projection of the synaptic dynamics (docs/model.md §4 Fig. 8, §5.2).
 Reads ``results/synaptic_row.json/.npz`` and ``results/synaptic_msi.json/.npz``."""
 
 from __future__ import annotations

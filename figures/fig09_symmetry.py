@@ -1,4 +1,4 @@
-"""Fig. 9: symmetry breaking in parameter space, row-by-row (28×28) MNIST (spec §4 Fig. 9, §5.4).
+"""Fig. 9: symmetry breaking in parameter space, row-by-row (28×28) MNIST (docs/model.md §4 Fig. 9, §5.4).
 Reads ``results/symmetry_row.json/.npz`` (sims.analyses.symmetry of one run's snapshots)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fig. 10: the role of stochastic plasticity (spec §4 Fig. 10, §5.3, §5.5).
+"""Fig. 10: the role of stochastic plasticity (docs/model.md §4 Fig. 10, §5.3, §5.5).
 Reads ``results/entropy_msi.json`` and ``results/toy.json``."""
 
 from __future__ import annotations

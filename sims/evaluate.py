@@ -1,9 +1,9 @@
-"""Evaluation of trained SaS networks: test accuracies and psychometric curves (spec §2.6).
+"""Evaluation of trained SaS networks: test accuracies and psychometric curves (docs/model.md §2.6).
 
 Four ways to run a network on test inputs (``mode``):
 
-- ``"meanfield"``: the mean-field pass of spec §1.3 with one random draw of ε per sample, step and
-  unit (the official MNIST "test accuracy", spec §7.1.7);
+- ``"meanfield"``: the mean-field pass of docs/model.md §1.3 with one random draw of ε per sample, step and
+  unit (the official MNIST "test accuracy", docs/official-code.md §1.7);
 - ``"meanfield_eps0"``: the same with ε = 0, i.e. the mean network W = μ = (1 − π) m;
 - ``"quenched"``: one network sampled from the ensemble, w ~ P(w), fixed over the whole test set;
 - ``"per_step"``: new weights drawn at every time step (the official MNIST ``sample_forward``).
@@ -11,7 +11,7 @@ Four ways to run a network on test inputs (``mode``):
 Noise is explicit: every function takes a :class:`numpy.random.Generator`. Long sequences are run in
 batch chunks that keep the (T, B, n_rec) work arrays under :data:`MEMORY_BUDGET_BYTES`.
 
-The multisensory evaluation (spec §2.6.3, §3.3) runs the trained network at the test step
+The multisensory evaluation (docs/model.md §2.6.3, §3.3) runs the trained network at the test step
 (dt = 0.5 ms, α = dt/τ = 0.005), reads the choice 1 − argmax z(T_last), averages P(high) over test
 batches, fits a cumulative Gaussian P(f) = Φ((f − μ)/σ) per modality with
 :func:`scipy.optimize.curve_fit`, and compares 1/σ_va² with the optimal-integration prediction
@@ -60,7 +60,7 @@ def with_alpha(net: SaSNetwork, alpha: float) -> SaSNetwork:
 def sample_network(net: SaSNetwork, rng: np.random.Generator) -> SaSNetwork:
     """One network drawn from the ensemble, as a deterministic SaSNetwork (π = Ξ = 0, m = w).
 
-    w = N(m, √Ξ) · 1[U > π] for every connection (spec §1.2), drawn input, recurrent, output in
+    w = N(m, √Ξ) · 1[U > π] for every connection (docs/model.md §1.2), drawn input, recurrent, output in
     that order from ``rng``. Its mean-field pass with ε = 0 is exactly the sampled network.
     """
     layers = []
@@ -87,7 +87,7 @@ def predict(net: SaSNetwork, x, *, mode: str, rng: np.random.Generator | None = 
             the batch) or "per_step" (new weights every step).
         rng: the Generator for ε, the weight draws and the private noise (not needed for
             "meanfield_eps0" of a noise-free network).
-        rec_noise: draw the private recurrent noise ξ when ``net.sigma_rec > 0`` (spec §1.1).
+        rec_noise: draw the private recurrent noise ξ when ``net.sigma_rec > 0`` (docs/model.md §1.1).
 
     Returns:
         z, (B, n_out) for readout "last" or (T, B, n_out) for "all".
@@ -137,10 +137,10 @@ def _correct(net: SaSNetwork, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def classification_accuracy(net: SaSNetwork, task, *, mode: str,
                             rng: np.random.Generator | None = None,
                             max_samples: int | None = None) -> float:
-    """Fraction of the task's test set classified correctly in ``mode`` (spec §2.6).
+    """Fraction of the task's test set classified correctly in ``mode`` (docs/model.md §2.6).
 
     "quenched" draws one network for the whole test set. Classes are argmax z(T) (MNIST) or
-    1[f > 0.5] for a scalar output (spec §3.4).
+    1[f > 0.5] for a scalar output (docs/model.md §3.4).
 
     Args:
         net, mode, rng: see :func:`predict`.
@@ -165,7 +165,7 @@ def classification_accuracy(net: SaSNetwork, task, *, mode: str,
 
 def evaluate_classification(net: SaSNetwork, task, rng: np.random.Generator,
                             n_samples: int = 10, max_samples: int | None = None) -> dict:
-    """All test accuracies of spec §7.3 (a)–(b) for a classification task.
+    """All test accuracies of docs/official-code.md §3 (a)–(b) for a classification task.
 
     Args:
         net, task, rng: see :func:`classification_accuracy`.
@@ -225,7 +225,7 @@ def fit_psychometric(frequencies, p_high) -> tuple[float, float]:
 def psychometric_curves(net: SaSNetwork, task, rng: np.random.Generator, *,
                         mode: str = "meanfield", n_batches: int = 20,
                         test_dt: float | None = None) -> dict:
-    """P(high) per modality and frequency at the test step (spec §2.6.3, §3.3).
+    """P(high) per modality and frequency at the test step (docs/model.md §2.6.3, §3.3).
 
     The network is run with α = test_dt/τ on ``n_batches`` test batches of all modalities ×
     frequencies (fresh input noise, ε and private noise ξ from ``rng``); the choice is

@@ -1,17 +1,17 @@
 """Empirical tangent kernels and lazy-regime learning of NTK-parameterised SaS networks.
 
-The finite-width side of spec §5.1: networks in NTK parameterisation (spec §5.1
+The finite-width side of docs/model.md §5.1: networks in NTK parameterisation (docs/model.md §5.1
 "Parameterization"), their empirical kernel
 
     Θ̂(x, x') = Σ_blocks Σ_θ̃ ∂f(x)/∂θ̃ ∂f(x')/∂θ̃,
     ∂/∂m̃ = (σ/√fan_in) ∂/∂m,   ∂/∂Ξ̃ = (1/N) ∂/∂Ξ,   ∂/∂π̃ = ∂/∂π,
 
 from per-sample gradients of :func:`dynamics.mean_field_vjp` (one-hot output errors; no doubled
-``gm_rec`` and no ``K + Kᵀ − diag`` symmetrisation, spec §7.1 items 12–13), full-batch gradient
+``gm_rec`` and no ``K + Kᵀ − diag`` symmetrisation, docs/official-code.md §1 items 12–13), full-batch gradient
 descent on L = ½ Σ_μ (f(x_μ) − y_μ)² and its comparison with the analytic lazy prediction of
 :mod:`theory`.
 
-Trainable blocks (spec §1.4, RNTK row): ``inp.m``, ``rec.m``, ``rec.pi``, ``rec.xi``, ``out.m``,
+Trainable blocks (docs/model.md §1.4, RNTK row): ``inp.m``, ``rec.m``, ``rec.pi``, ``rec.xi``, ``out.m``,
 plus ``out.pi`` and ``out.xi`` with ``sas_readout``.
 
 π domain.  The linearised theory treats π̃ as a free coordinate around π = 0 (it gives
@@ -74,14 +74,14 @@ PI_DOMAINS = ("free", "clipped")
 
 @dataclass
 class NTKNetwork:
-    """An NTK-parameterised SaS RNN with scalar readout at the last step (spec §5.1).
+    """An NTK-parameterised SaS RNN with scalar readout at the last step (docs/model.md §5.1).
 
     Attributes:
         params: actual parameters by block, (n_post, n_pre) arrays: "inp.m", "rec.m", "rec.pi",
             "rec.xi", "out.m", "out.pi", "out.xi" (π of rec/out may be "free", see module doc).
         alpha: leak α ∈ (0, 1].
         sigma_in, sigma_rec, sigma_out, sigma_h0: NTK scales.
-        sas_readout: whether out.pi and out.xi are trained / enter the kernel (spec §3.5).
+        sas_readout: whether out.pi and out.xi are trained / enter the kernel (docs/model.md §3.5).
         pi_domain: "free" or "clipped" (module docstring).
     """
 
@@ -103,12 +103,12 @@ class NTKNetwork:
         return self.params["rec.m"].shape[0]
 
     def trainable_blocks(self) -> tuple[str, ...]:
-        """Blocks that are trained and enter the tangent kernel (spec §5.1)."""
+        """Blocks that are trained and enter the tangent kernel (docs/model.md §5.1)."""
         blocks = ("inp.m", "rec.m", "rec.pi", "rec.xi", "out.m")
         return blocks + (("out.pi", "out.xi") if self.sas_readout else ())
 
     def chain_factors(self) -> dict:
-        """∂θ/∂θ̃ per block: σ/√fan_in for m, 1 for π, 1/N for Ξ (spec §2.4, §5.1)."""
+        """∂θ/∂θ̃ per block: σ/√fan_in for m, 1 for π, 1/N for Ξ (docs/model.md §2.4, §5.1)."""
         n, n_in = self.n_rec, self.n_in
         return {
             "inp.m": self.sigma_in / np.sqrt(n_in),
@@ -179,10 +179,10 @@ def init_ntk_network(
     sas_readout=False,
     pi_domain="free",
 ):
-    """Draw an NTK-parameterised SaS RNN (spec §5.1 "Parameterization", ``SaS_RNTK.rescale``).
+    """Draw an NTK-parameterised SaS RNN (docs/model.md §5.1 "Parameterization", ``SaS_RNTK.rescale``).
 
     m^in = σ_in m̃/√N_in, m^rec = σ_rec m̃/√N, m^out = σ_out m̃/√N with m̃ ~ N(0, 1);
-    Ξ^rec = Ξ̃/N with Ξ̃ ~ U(0, 1); π = 0; Ξ^in = Ξ^out = 0 (spec §7.1 item 14).
+    Ξ^rec = Ξ̃/N with Ξ̃ ~ U(0, 1); π = 0; Ξ^in = Ξ^out = 0 (docs/official-code.md §1 item 14).
 
     Args:
         n_in, n_rec: input size and width N.
@@ -236,7 +236,7 @@ class NetworkNoise:
 
 
 def draw_noise(net: NTKNetwork, n_steps, batch, rng) -> NetworkNoise:
-    """Standard-normal ε, ε_out and h0 ~ N(0, σ_h0²), independent per sample (spec §1.1, §1.3)."""
+    """Standard-normal ε, ε_out and h0 ~ N(0, σ_h0²), independent per sample (docs/model.md §1.1, §1.3)."""
     n = net.n_rec
     return NetworkNoise(
         eps=rng.standard_normal((n_steps, batch, n)),
@@ -360,7 +360,7 @@ def empirical_ntk(net: NTKNetwork, x, noise: NetworkNoise) -> np.ndarray:
     """Empirical tangent kernel Θ̂(x_a, x_b) = Σ_θ̃ ∂f(x_a)/∂θ̃ ∂f(x_b)/∂θ̃, shape (B, B).
 
     Per-sample gradients come from :func:`dynamics.mean_field_vjp` with a unit error on one
-    sample at a time (spec §5.1 empirical check); each sample keeps its own ε and h0.
+    sample at a time (docs/model.md §5.1 empirical check); each sample keeps its own ε and h0.
 
     Args:
         net: the network.
@@ -382,7 +382,7 @@ def empirical_ntk(net: NTKNetwork, x, noise: NetworkNoise) -> np.ndarray:
 
 
 def circle_inputs(phis, n_steps):
-    """Spec §3.5 inputs: x1 = (1, -1[, 1]) then x2(φ) = (cos φ, sin φ[, -cos φ]) per φ.
+    """docs/model.md §3.5 inputs: x1 = (1, -1[, 1]) then x2(φ) = (cos φ, sin φ[, -cos φ]) per φ.
 
     Returns:
         (T, 1 + len(phis), 1) array: sample 0 is x1, sample 1 + k is x2(φ_k).
@@ -397,7 +397,7 @@ def circle_inputs(phis, n_steps):
         first, second = [1.0, -1.0, 1.0], [np.cos(phis), np.sin(phis), -np.cos(phis)]
     else:
         raise ValueError(
-            f"n_steps must be 2 or 3 for the two-input check (spec §3.5), got {n_steps}"
+            f"n_steps must be 2 or 3 for the two-input check (docs/model.md §3.5), got {n_steps}"
         )
     x = np.empty((n_steps, 1 + phis.size, 1))
     x[:, 0, 0] = first
@@ -435,7 +435,7 @@ def relative_frobenius_error(estimate, reference) -> float:
 
 
 def mnist01_sequences(data, rng, n_train=512, n_test=128):
-    """MNIST 0/1 rows read row by row (spec §3.4): (28, n, 28) inputs and {0, 1} labels.
+    """MNIST 0/1 rows read row by row (docs/model.md §3.4): (28, n, 28) inputs and {0, 1} labels.
 
     The 0 and 1 digits of ``data`` (train and test pooled) are permuted with ``rng`` and split.
 
@@ -518,7 +518,7 @@ def train_lazy_comparison(
     resample_noise=False,
     theta=None,
 ):
-    """Full-batch GD of a finite network next to the analytic lazy prediction (spec §5.1).
+    """Full-batch GD of a finite network next to the analytic lazy prediction (docs/model.md §5.1).
 
     GD on θ̃ with L = ½ Σ_μ (f(x_μ) − y_μ)²: θ̃ ← θ̃ − η ∂L/∂θ̃, i.e. θ ← θ − η c² ∂L/∂θ with the
     chain factors c of :meth:`NTKNetwork.chain_factors`.  The analytic prediction uses the
@@ -638,7 +638,7 @@ def loglog_slope(x, y) -> float:
 def circle_experiment(
     alpha, n_steps, widths, n_networks, rng, *, n_phi=41, sas_readout=True, progress=None
 ):
-    """Analytic vs empirical kernels over the φ-circle inputs of spec §3.5, at several widths.
+    """Analytic vs empirical kernels over the φ-circle inputs of docs/model.md §3.5, at several widths.
 
     For every width N, ``n_networks`` independent networks (each with its own noise) give the
     entries Θ̂(x1, x1), Θ̂(x1, x2(φ)), Θ̂(x2(φ), x2(φ)) for φ on an even grid of [0, 2π].
@@ -650,7 +650,7 @@ def circle_experiment(
         n_networks: networks per width.
         rng: ``numpy.random.Generator``.
         n_phi: grid points (41 in the official run: φ = 0, 0.05π, …, 2π).
-        sas_readout: include out.pi / out.xi (spec §3.5: True).
+        sas_readout: include out.pi / out.xi (docs/model.md §3.5: True).
         progress: optional callable(str) for progress messages.
 
     Returns:
@@ -707,7 +707,7 @@ def learning_curve_experiment(
     resample_noise=False,
     progress=None,
 ):
-    """Simulated vs analytic lazy learning curves on MNIST 0/1 at several widths (spec §3.4).
+    """Simulated vs analytic lazy learning curves on MNIST 0/1 at several widths (docs/model.md §3.4).
 
     Args:
         data: MNIST-like object (see :func:`mnist01_sequences`).

@@ -2,12 +2,12 @@
 
 Probe ``kernel-drift`` (registered for :mod:`sims.scan`): one NTK-parameterised SaS RNN
 (:func:`sims.kernels.init_ntk_network`) trained by full-batch GD on the MNIST 0/1 row task
-(spec §3.4) next to the analytic lazy prediction (:func:`sims.kernels.train_lazy_comparison`),
+(docs/model.md §3.4) next to the analytic lazy prediction (:func:`sims.kernels.train_lazy_comparison`),
 reporting the relative kernel drift ‖Θ̂_E − Θ̂_0‖_F / ‖Θ̂_0‖_F after E epochs on ``n_probe``
 training inputs.  Every cell of a scan shares one data split (``data_seed``), so all cells share
 the analytic kernel Θ; ``seed`` draws the network and its frozen noise.
 
-Theory overlay (:mod:`theory.regime`, spec §5.1):
+Theory overlay (:mod:`theory.regime`, docs/model.md §5.1):
 
 * derived, no fitting: the GD stability bound η_max = 2/λ_max(Θ) of the infinite-width map
   (Θ = :func:`theory.rntk` on the training inputs), and the lazy parameter displacement
@@ -180,7 +180,7 @@ def kernel_drift_theory(x_key, x_values, y_key, y_values, config) -> dict | None
     defaults=KERNEL_DRIFT_DEFAULTS,
     metrics=KERNEL_DRIFT_METRICS,
     theory=kernel_drift_theory,
-    description="kernel drift and lazy-theory gap of full-batch GD on MNIST 0/1 (spec §3.4, §5.1)",
+    description="kernel drift and lazy-theory gap of full-batch GD on MNIST 0/1 (docs/model.md §3.4, §5.1)",
 )
 def kernel_drift(config: dict) -> dict[str, float]:
     """Train one NTK-parameterised SaS RNN on MNIST 0/1; measure how far it leaves the lazy regime.

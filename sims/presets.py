@@ -1,7 +1,7 @@
 """Run configs: the paper's hyperparameters and initialisations per task, and overrides.
 
 A config is a nested dict of TOML values (no None). :func:`paper_config` gives the official
-settings of a task (spec §2.4–2.5, §3); :func:`resolve_config` applies ``--set key=value``
+settings of a task (docs/model.md §2.4–2.5, §3); :func:`resolve_config` applies ``--set key=value``
 overrides (dotted keys into the nesting, values parsed as TOML literals) and validates the result.
 Every run writes its resolved config as ``config.toml`` beside its results.
 
@@ -31,7 +31,7 @@ Layout (row-by-row MNIST shown)::
 Task-specific departures: the multisensory "epoch" is one minibatch iteration
 (``batches_per_epoch = 1``, ``epochs = 500``). ``binary-mnist`` is a plain mean-field run with MSE
 on the scalar output (the RNTK full-batch GD experiment lives in ``sims.kernels``); ``sine`` is
-the toy model of spec §3.6 and has its own ``[toy]`` table instead of network/init/optimizer.
+the toy model of docs/model.md §3.6 and has its own ``[toy]`` table instead of network/init/optimizer.
 """
 
 from __future__ import annotations
@@ -84,13 +84,13 @@ def _common(task: str) -> dict:
 
 
 def _mnist_config(task: str) -> dict:
-    """Official MNIST settings (spec §2.4, §2.5, §3.1–3.2)."""
+    """Official MNIST settings (docs/model.md §2.4, §2.5, §3.1–3.2)."""
     pixel = task == "pixel-mnist"
     n_in, n_rec = (1, 100) if pixel else (28, 100)
-    scale = math.sqrt(n_in / n_rec)  # official √(N_in/N), also (sic) for m_out (spec §7.1.20)
+    scale = math.sqrt(n_in / n_rec)  # official √(N_in/N), also (sic) for m_out (docs/official-code.md §1.20)
     xi_scale = 0.01 if pixel else 0.1
     lr = _per_layer(1e-3)
-    if pixel:  # deterministic input layer: π_in = Ξ_in = 0, never updated (spec §1.4)
+    if pixel:  # deterministic input layer: π_in = Ξ_in = 0, never updated (docs/model.md §1.4)
         lr["inp"]["pi"] = lr["inp"]["xi"] = 0.0
     return {
         **_common(task),
@@ -123,12 +123,12 @@ def _mnist_config(task: str) -> dict:
 
 
 def _multisensory_config() -> dict:
-    """Official MSI settings of ``RNN_SaS_cogni.py`` (spec §2.4, §2.5, §3.3)."""
+    """Official MSI settings of ``RNN_SaS_cogni.py`` (docs/model.md §2.4, §2.5, §3.3)."""
     n_in, n_rec = 5, 150
     lr = _per_layer(1e-3)
     lr["inp"]["pi"] = lr["inp"]["xi"] = 0.0  # π_in is a fixed structural mask, Ξ_in = 0
     lr["rec"]["pi"] = 1.0
-    lr["out"]["pi"] = 0.1  # the notebook copy uses 0.01 (spec §7.1.5)
+    lr["out"]["pi"] = 0.1  # the notebook copy uses 0.01 (docs/official-code.md §1.5)
     halve = _per_layer(0)
     halve["rec"]["pi"] = halve["out"]["pi"] = 100
     return {
@@ -162,7 +162,7 @@ def _multisensory_config() -> dict:
 
 
 def _binary_mnist_config() -> dict:
-    """A plain mean-field run on the MNIST 0/1 subset (spec §3.4), MSE on the scalar output.
+    """A plain mean-field run on the MNIST 0/1 subset (docs/model.md §3.4), MSE on the scalar output.
 
     Not the official experiment (full-batch GD under the NTK parameterisation, ``sims.kernels``):
     standard-parameterised initialisation m ~ N(0, 1/fan_in), Ξ_rec = U(0, 1)/N, α = 1 and h0 = 0,
@@ -200,7 +200,7 @@ def _binary_mnist_config() -> dict:
 
 
 def _sine_config() -> dict:
-    """The toy model of ``toymodel.py`` (spec §2.4 "Toy model", §3.6, §5.3)."""
+    """The toy model of ``toymodel.py`` (docs/model.md §2.4 "Toy model", §3.6, §5.3)."""
     return {
         **_common("sine"),
         "epochs": 600,

@@ -8,14 +8,14 @@ ensemble analyses (:mod:`sims.analyses`), kernel experiments (:mod:`sims.kernels
 unchanged and its files exist. Training runs live in ``OUT/runs/<task>-seed<k>-<hash12>`` and are
 resumed (or reused) by :func:`sims.train.train_run`. The figures (:mod:`figures`) are then drawn
 in child processes (sims never imports figures), and ``OUT/summary.json`` gathers the headline
-numbers of spec §6, one entry per row.
+numbers of docs/model.md §6, one entry per row.
 
 Modes (:data:`MODES`):
 
 * ``quick``: the embedded 5,000-image MNIST subset and reduced but honest settings (fewer
   seeds, epochs, widths, grid points and test batches; the same science). Every reduction
   relative to ``full`` is listed in summary.json["reductions"] and printed.
-* ``full``: the paper's settings (spec §2–§6) with the standard MNIST IDX files.
+* ``full``: the paper's settings (docs/model.md §2–§6) with the standard MNIST IDX files.
 * ``smoke``: toy sizes for tests of the orchestration only (numbers are meaningless).
 
 Parallelism: stages whose inputs are ready run in ``jobs`` worker processes (joblib's loky
@@ -80,24 +80,24 @@ STAGE_FORMAT_VERSION = 3
 # -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Settings:
-    """Every knob of a reproduction (defaults: the paper, spec §2–§6).
+    """Every knob of a reproduction (defaults: the paper, docs/model.md §2–§6).
 
     MNIST epochs follow the official definition (``batches`` minibatches of ``batch_size``
-    images, spec §7.1 item 4). ``*_test_samples = 0`` means the whole test set.
+    images, docs/official-code.md §1 item 4). ``*_test_samples = 0`` means the whole test set.
     """
 
     mode: str = "full"
     data: str = "env"
-    # multisensory (spec §3.3): seeds, max iterations (early stop at MSE ≤ 0.002 kept)
+    # multisensory (docs/model.md §3.3): seeds, max iterations (early stop at MSE ≤ 0.002 kept)
     msi_seeds: int = 10
     msi_iterations: int = 500
     msi_test_batches: int = 20
-    # row-by-row MNIST (spec §3.2)
+    # row-by-row MNIST (docs/model.md §3.2)
     row_seeds: int = 5
     row_epochs: int = 200
     row_batches: int = 200
     row_batch_size: int = 128
-    # pixel-by-pixel MNIST (spec §3.1)
+    # pixel-by-pixel MNIST (docs/model.md §3.1)
     pixel_seeds: int = 5
     pixel_epochs: int = 200
     pixel_batches: int = 200
@@ -112,11 +112,11 @@ class Settings:
     entropy_stride: int = 1
     entropy_draws: int = 1000
     snapshot_stride: int = 1
-    # toy model (spec §3.6)
+    # toy model (docs/model.md §3.6)
     toy_runs: int = 10
     toy_epochs: int = 600
     toy_synapses: int = 10_000
-    # kernels (spec §3.4–3.5, §5.1)
+    # kernels (docs/model.md §3.4–3.5, §5.1)
     circle_widths: tuple = (250, 500, 1000, 2000)
     circle_networks: int = 100
     circle_phis: int = 41
@@ -354,7 +354,7 @@ def stage_vip(context: Context, run_dir: str, fractions: list, n_batches: int,
 
 
 def vip_fractions(run_dirs) -> list[float]:
-    """VIP fraction of the recurrent layer of every finished run (spec Fig. 4 criteria)."""
+    """VIP fraction of the recurrent layer of every finished run (paper Fig. 4 criteria)."""
     from dynamics.removal import vip_mask
 
     out = []
@@ -790,7 +790,7 @@ def estimate_seconds(settings: Settings) -> dict:
     s, u = settings, UNIT_SECONDS
     mnist_test = s.mnist_test_samples or 10_000
     evals = 2 * s.mnist_sampled_networks + 2
-    msi_iterations = min(s.msi_iterations, 400)  # early stop near 350 iterations (spec §6)
+    msi_iterations = min(s.msi_iterations, 400)  # early stop near 350 iterations (docs/model.md §6)
     cost = {
         "train-msi": s.msi_seeds * (msi_iterations * u["msi_iteration"]
                                     + s.msi_test_batches * u["msi_test_batch"]),
@@ -819,7 +819,7 @@ def estimate_seconds(settings: Settings) -> dict:
 
 
 # -------------------------------------------------------------------------------------------
-# Summary (spec §6)
+# Summary (docs/model.md §6)
 # -------------------------------------------------------------------------------------------
 def _maybe(function):
     try:
@@ -846,7 +846,7 @@ def _mnist_accuracy(run_dirs) -> dict:
 
 
 def summary_rows(results: Path, settings: Settings, runs: dict) -> list[dict]:
-    """One entry per row of the spec §6 table: our number, the paper's claim, conditions."""
+    """One entry per row of the docs/model.md §6 table: our number, the paper's claim, conditions."""
     s = settings
     read = lambda stem: store.read_json(results / f"{stem}.json")  # noqa: E731
     data = "embedded 5,000-image MNIST subset (4,000 train / 1,000 test)" \

@@ -1,4 +1,4 @@
-"""Training runs: mean-field generalized BPTT on (m, π, Ξ) with the official protocols (spec §2).
+"""Training runs: mean-field generalized BPTT on (m, π, Ξ) with the official protocols (docs/model.md §2).
 
 :class:`Trainer` follows scikit-learn's shape: ``Trainer(config).fit(out_dir)`` returns the trainer
 with ``network_``, ``history_`` (per-epoch metrics), ``final_`` (final evaluation) and
@@ -24,7 +24,7 @@ them, replays the epoch's minibatch order from the epoch-start state and skips t
 done, so a killed run finishes with parameters bit-identical to an uninterrupted one.
 Checkpoints are written every ``checkpoint_every`` minibatches and at the end of every epoch.
 
-The sine task is the toy model of spec §3.6 (:func:`dynamics.toy.train_toy`): one call, per-epoch
+The sine task is the toy model of docs/model.md §3.6 (:func:`dynamics.toy.train_toy`): one call, per-epoch
 records in metrics.json, initial and final synapse parameters as snapshots.
 """
 
@@ -88,12 +88,12 @@ def build_task(config: dict):
 
 
 def build_network(config: dict, task, rng: np.random.Generator) -> SaSNetwork:
-    """The initial network of spec §2.5 from the ``[network]`` and ``[init]`` tables.
+    """The initial network of docs/model.md §2.5 from the ``[network]`` and ``[init]`` tables.
 
     Per layer in the order inp, rec, out: m = m_scale·N(0, 1) ("normal"), m_scale·I ("identity")
     or 0 ("zeros"); then Ξ = xi_scale·U(0, 1); then π = pi_scale·U(0, 1). A draw is skipped
     (no random numbers used) when its scale is 0. The multisensory input layer gets the task's
-    structural mask (π = 1, m = Ξ = 0 on forbidden pairs, spec §3.3).
+    structural mask (π = 1, m = Ξ = 0 on forbidden pairs, docs/model.md §3.3).
     """
     network = config["network"]
     n_rec = network["n_rec"]
@@ -120,7 +120,7 @@ def build_network(config: dict, task, rng: np.random.Generator) -> SaSNetwork:
 
 
 def build_optimizer(config: dict) -> Optimizer:
-    """The :class:`dynamics.Optimizer` of the ``[optimizer]`` table (spec §2.4)."""
+    """The :class:`dynamics.Optimizer` of the ``[optimizer]`` table (docs/model.md §2.4)."""
     opt = config["optimizer"]
     per_block = {table: {f"{layer}.{p}": opt[table][layer][p] for layer in LAYERS
                          for p in ("m", "pi", "xi")} for table in ("lr", "halve_every")}

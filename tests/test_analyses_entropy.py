@@ -1,4 +1,4 @@
-"""Entropy per epoch and its aggregation over runs through the sims layer (spec §5.5)."""
+"""Entropy per epoch and its aggregation over runs through the sims layer (docs/model.md §5.5)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Stochastic plasticity through the sims layer: toy curves and the ε = 0 ablation (spec §5.3)."""
+"""Stochastic plasticity through the sims layer: toy curves and the ε = 0 ablation (docs/model.md §5.3)."""
 
 import numpy as np
 
@@ -6,7 +6,7 @@ from sims.analyses.plasticity import fluctuation_ablation, toy_curves
 from sims.presets import resolve_config
 from sims.train import load_run
 
-#: At initialisation |G| = O(1/√N)·|x| while |Δ| = O(1)·|x| (spec §5.3): with N = 10,000,
+#: At initialisation |G| = O(1/√N)·|x| while |Δ| = O(1)·|x| (docs/model.md §5.3): with N = 10,000,
 #: m ~ N(0, 1/N) and Ξ ~ 0.1·U(0, 1), |Δ|/|G| ≈ √(0.05 N)/E|N(0,1)| ≈ 28; 5 is a safe floor.
 MIN_INITIAL_VARIANCE_OVER_MEAN = 5.0
 

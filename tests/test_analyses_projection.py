@@ -1,4 +1,4 @@
-"""Neural and synaptic projections through the sims layer (spec §5.2, Figs. 7–8)."""
+"""Neural and synaptic projections through the sims layer (docs/model.md §5.2, Figs. 7–8)."""
 
 import numpy as np
 

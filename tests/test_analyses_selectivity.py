@@ -1,4 +1,4 @@
-"""Selectivity classes and per-group counts through the sims layer (spec Fig. 5)."""
+"""Selectivity classes and per-group counts through the sims layer (paper Fig. 5)."""
 
 import numpy as np
 import pytest

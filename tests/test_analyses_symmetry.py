@@ -1,4 +1,4 @@
-"""Symmetry-breaking order and histograms through the sims layer (spec §5.4, Fig. 9)."""
+"""Symmetry-breaking order and histograms through the sims layer (docs/model.md §5.4, Fig. 9)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""VIP detection and target removal through the sims layer (spec Fig. 4, §7.1 item 10)."""
+"""VIP detection and target removal through the sims layer (paper Fig. 4, docs/official-code.md §1.10)."""
 
 import numpy as np
 import pytest

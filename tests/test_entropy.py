@@ -1,4 +1,4 @@
-"""Known answers for the SaS ensemble entropies (spec §5.5, Fig. 10)."""
+"""Known answers for the SaS ensemble entropies (docs/model.md §5.5, Fig. 10)."""
 
 import numpy as np
 import pytest
@@ -42,7 +42,7 @@ def test_no_spike_gives_the_gaussian_entropy_to_monte_carlo_error():
 
 
 def test_certain_spike_gives_the_log_peak_of_the_regulariser():
-    """At π = 1 the spec formula gives -ln δ_ε(0) = ½ ln(2πε): the entropy of N(0, ε) minus ½."""
+    """At π = 1 the entropy formula (docs/model.md §5.5) gives -ln δ_ε(0) = ½ ln(2πε): the entropy of N(0, ε) minus ½."""
     z = np.random.default_rng(1).standard_normal(DEFAULT_N_DRAWS)
     s = entropy_one(np.array([0.0, 0.7]), np.ones(2), np.array([0.0, 0.5]), z)
     np.testing.assert_allclose(s, 0.5 * np.log(2 * np.pi * DELTA_VARIANCE), atol=ROUND_OFF)

@@ -1,4 +1,4 @@
-"""Finite NTK-parameterised SaS networks against the analytic RNTK (sims.kernels, spec §5.1)."""
+"""Finite NTK-parameterised SaS networks against the analytic RNTK (sims.kernels, docs/model.md §5.1)."""
 
 import json
 from types import SimpleNamespace
@@ -27,7 +27,7 @@ from theory import rntk
 ROUNDOFF = 1e-10
 #: Central differences with step 1e-6 on O(1) outputs.
 FINITE_DIFFERENCE_TOLERANCE = 1e-6
-#: Spec acceptance: mean empirical kernel over >= 20 networks at N = 2000 within 5 %.
+#: Acceptance: mean empirical kernel over >= 20 networks at N = 2000 within 5 %.
 MEAN_KERNEL_TOLERANCE = 0.05
 #: Finite-width fluctuations of the NTK scale as N^(-1/2): accepted log-log slope range.
 SLOPE_RANGE = (-0.7, -0.3)

@@ -1,4 +1,4 @@
-"""The folders are a pipeline: imports point one way (DEVELOPERS.md, design card)."""
+"""The folders are a pipeline: imports point one way (docs/model.md, "Layout")."""
 
 import ast
 from pathlib import Path

@@ -27,7 +27,7 @@ LOG_DET_TOLERANCE = 1e-6
 #: 1000 steps it is measured as |lambda| < 1e-4. The crossing is taken where the seed-mean
 #: exponent rises through -LAMBDA_MARGINAL, so that those marginal states count as "crossed".
 LAMBDA_MARGINAL = 1e-3
-#: Distance of the crossing from g_eff = 1: the issue's +-0.1 at N = 1000; at N = 200 the
+#: Distance of the crossing from g_eff = 1: a tolerance of +-0.1 at N = 1000; at N = 200 the
 #: spectral edge of one sampled matrix fluctuates by ~ sqrt(log N / N) ~ 0.15, hence 0.2.
 CROSSING_TOLERANCE_N1000 = 0.1
 CROSSING_TOLERANCE_N200 = 0.2

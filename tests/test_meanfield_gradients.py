@@ -1,11 +1,11 @@
-"""Generalized BPTT (spec §2.1–2.2) against central finite differences, in float64."""
+"""Generalized BPTT (docs/model.md §2.1–2.2) against central finite differences, in float64."""
 
 import numpy as np
 import pytest
 
 from dynamics import BLOCK_NAMES, SaSLayer, SaSNetwork, mean_field_grads
 
-#: Acceptance bound of the core issue; the measured error is ~1e-8 (finite-difference noise).
+#: Acceptance bound for the gradient check; the measured error is ~1e-8 (finite-difference noise).
 GRADIENT_RTOL = 1e-6
 #: Central-difference step: balances truncation O(h²) and round-off O(1e-16/h) for O(1) losses.
 FD_STEP = 1e-6
@@ -92,7 +92,7 @@ def test_all_nine_gradient_blocks_match_central_finite_differences(
 
 
 def test_fluctuation_path_contributes_zero_where_variance_vanishes():
-    """h0 = 0 gives r = 0 at the first step, so Δ = 0 there (spec §7.4): no ε/1e-30 blow-up."""
+    """h0 = 0 gives r = 0 at the first step, so Δ = 0 there (docs/official-code.md §4): no ε/1e-30 blow-up."""
     rng = np.random.default_rng(3)
     net, x, target, noise = make_problem("all", "mse", 0.2, "relu", 0.0, True, seed=3)
     net.h0 = 0.0

@@ -1,4 +1,4 @@
-"""Optimizers as the official scripts run them (spec §2.3–2.4)."""
+"""Optimizers as the official scripts run them (docs/model.md §2.3–2.4)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Paper presets reproduce the official hyperparameters; overrides are checked (spec §2.4–2.5)."""
+"""Paper presets reproduce the official hyperparameters; overrides are checked (docs/model.md §2.4–2.5)."""
 
 import math
 
@@ -27,7 +27,7 @@ def test_mnist_presets_use_adam_with_the_official_schedule_clip_and_decay():
         assert opt.clip == "spectral" and opt.clip_bound == 10.0
         assert opt.weight_decay["rec.m"] == 1e-4 and opt.weight_decay["rec.xi"] == 1e-4
         assert opt.weight_decay["rec.pi"] == 0.0
-        # lr = 1e-3 · 0.5^((epoch+1)//40): first halving at epoch index 39 (spec §2.4, §7.1.17)
+        # lr = 1e-3 · 0.5^((epoch+1)//40): first halving at epoch index 39 (docs/model.md §2.4; docs/official-code.md §1.17)
         assert opt.learning_rate("rec.m", 38) == 1e-3
         assert opt.learning_rate("rec.m", 39) == 5e-4
         assert (config["epochs"], config["batches_per_epoch"], config["batch_size"]) == \
@@ -49,7 +49,7 @@ def test_row_mnist_initialisation_is_identity_recurrence_with_scaled_normal_read
     assert np.array_equal(net.rec.m, np.eye(100))
     assert 0.0 <= net.rec.xi.min() and net.rec.xi.max() <= 0.1
     assert np.all(net.rec.pi == 0)
-    # m_out = N(0, 1)·√(28/100) (sic: N_in, spec §7.1.20); 1,000 draws give the std to ~5 %
+    # m_out = N(0, 1)·√(28/100) (sic: N_in, docs/official-code.md §1.20); 1,000 draws give the std to ~5 %
     assert net.out.m.std() == pytest.approx(math.sqrt(28 / 100), rel=0.1)
     assert (net.alpha, net.h0, net.readout, net.loss) == (0.1, 0.1, "last", "cross_entropy")
 

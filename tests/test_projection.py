@@ -1,4 +1,4 @@
-"""Known-answer checks of the neural and synaptic trajectory PCA (spec §5.2, Figs. 7-8)."""
+"""Known-answer checks of the neural and synaptic trajectory PCA (docs/model.md §5.2, Figs. 7-8)."""
 
 import numpy as np
 import pytest

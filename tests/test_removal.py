@@ -1,4 +1,4 @@
-"""Known answers for the VIP criteria and target removal (spec Fig. 4, §7.1 item 10)."""
+"""Known answers for the VIP criteria and target removal (paper Fig. 4, docs/official-code.md §1.10)."""
 
 import numpy as np
 import pytest

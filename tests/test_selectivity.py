@@ -1,4 +1,4 @@
-"""Known answers for the selectivity index and unit classification (spec Fig. 5)."""
+"""Known answers for the selectivity index and unit classification (paper Fig. 5)."""
 
 import numpy as np
 import pytest

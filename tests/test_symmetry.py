@@ -1,4 +1,4 @@
-"""Known answers for the symmetry-breaking order parameters (spec §5.4, Fig. 9)."""
+"""Known answers for the symmetry-breaking order parameters (docs/model.md §5.4, Fig. 9)."""
 
 import numpy as np
 import pytest

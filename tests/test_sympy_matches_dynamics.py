@@ -1,4 +1,4 @@
-"""dynamics' hand-written SaS moments equal the sympy derivations of theory (spec §1.2).
+"""dynamics' hand-written SaS moments equal the sympy derivations of theory (docs/model.md §1.2).
 
 Lives in tests/ so that theory and dynamics stay independent of each other.
 """

@@ -1,4 +1,4 @@
-"""Every task obeys one batch contract; then each task's own trial structure (spec §3)."""
+"""Every task obeys one batch contract; then each task's own trial structure (docs/model.md §3)."""
 
 import functools
 

@@ -1,4 +1,4 @@
-"""The analytic SaS RNTK (theory.rntk) against the spec's checks and its own derivations."""
+"""The analytic SaS RNTK (theory.rntk) against the official code's reference values (docs/model.md §5.1) and its own derivations."""
 
 import numpy as np
 import pytest
@@ -8,9 +8,9 @@ from theory import BLOCK_NAMES, rntk, rntk_blocks
 from theory.derivations import backward_kernel_unrolled_fn, forward_kernel_unrolled_fn
 from theory.rntk import gaussian_pair_expectations, relu_arccos_kernels
 
-#: The spec quotes the [CHK] kernels to 3 decimals: half a unit of the last digit.
+#: The reference kernels are quoted to 3 decimals: half a unit of the last digit.
 CHK_DECIMALS_TOLERANCE = 5e-4
-#: Spec §5.1: the general recursion at α = 1 equals the diagonal fast path "exactly";
+#: docs/model.md §5.1: the general recursion at α = 1 equals the diagonal fast path "exactly";
 #: we allow float64 round-off accumulated over T = 28 steps.
 FAST_PATH_TOLERANCE = 1e-12
 #: Two evaluations of the same finite sums in a different order (round-off only).
@@ -23,7 +23,7 @@ DBLQUAD_TOLERANCE = 1e-7
 
 
 def circle_inputs(phi, n_steps):
-    """Spec §3.5: x1 = (1, -1[, 1]), x2 = (cos φ, sin φ[, -cos φ]); shape (T, 2, 1)."""
+    """docs/model.md §3.5: x1 = (1, -1[, 1]), x2 = (cos φ, sin φ[, -cos φ]); shape (T, 2, 1)."""
     if n_steps == 2:
         x1, x2 = [1.0, -1.0], [np.cos(phi), np.sin(phi)]
     else:

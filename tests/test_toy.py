@@ -62,7 +62,7 @@ def test_instantaneous_gradients_match_finite_differences_at_fixed_noise(eps_t):
 
 
 def sequential_reference(x, y, m, pi, xi, eps, alpha, lrs):
-    """One epoch of the official update order, written directly from spec §3.6 in numpy."""
+    """One epoch of the official update order, written directly from docs/model.md §3.6 in numpy."""
     a = m.size
     h = 0.0
     for t in range(x.size):

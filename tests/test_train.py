@@ -66,7 +66,7 @@ def test_pixel_mnist_trains_end_to_end_on_the_full_784_step_sequence(tmp_path):
     assert result.task().n_steps == 784
     assert CLASSIFICATION_FINAL_KEYS <= set(result.metrics["final"])
     assert result.snapshots["out.m"].shape == (2, 10, 100)
-    # the deterministic input layer stays deterministic (spec §1.4)
+    # the deterministic input layer stays deterministic (docs/model.md §1.4)
     assert np.all(result.params["inp.pi"] == 0) and np.all(result.params["inp.xi"] == 0)
 
 
@@ -80,7 +80,7 @@ def test_multisensory_run_reports_psychometric_curves_thresholds_and_train_mse(t
     assert set(final["sigma"]) == {"v", "a", "va"}
     assert final["final_train_mse"] == result.metrics["epochs"][-1]["train_loss"]
     assert len(result.metrics["epochs"]) == 3  # one "epoch" = one iteration
-    # structurally absent inputs stay absent through training (spec §3.3)
+    # structurally absent inputs stay absent through training (docs/model.md §3.3)
     assert np.all(result.params["inp.pi"][:5, [0, 2]] == 1)
 
 

@@ -5,7 +5,7 @@ Each ``*_derivation`` function returns sympy objects (cached with ``functools.ca
 each ``*_fn`` function returns a lambdified numpy callable built from them.  Running
 ``python -m theory.derivations`` prints every derivation as LaTeX.
 
-Contents (spec sections in brackets):
+Contents (docs/model.md sections in brackets):
 
 * SaS moments μ, ρ, v and their derivatives with respect to (m, π, Ξ) [§1.2];
 * gradient factors of the mean-field pre-activation u = G + εΔ per parameter [§1.3, §2.2]:
@@ -58,7 +58,7 @@ alpha = sp.Symbol("alpha", positive=True)
 
 @cache
 def sas_moment_derivation():
-    """SaS moments and their first derivatives (spec §1.2).
+    """SaS moments and their first derivatives (docs/model.md §1.2).
 
     From P(w) = π δ(w) + (1-π) N(w; m, Ξ)::
 
@@ -119,7 +119,7 @@ def sas_moment_derivatives_fn():
 
 @cache
 def preactivation_gradient_factors():
-    """∂u_i/∂θ_ij for the mean-field pre-activation u = G + εΔ (spec §1.3, §2.2).
+    """∂u_i/∂θ_ij for the mean-field pre-activation u = G + εΔ (docs/model.md §1.3, §2.2).
 
     With G = μ_ij y_j + (rest of the mean) and Δ = √(v_ij y_j² + R), R >= 0 the variance of the
     other inputs, differentiation gives for θ ∈ {m, π, Ξ}::
@@ -185,7 +185,7 @@ def preactivation_gradient_factors_fn():
 
 @cache
 def arccos_kernel_derivation():
-    """Arc-cosine kernels of degree 0 and 1 from Price's theorem (spec §5.1).
+    """Arc-cosine kernels of degree 0 and 1 from Price's theorem (docs/model.md §5.1).
 
     For (a, b) centred Gaussian with variances q_a, q_b and covariance c·√(q_a q_b),
     Price's theorem ∂E[f(a)g(b)]/∂cov = E[f'(a)g'(b)] and relu'' = δ give::
@@ -200,7 +200,7 @@ def arccos_kernel_derivation():
 
     Returns:
         dict with "K0", "K1" (the integrated closed forms, in c, q_a, q_b), "K0_spec", "K1_spec"
-        (spec form), "K0_check", "K1_check" (differences, simplified to 0), "price_check"
+        (docs/model.md form), "K0_check", "K1_check" (differences, simplified to 0), "price_check"
         (∂K1/∂cov - K0, = 0), "diagonal" (K1 at c = 1: q/2), "symbols" (c, q_a, q_b).
     """
     c = sp.Symbol("c", real=True)
@@ -270,7 +270,7 @@ def _check_steps(n_steps):
 
 @cache
 def leaky_sum_derivation(n_steps=MAX_UNROLL_STEPS):
-    """Closed form of the leaky integration h^t = (1-α) h^{t-1} + α u^t (spec §5.1).
+    """Closed form of the leaky integration h^t = (1-α) h^{t-1} + α u^t (docs/model.md §5.1).
 
     Unrolling from h^{-1} gives h^t = (1-α)^{t+1} h^{-1} + α Σ_{s=0}^{t} (1-α)^{t-s} u^s, checked
     here for t = 0..n_steps-1 by expanding the recursion.
@@ -301,7 +301,7 @@ def _matrix_symbols(name, n):
 
 @cache
 def forward_kernel_unrolled(n_steps=MAX_UNROLL_STEPS):
-    """Σ^{t,t'} from the leaky closed form, and the recursion it satisfies (spec §5.1).
+    """Σ^{t,t'} from the leaky closed form, and the recursion it satisfies (docs/model.md §5.1).
 
     By bilinearity of E[h^t(x) h^{t'}(x')] and independence of h^{-1} from every u::
 
@@ -341,7 +341,7 @@ def forward_kernel_unrolled(n_steps=MAX_UNROLL_STEPS):
 
 @cache
 def backward_kernel_unrolled(n_steps=MAX_UNROLL_STEPS):
-    """Π^{t,t'} from the unrolled adjoint, and the recursion it satisfies (spec §5.1).
+    """Π^{t,t'} from the unrolled adjoint, and the recursion it satisfies (docs/model.md §5.1).
 
     The adjoint δ^{t} = (1-α) δ^{t+1} + α v^t unrolls to
     δ^t = (1-α)^{L-t} δ^L + α Σ_{s=t}^{L-1} (1-α)^{s-t} v^s, so (cross terms vanish under
@@ -427,7 +427,7 @@ def backward_kernel_unrolled_fn(n_steps):
 
 @cache
 def lazy_solution_derivation():
-    """Solution of the lazy-regime gradient flow df/dt = -η Θ (f - y) (spec §5.1).
+    """Solution of the lazy-regime gradient flow df/dt = -η Θ (f - y) (docs/model.md §5.1).
 
     For L = ½ Σ_μ (f_μ - y_μ)² and a constant kernel Θ, the residual r = f - y obeys
     dr/dt = -ηΘ r, so f_t = y + exp(-ηΘt)(f_0 - y).  Solved with sympy's matrix exponential for
@@ -493,13 +493,13 @@ def lazy_solution_fn():
 def _latex_lines():
     lines = []
     moments = sas_moment_derivation()
-    lines.append(r"\section*{SaS moments (spec 1.2)}")
+    lines.append(r"\section*{SaS moments (docs/model.md §1.2)}")
     for key in ("mu", "rho", "var"):
         lines.append(rf"{key} = {sp.latex(moments[key])}")
     for key in sorted(k for k in moments if k.startswith("d")):
         moment, parameter = key[1:].split("_d")
         lines.append(rf"\partial {moment}/\partial {parameter} = {sp.latex(moments[key])}")
-    lines.append(r"\section*{Gradient factors of u = G + \epsilon\Delta (spec 1.3, 2.2)}")
+    lines.append(r"\section*{Gradient factors of u = G + \epsilon\Delta (docs/model.md §1.3, §2.2)}")
     factors = preactivation_gradient_factors()
     for name in PARAMETERS:
         f = factors[name]
@@ -507,7 +507,7 @@ def _latex_lines():
             rf"\partial u/\partial {name} = {sp.latex(f['mean_path'])} + "
             rf"{sp.latex(f['fluctuation_path'])} \quad (\text{{residual}} = {sp.latex(f['check'])})"
         )
-    lines.append(r"\section*{ReLU Gaussian integrals via Price's theorem (spec 5.1)}")
+    lines.append(r"\section*{ReLU Gaussian integrals via Price's theorem (docs/model.md §5.1)}")
     arc = arccos_kernel_derivation()
     lines.append(rf"\dot K = {sp.latex(arc['K0'])} = {sp.latex(arc['K0_spec'])}")
     lines.append(rf"K = {sp.latex(arc['K1'])} = {sp.latex(arc['K1_spec'])}")
@@ -516,23 +516,23 @@ def _latex_lines():
         rf"\partial K/\partial\mathrm{{cov}} - \dot K = {sp.latex(arc['price_check'])}, "
         rf"K(x,x) = {sp.latex(arc['diagonal'])}"
     )
-    lines.append(r"\section*{Leaky sum (spec 5.1)}")
+    lines.append(r"\section*{Leaky sum (docs/model.md §5.1)}")
     leaky = leaky_sum_derivation()
     for t, (form, check) in enumerate(zip(leaky["closed_form"], leaky["checks"], strict=True)):
         lines.append(rf"h^{{{t}}} = {sp.latex(form)} \quad (\text{{residual}} = {sp.latex(check)})")
-    lines.append(r"\section*{Forward kernel $\Sigma$, T = 3 (spec 5.1)}")
+    lines.append(r"\section*{Forward kernel $\Sigma$, T = 3 (docs/model.md §5.1)}")
     forward = forward_kernel_unrolled(3)
     for i in range(4):
         for j in range(4):
             lines.append(rf"\Sigma^{{{i - 1},{j - 1}}} = {sp.latex(forward['sigma'][i, j])}")
     lines.append(rf"\text{{recursion residuals}}: {sp.latex(forward['recursion_checks'])}")
-    lines.append(r"\section*{Backward kernel $\Pi$, T = 3 (spec 5.1)}")
+    lines.append(r"\section*{Backward kernel $\Pi$, T = 3 (docs/model.md §5.1)}")
     backward = backward_kernel_unrolled(3)
     for i in range(3):
         for j in range(3):
             lines.append(rf"\Pi^{{{i},{j}}} = {sp.latex(backward['pi'][i, j])}")
     lines.append(rf"\text{{recursion residuals}}: {sp.latex(backward['recursion_checks'])}")
-    lines.append(r"\section*{Lazy-regime solution (spec 5.1)}")
+    lines.append(r"\section*{Lazy-regime solution (docs/model.md §5.1)}")
     lazy = lazy_solution_derivation()
     lines.append(rf"f_t = {sp.latex(sp.simplify(lazy['f_t']))}")
     lines.append(

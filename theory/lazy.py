@@ -1,7 +1,7 @@
 """Closed-form lazy-regime (constant-kernel) learning dynamics under the MSE loss.
 
-Loss convention (spec §1.5): L = ½ Σ_μ (f(x_μ) - y_μ)², summed over training samples, so
-gradient flow in the NTK limit is df/dt = -η Θ (f - y) (spec §5.1).  In the style of
+Loss convention (docs/model.md §1.5): L = ½ Σ_μ (f(x_μ) - y_μ)², summed over training samples, so
+gradient flow in the NTK limit is df/dt = -η Θ (f - y) (docs/model.md §5.1).  In the style of
 neural-tangents' ``gradient_descent_mse``: the eigendecomposition Θ(X, X) = U Λ Uᵀ is done once
 in the factory, and the returned ``predict_fn`` evaluates any time cheaply.
 """
@@ -40,10 +40,10 @@ def gradient_descent_mse(k_train_train, y_train, lr, *, discrete=False):
         f_t(X) = Y + (I - ηΘ)^t (f_0(X) - Y)
         f_t(x) = f_0(x) - Θ(x, X) Θ^{-1} (I - (I - ηΘ)^t) (f_0(X) - Y)
 
-    Both are evaluated in the eigenbasis of Θ(X, X) (``numpy.linalg.eigh``, spec §7.1 item 15);
+    Both are evaluated in the eigenbasis of Θ(X, X) (``numpy.linalg.eigh``, docs/official-code.md §1 item 15);
     for a zero eigenvalue the factor Θ^{-1}(I - e^{-ηΘt}) takes its limit ηt (continuous) or
     ηt (discrete).  ``t=None`` means t = ∞ (zero modes then keep their initial residual).
-    Spec §5.1, after neural-tangents ``predict.gradient_descent_mse``.
+    docs/model.md §5.1, after neural-tangents ``predict.gradient_descent_mse``.
 
     Example:
         >>> theta = np.array([[2.0, 0.5], [0.5, 1.0]])

@@ -1,6 +1,6 @@
 """Phase diagram of untrained SaS networks: effective couplings and the quiescent-state boundary.
 
-Ensemble (spec §1.2 at initialisation): m_ij ~ N(J0/N, g^2/N), Xi_ij = xi/N, pi_ij = pi, no input,
+Ensemble (docs/model.md §1.2 at initialisation): m_ij ~ N(J0/N, g^2/N), Xi_ij = xi/N, pi_ij = pi, no input,
 leak alpha, activation tanh or ReLU. A weight is w = (m + sqrt(Xi) z) * 1[U > pi].
 
 Effective couplings (derived with sympy in :func:`derive_coupling_statistics`; exact)::
@@ -14,7 +14,7 @@ The variance splits, by the law of total variance over the draw of m, into
     annealed  N E_m[v_ij]     = (1 - pi) xi + pi (1 - pi) g^2 + pi (1 - pi) J0^2 / N
                                                                  (mean per-weight variance)
 
-with mu = (1-pi) m and v = (1-pi) Xi + pi (1-pi) m^2 (spec §1.2). The issue's leading-order split
+with mu = (1-pi) m and v = (1-pi) Xi + pi (1-pi) m^2 (docs/model.md §1.2). The leading-order split
 (1-pi)^2 g^2 + [(1-pi) xi + pi(1-pi) g^2] is exact up to the O(1/N) term pi(1-pi)J0^2/N of the
 annealed part; the quenched and annealed parts sum to (1-pi)(g^2 + xi), so g_eff^2 = (1-pi)(g^2+xi)
 needs no correction (the "(1-pi) g^2" of the total is (1-pi)^2 g^2 + pi(1-pi) g^2).
@@ -55,8 +55,8 @@ activity (:func:`quiescent_growth_factor`; the boundary is gamma = 1, the margin
   only sees sigma_q^2 + sigma_a^2); for alpha < 1 the mixed quenched/annealed ReLU case is not
   solved here (:func:`quiescent_growth_factor` raises).
 
-Spec reference: §1.2 (moments), §1.3 (mean-field network); the phase diagram itself is an
-extension (spec §5.6 lists no phase diagram in the released code).
+Reference: docs/model.md §1.2 (moments), §1.3 (mean-field network); the phase diagram itself is an
+extension (docs/model.md §5.6 lists no phase diagram in the released code).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ ACTIVATIONS = ("tanh", "relu")
 def derive_coupling_statistics() -> dict[str, sp.Expr]:
     """Derive the exact coupling statistics of the initial SaS ensemble with sympy.
 
-    Per weight: mu = (1-pi) m, v = (1-pi) Xi + pi(1-pi) m^2 (spec §1.2 moments) with
+    Per weight: mu = (1-pi) m, v = (1-pi) Xi + pi(1-pi) m^2 (docs/model.md §1.2 moments) with
     m ~ N(J0/N, g^2/N), Xi = xi/N. Averages over m use E[m] = J0/N, E[m^2] = g^2/N + J0^2/N^2.
 
     Returns:

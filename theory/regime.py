@@ -1,6 +1,6 @@
 """Where the lazy (kernel) regime holds: GD stability bound and lazy parameter displacement.
 
-Setting (spec §5.1): an NTK-parameterised network f(x; θ̃) trained by full-batch gradient descent
+Setting (docs/model.md §5.1): an NTK-parameterised network f(x; θ̃) trained by full-batch gradient descent
 θ̃ ← θ̃ − η ∂L/∂θ̃ on L = ½ Σ_μ (f(x_μ) − y_μ)², with tangent kernel Θ = J Jᵀ, J = ∂f(X)/∂θ̃
 (n × P).  In the infinite-width limit Θ is the constant analytic RNTK (:func:`theory.rntk`), and
 the training residual r_t = f_t(X) − Y obeys the linear map r_{t+1} = (I − ηΘ) r_t.
@@ -70,7 +70,7 @@ def gd_stability_bound(k_train_train) -> tuple[float, float]:
     """Largest stable learning rate of lazy full-batch GD: η_max = 2 / λ_max(Θ).
 
     The linear map r ← (I − ηΘ) r converges iff |1 − ηλ| < 1 for all eigenvalues λ > 0 of
-    Θ(X, X) (module docstring, item 1; spec §5.1).
+    Θ(X, X) (module docstring, item 1; docs/model.md §5.1).
 
     Example:
         >>> gd_stability_bound(np.diag([4.0, 1.0]))
@@ -101,7 +101,7 @@ def lazy_parameter_displacement(k_train_train, residual, *, discrete=True):
         ‖Δθ̃_t‖² = Σ_k a_k(η, t)² / λ_k · M_kk,   M = Uᵀ E[r_0 r_0ᵀ] U,
         a_k = 1 − (1 − ηλ_k)^t  (discrete GD)   or   1 − e^{−ηλ_k t}  (gradient flow),
 
-    with Θ(X, X) = U Λ Uᵀ (module docstring, item 2; spec §5.1).  Zero modes contribute
+    with Θ(X, X) = U Λ Uᵀ (module docstring, item 2; docs/model.md §5.1).  Zero modes contribute
     (ηλt)²/λ → 0.  The eigendecomposition is done once; the returned closure is cheap.
 
     Example:

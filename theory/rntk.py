@@ -1,14 +1,14 @@
 """Analytic recurrent neural tangent kernel (RNTK) of the leaky spike-and-slab RNN.
 
-Infinite-width (lazy-regime) kernel of spec §5.1 for the NTK-parameterised SaS network
+Infinite-width (lazy-regime) kernel of docs/model.md §5.1 for the NTK-parameterised SaS network
 (m = σ m̃/√fan_in, Ξ_rec = Ξ̃/N with Ξ̃ ~ U(0, 1), π = 0, h^{-1} ~ N(0, σ_h0²) per sample,
 scalar readout at the last step).
 
-Time indices follow the spec: a sequence has ``T`` steps t = 0..T-1 and the last index is
+Time indices follow docs/model.md §5.1: a sequence has ``T`` steps t = 0..T-1 and the last index is
 L = T-1; h^{-1} is the initial state.  Internally the forward arrays carry T+1 "slots"
 s = t+1 (slot 0 is h^{-1}), so ``K[s, s']`` holds K^{s-1, s'-1}.
 
-Forward kernels (spec §5.1)::
+Forward kernels (docs/model.md §5.1)::
 
     Ω^{t,t'} = σ_rec² K^{t-1,t'-1} + (σ_in²/N_in) x(t)·x'(t')
                + δ_{tt'} δ_{xx'} E[Ξ̃] K^{t-1,t-1}(x,x)
@@ -47,7 +47,7 @@ __all__ = [
 #: Activations the analytic kernel supports.
 ACTIVATIONS = ("relu", "tanh")
 
-#: Kernel blocks returned by :func:`rntk_blocks`, in the order of spec §5.1.
+#: Kernel blocks returned by :func:`rntk_blocks`, in the order of docs/model.md §5.1.
 BLOCK_NAMES = ("m_in", "m_rec", "pi_rec", "xi_rec", "m_out", "pi_out", "xi_out")
 
 
@@ -64,7 +64,7 @@ def relu_arccos_kernels(cov, var_a, var_b):
         K  = E[relu(a) relu(b)] = (1/2π) √(var_a var_b) [c (π - arccos c) + √(1 - c²)]
         K̇ = E[relu'(a) relu'(b)] = (1/2π) (π - arccos c)
 
-    (spec §5.1; derived from Price's theorem in :mod:`theory.derivations`).  Where a variance is
+    (docs/model.md §5.1; derived from Price's theorem in :mod:`theory.derivations`).  Where a variance is
     zero the unit is silent (relu'(0) = 0), so K = K̇ = 0 there.
 
     Args:
@@ -182,7 +182,7 @@ def _input_gram(x):
 
 
 def _forward_general(x, alpha, s_in, s_rec, s_h0, xi_mean, gauss):
-    """Σ, Ω, K, K̇ by the leaky forward recursion, wavefront by wavefront (spec §5.1).
+    """Σ, Ω, K, K̇ by the leaky forward recursion, wavefront by wavefront (docs/model.md §5.1).
 
     Wavefront t computes the row Σ^{t, j}, j <= t; the column follows from the exchange
     symmetry Σ^{j,t}(x, x') = Σ^{t,j}(x', x) (likewise Ω, K, K̇).
@@ -237,7 +237,7 @@ def _forward_general(x, alpha, s_in, s_rec, s_h0, xi_mean, gauss):
 
 
 def _backward_general(alpha, s_rec, s_out, kernel_dot):
-    """Π and Γ by the leaky backward recursion (spec §5.1), unit readout error at t = L.
+    """Π and Γ by the leaky backward recursion (docs/model.md §5.1), unit readout error at t = L.
 
     Wavefront t computes the row Π^{t, j}, j >= t; the column follows from the exchange
     symmetry Π^{j,t}(x, x') = Π^{t,j}(x', x) (likewise Γ).
@@ -304,7 +304,7 @@ def _assemble(m_in, m_rec, readout, sas_readout):
 
 
 def _rntk_no_leak(x, s_in, s_rec, s_out, s_h0, xi_mean, gauss, sas_readout):
-    """Diagonal-in-time RNTK at α = 1 (spec §5.1 "α = 1 special case"): O(T B²) work.
+    """Diagonal-in-time RNTK at α = 1 (docs/model.md §5.1 "α = 1 special case"): O(T B²) work.
 
     Σ^{t,t} = Ω^{t,t};  Π^{t,t} = σ_rec² K̇^{t,t} Π^{t+1,t+1};
     Θ = Σ_t Π^{t,t} [2 σ_rec² K^{t-1,t-1} + (σ_in²/N_in) x(t)·x'(t)] + σ_out² K^{L,L}.
@@ -352,7 +352,7 @@ def rntk_blocks(
     fast_path=True,
     return_intermediates=False,
 ):
-    """Per-parameter-block analytic RNTK of the leaky SaS RNN (spec §5.1).
+    """Per-parameter-block analytic RNTK of the leaky SaS RNN (docs/model.md §5.1).
 
     Blocks (sums over t, t' = 0..L, L = T-1)::
 
@@ -369,9 +369,9 @@ def rntk_blocks(
     Args:
         x: input sequences, shape (T, B, n_in).
         alpha: leak α ∈ (0, 1].
-        sigma_in, sigma_rec, sigma_out, sigma_h0: NTK scales (spec §5.1), >= 0.
+        sigma_in, sigma_rec, sigma_out, sigma_h0: NTK scales (docs/model.md §5.1), >= 0.
         xi_mean: E[Ξ̃] of the slab-variance initialisation (½ for Ξ̃ ~ U(0, 1)).
-        sas_readout: add the SaS readout blocks π_out and Ξ_out (spec §3.5).
+        sas_readout: add the SaS readout blocks π_out and Ξ_out (docs/model.md §3.5).
         activation: "relu" (closed forms) or "tanh" (Gauss–Hermite quadrature).
         quadrature_order: Gauss–Hermite nodes per dimension for tanh.
         fast_path: at α = 1 use the O(T B²) diagonal-in-time recursion.
@@ -436,7 +436,7 @@ def rntk(
     quadrature_order=48,
     fast_path=True,
 ):
-    """Analytic RNTK Θ(x, x') of the leaky SaS RNN, summed over parameter blocks (spec §5.1).
+    """Analytic RNTK Θ(x, x') of the leaky SaS RNN, summed over parameter blocks (docs/model.md §5.1).
 
     Θ = Θ_m_in + Θ_m_rec + Θ_π_rec + Θ_Ξ_rec + Θ_m_out [+ Θ_π_out + Θ_Ξ_out]; see
     :func:`rntk_blocks` for the blocks and the arguments.

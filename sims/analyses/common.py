@@ -92,7 +92,7 @@ def build_task(config: Mapping) -> Any:
 def build_network(config: Mapping, params: Mapping[str, np.ndarray], task) -> SaSNetwork:
     """Rebuild the network of a run from its config and nine parameter blocks.
 
-    The structure (readout, loss, the multisensory structural input mask of spec §3.3) comes from
+    The structure (readout, loss, the multisensory structural input mask of docs/model.md §3.3) comes from
     :func:`sims.train.build_network`; the values from ``params``.
 
     Raises:
@@ -225,7 +225,7 @@ def stack_snapshots(snapshots: Mapping[int, Mapping[str, np.ndarray]] | Analysis
 
 
 def msi_input_groups(task: MultisensoryTask, n_rec: int) -> np.ndarray:
-    """Input group of every recurrent unit from the structural input mask (spec §3.3).
+    """Input group of every recurrent unit from the structural input mask (docs/model.md §3.3).
 
     Returns:
         (n_rec,) str array: "auditory" (auditory channels only; units 0–49 officially),
@@ -245,7 +245,7 @@ def network_pass(net: SaSNetwork, x, mode: str, rng: np.random.Generator,
                  return_states: bool = False):
     """Run ``net`` on inputs ``x`` (T, B, n_in) in one of :data:`MSI_TEST_MODES`.
 
-    "meanfield": mean-field pass with fresh ε (spec §1.3); "meanfield_eps0": ε = 0 (W = μ);
+    "meanfield": mean-field pass with fresh ε (docs/model.md §1.3); "meanfield_eps0": ε = 0 (W = μ);
     "quenched": one weight draw w ~ P(w) for the call; "per_step": new weights every step. The
     private noise ξ (MSI, σ_rec > 0) is drawn from ``rng`` in every mode.
 
@@ -278,9 +278,9 @@ def network_pass(net: SaSNetwork, x, mode: str, rng: np.random.Generator,
 
 def batch_accuracies(net: SaSNetwork, task, rng: np.random.Generator, n_batches: int = 20,
                      mode: str = "meanfield", test_dt: float | None = None) -> np.ndarray:
-    """Task accuracy on each of ``n_batches`` test batches (the removal protocol, spec Fig. 4b).
+    """Task accuracy on each of ``n_batches`` test batches (the removal protocol, paper Fig. 4b).
 
-    Multisensory (spec §3.3 "Accuracy for the removal experiment"): the network runs at the test
+    Multisensory (docs/model.md §3.3 "Accuracy for the removal experiment"): the network runs at the test
     step (α = test_dt/τ, 0.5 ms → 0.005) on ``n_batches`` batches of the 24 conditions with fresh
     input noise; choice = 1 − argmax z(T_last); accuracy = fraction of trials whose choice is
     correct. MNIST-type tasks: the test set, in order, split into ``n_batches`` near-equal batches;

@@ -1,4 +1,4 @@
-"""Entropy of the weight ensemble over training (spec §5.5, Fig. 10 (i)).
+"""Entropy of the weight ensemble over training (docs/model.md §5.5, Fig. 10 (i)).
 
 Per run: the layer-averaged Entropy I (Monte Carlo over ``n_draws`` = 1000 standard normals,
 the same draws at every epoch, drawn from ``seed``) and Entropy II = ⟨S_π⟩ + ⟨S_Ξ⟩ at every saved

@@ -1,4 +1,4 @@
-"""Role of stochastic plasticity (spec §5.3, Fig. 10): the toy model and a fluctuation ablation.
+"""Role of stochastic plasticity (docs/model.md §5.3, Fig. 10): the toy model and a fluctuation ablation.
 
 1. Toy curves (:func:`toy_curves`): ``n_runs`` (10) independent runs of the single-unit SaS model
    on the sine task (:func:`dynamics.train_toy_runs`), per-epoch loss, forward mean |G| vs
@@ -43,7 +43,7 @@ _TOY_KEYS = ("loss", "forward_mean", "forward_std", "gradient_mean_part",
 
 def toy_curves(n_runs: int = 10, seed: int = 0, n_epochs: int = 600, n_synapses: int = 10_000,
                **train_kwargs) -> tuple[dict, dict]:
-    """Toy-model curves of spec §3.6 / Fig. 10 (ii), mean ± std over independent runs.
+    """Toy-model curves of docs/model.md §3.6 / Fig. 10 (ii), mean ± std over independent runs.
 
     Args:
         n_runs: number of runs (10 officially).

@@ -1,4 +1,4 @@
-"""Low-dimensional projections of the neural and synaptic dynamics of a run (spec §5.2, Figs. 7–8).
+"""Low-dimensional projections of the neural and synaptic dynamics of a run (docs/model.md §5.2, Figs. 7–8).
 
 Neural (Fig. 7), states r(t) stacked over time and trials and PCA'd
 (:func:`dynamics.neural_trajectory_pca`):
@@ -28,7 +28,7 @@ __all__ = ["DIGITS", "SYNAPTIC_BLOCKS", "neural_projection", "synaptic_projectio
 
 #: Digits of the MNIST projection (Fig. 7a).
 DIGITS = (1, 5, 9)
-#: Parameter blocks of the synaptic PCA (recurrent layer; spec §7.2 leaves the choice open).
+#: Parameter blocks of the synaptic PCA (recurrent layer; docs/official-code.md §2 leaves the choice open).
 SYNAPTIC_BLOCKS = ("rec.m", "rec.pi", "rec.xi")
 
 
@@ -102,7 +102,7 @@ def neural_projection(net: SaSNetwork, task, seed: int = 0, mode: str = "per_ste
 
 def synaptic_projection(snapshots: dict, epochs=None, blocks=SYNAPTIC_BLOCKS,
                         n_components: int = 3) -> tuple[dict, dict]:
-    """Synaptic-trajectory PCA of per-epoch snapshots and the PC1 drift (spec §5.2, Fig. 8).
+    """Synaptic-trajectory PCA of per-epoch snapshots and the PC1 drift (docs/model.md §5.2, Fig. 8).
 
     Args:
         snapshots: {block: (E, ...)} stacked snapshots (:func:`sims.analyses.common.

@@ -1,11 +1,11 @@
-"""Emergent single-unit selectivity of a trained multisensory network (spec Fig. 5).
+"""Emergent single-unit selectivity of a trained multisensory network (paper Fig. 5).
 
-Protocol (documented choices where the spec is open, §7.2):
+Protocol (documented choices where the spec is open, docs/official-code.md §2):
 
 * conditions N_s = 4: visual 14 Hz, visual 11 Hz, auditory 14 Hz, auditory 11 Hz (Fig. 5 legend),
   test trials at dt = 0.5 ms (α = 0.005; fixation 500, stimulus 1000, decision 300 ms: 3,600
   steps), with the task's input noise and the private noise σ_rec of the run (the official test
-  keeps both, spec §7.1 item 11);
+  keeps both, docs/official-code.md §1 item 11);
 * network pass: the mean-field pass with fresh ε (as ``sub_tasks.py``), rates r(t) averaged over
   ``n_repeats`` trials per condition (10);
 * response r_{i,s}: the trial-averaged rate over the stimulus + decision window, steps
@@ -82,7 +82,7 @@ def selectivity_analysis(net: SaSNetwork, task: MultisensoryTask, seed: int = 0,
                          min_sli: float = MIN_SLI, response_fraction: float = RESPONSE_FRACTION,
                          silent_rate: float = SILENT_RATE, trace_stride: int = 10,
                          rates: np.ndarray | None = None) -> tuple[dict, dict]:
-    """SLI, selectivity classes and their counts per input group (spec Fig. 5; module docstring).
+    """SLI, selectivity classes and their counts per input group (paper Fig. 5; module docstring).
 
     Args:
         net, task: the trained multisensory network and its task.

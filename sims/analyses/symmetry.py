@@ -1,5 +1,5 @@
 """Symmetry breaking of the slab (Ξ, continuous) and spike (π, discrete) parts over training
-(spec §5.4, Fig. 9), from a run's per-epoch snapshots.
+(docs/model.md §5.4, Fig. 9), from a run's per-epoch snapshots.
 
 For every layer (inp, rec with the diagonal excluded, out) the order parameters and break epochs of
 :func:`dynamics.symmetry_breaking_summary` (break = first epoch halfway from the initial to the

@@ -1,4 +1,4 @@
-"""Very important connections (VIPs) and the target-removal curve of a trained run (spec Fig. 4).
+"""Very important connections (VIPs) and the target-removal curve of a trained run (paper Fig. 4).
 
 VIPs are recurrent connections with π ≤ 0.1, Ξ < 0.1 and |m| > 0.08 (:func:`dynamics.vip_mask`).
 For every fraction p ∈ {0, 0.1, …, 1}, n = ⌊p·n_VIP⌋ connections are removed (π = 1) from the
@@ -10,11 +10,11 @@ recurrent layer of a copy of the network, either
 
 and the task accuracy is measured on ``n_batches`` test batches (mean ± std over batches;
 :func:`sims.analyses.common.batch_accuracies`). ``legacy=True`` adds the official first-n
-removal of ``sub_tasks.py`` (spec §7.1 item 10): the first n sorted VIP indices, and the first n
+removal of ``sub_tasks.py`` (docs/official-code.md §1 item 10): the first n sorted VIP indices, and the first n
 flattened connections (the first rows of W) as "random".
 
 Evaluation (documented choice): the mean-field pass with fresh ε, as ``sub_tasks.py`` does
-(spec §2.6), at the MSI test step dt = 0.5 ms (α = 0.005), choice read at the final step. Every
+(docs/model.md §2.6), at the MSI test step dt = 0.5 ms (α = 0.005), choice read at the final step. Every
 accuracy (intact and every pruned network) uses the SAME evaluation noise (common random numbers:
 one evaluation seed, replayed), so curve differences reflect the removal, not the test noise. The
 p = 0 point of both curves is the intact network.
@@ -30,7 +30,7 @@ from sims.analyses.common import batch_accuracies
 
 __all__ = ["DEFAULT_FRACTIONS", "pruned_network", "vip_analysis"]
 
-#: Removed fractions of the VIP count, p = 0, 0.1, …, 1 (spec Fig. 4b).
+#: Removed fractions of the VIP count, p = 0, 0.1, …, 1 (paper Fig. 4b).
 DEFAULT_FRACTIONS = tuple(np.round(np.linspace(0.0, 1.0, 11), 10).tolist())
 
 
@@ -45,7 +45,7 @@ def vip_analysis(net: SaSNetwork, task, seed: int = 0, fractions=DEFAULT_FRACTIO
                  n_batches: int = 20, mode: str = "meanfield", test_dt: float | None = None,
                  pi_max: float = PI_MAX, xi_max: float = XI_MAX, abs_m_min: float = ABS_M_MIN,
                  legacy: bool = False, accuracy_fn=None) -> tuple[dict, dict]:
-    """VIP fraction and target-removal curves of a trained network (spec Fig. 4, module docstring).
+    """VIP fraction and target-removal curves of a trained network (paper Fig. 4, module docstring).
 
     Example:
         >>> summary, arrays = vip_analysis(run.network, run.task, seed=0)

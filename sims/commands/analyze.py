@@ -1,6 +1,6 @@
 """``sasrnn analyze KIND RUN_DIR``: an ensemble analysis of a stored run, written as JSON (+ npz).
 
-Kinds (spec §4, §5; :mod:`sims.analyses`):
+Kinds (docs/model.md §4, §5; :mod:`sims.analyses`):
 
 - ``vip``: VIP fraction and target-removal curves (Fig. 4);
 - ``selectivity``: SLI and mixed / uni-selective / non-selective counts per input group (Fig. 5);

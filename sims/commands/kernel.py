@@ -1,11 +1,11 @@
-"""``sasrnn kernel``: the infinite-width SaS RNTK against finite networks (spec §5.1, §3.4–3.5).
+"""``sasrnn kernel``: the infinite-width SaS RNTK against finite networks (docs/model.md §5.1, §3.4–3.5).
 
 Two parts:
 
-* ``circle`` — analytic vs empirical kernel over the φ-circle inputs of spec §3.5 at several
+* ``circle`` — analytic vs empirical kernel over the φ-circle inputs of docs/model.md §3.5 at several
   widths (per α and T), with the log-log slope of the per-network error against N;
 * ``curves`` — simulated full-batch GD vs the analytic lazy prediction on MNIST 0/1
-  (spec §3.4) at several widths, with the early train-loss gap and the kernel drift.
+  (docs/model.md §3.4) at several widths, with the early train-loss gap and the kernel drift.
 
 Example::
 
@@ -99,7 +99,7 @@ def run(args) -> int:
     if args.networks < 1 or args.curve_networks < 1 or args.epochs < 1:
         raise ValueError("--networks, --curve-networks and --epochs must be >= 1")
     if any(t not in (2, 3) for t in args.steps):
-        raise ValueError(f"--steps must be 2 or 3 (spec §3.5 inputs), got {args.steps}")
+        raise ValueError(f"--steps must be 2 or 3 (docs/model.md §3.5 inputs), got {args.steps}")
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)

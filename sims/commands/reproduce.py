@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "reproduce", help="run the simulations of every paper figure and draw them",
         description="Train, analyse (cached by config hash) and draw every figure of the paper; "
-                    "write OUT/summary.json with the headline numbers of spec §6.")
+                    "write OUT/summary.json with the headline numbers of docs/model.md §6.")
     modes = parser.add_mutually_exclusive_group()
     modes.add_argument("--quick", dest="mode", action="store_const", const="quick",
                        help="reduced but honest settings on the embedded MNIST subset "

@@ -23,7 +23,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "train", help="train a network on a task (paper presets, checkpoints, resume)",
         description="Train a spike-and-slab RNN with mean-field generalized BPTT using the "
-                    "official hyperparameters of a task (spec §2.4-2.5), overridable with --set.")
+                    "official hyperparameters of a task (docs/model.md §2.4-2.5), overridable with --set.")
     parser.add_argument("--task", required=True, choices=TASK_NAMES)
     parser.add_argument("--preset", default="paper", choices=PRESETS)
     parser.add_argument("--epochs", type=int, default=None,

@@ -1,7 +1,7 @@
 """The tasks of the paper, one class per module, looked up by their CLI names.
 
 =============== ============================ ======= ======================================
-name            class                        spec    trial
+name            class                        model.md trial
 =============== ============================ ======= ======================================
 pixel-mnist     :class:`PixelMnistTask`      §3.1    784 steps × 1 pixel, 10-way at the end
 row-mnist       :class:`RowMnistTask`        §3.2    28 steps × 28 pixels, 10-way at the end

@@ -1,6 +1,6 @@
 """The shape every task shares: a :class:`Batch` of trials and the :class:`Task` interface.
 
-A task turns a :class:`numpy.random.Generator` into batches of time-major arrays (spec §1.1
+A task turns a :class:`numpy.random.Generator` into batches of time-major arrays (docs/model.md §1.1
 conventions: ``(T, B, n)``). Everything random (input noise, which images, which conditions) is
 drawn from the generator passed in, so a batch is replayed exactly by re-seeding.
 """
@@ -103,9 +103,9 @@ class Task:
     """Interface of a task (one subclass per module in :mod:`sims.tasks`).
 
     Class attributes:
-        metadata: ``paper_name``, ``paper_link``, ``section`` (of the spec), ``source`` (where the
+        metadata: ``paper_name``, ``paper_link``, ``section`` (of docs/model.md), ``source`` (where the
             trial structure comes from), ``tags`` and ``defaults`` (network and training settings
-            the spec gives for this task, e.g. ``n_rec``, ``alpha``, ``h0``).
+            docs/model.md gives for this task, e.g. ``n_rec``, ``alpha``, ``h0``).
         readout: "last" (read z at the last step only) or "all" (every step).
         loss: "cross_entropy" or "mse".
 

@@ -1,4 +1,4 @@
-"""MNIST 0/1 subset read row by row, for the lazy-regime kernel analysis (spec §3.4)."""
+"""MNIST 0/1 subset read row by row, for the lazy-regime kernel analysis (docs/model.md §3.4)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ __all__ = ["BinaryMnistTask"]
 
 
 class BinaryMnistTask(Task):
-    """Digits 0 and 1 read row by row with a scalar target y ∈ {0, 1} (spec §3.4).
+    """Digits 0 and 1 read row by row with a scalar target y ∈ {0, 1} (docs/model.md §3.4).
 
     Trial structure: x[t, b, k] = pixel 28·t + k (T = 28, N_in = 28, pixels in [0, 1]); the
     scalar output f is read at the last step, target (B, 1) = y, error ½ Σ (f − y)², prediction

@@ -1,10 +1,10 @@
-"""Multisensory integration (MSI) task (spec §3.3), after pycog's ``multisensory.py`` / Raposo 2014.
+"""Multisensory integration (MSI) task (docs/model.md §3.3), after pycog's ``multisensory.py`` / Raposo 2014.
 
 Two variants share one generator:
 
 - ``variant="official"`` (default) follows ``RNN_SaS_cogni.py`` of the official code exactly;
 - ``variant="pycog"`` restores pycog's ``multisensory.py`` in every point where the official code
-  departs from it (spec §7.1 item 9). Each difference is a constructor parameter, so any mixture
+  departs from it (docs/official-code.md §1 item 9). Each difference is a constructor parameter, so any mixture
   can be built:
 
   ===================== ============================== =====================================
@@ -113,7 +113,7 @@ VARIANTS = {
 def choose_high(z: np.ndarray) -> np.ndarray:
     """The MSI choice from the outputs at the final step: 1 = "high" (output 0 wins), 0 = "low".
 
-    choice = 1 - argmax_k z_k(T_last) (spec §2.6.3; ties go to "high", as ``argmax`` does).
+    choice = 1 - argmax_k z_k(T_last) (docs/model.md §2.6.3; ties go to "high", as ``argmax`` does).
 
     Args:
         z: (B, 2) outputs at the last step, or (T, B, 2) outputs of which the last step is used.
@@ -133,10 +133,10 @@ def choose_high(z: np.ndarray) -> np.ndarray:
 
 
 class MultisensoryTask(Task):
-    """Multisensory integration: report whether an event rate is above 12.5 Hz (spec §3.3).
+    """Multisensory integration: report whether an event rate is above 12.5 Hz (docs/model.md §3.3).
 
     Channels: 0 = V+, 1 = A+, 2 = V−, 3 = A−, 4 = START (official only). Outputs: 0 = "high",
-    1 = "low"; read out at every step, masked MSE (spec §1.5).
+    1 = "low"; read out at every step, masked MSE (docs/model.md §1.5).
 
     Trial structure (official, training dt = 20 ms, 125 steps):
 
@@ -148,7 +148,7 @@ class MultisensoryTask(Task):
     - padding 1400–2500 ms (steps 70–124): no stimulus, START = 0, mask 0.
 
     Every channel carries baseline 0.2 at all times plus input noise (1/α)·√(2α σ_in²)·N(0, 1)
-    per step and channel (std 0.0316 at dt = 20 ms, 0.2 at dt = 0.5 ms; spec §3.3, §7.1.11).
+    per step and channel (std 0.0316 at dt = 20 ms, 0.2 at dt = 0.5 ms; docs/model.md §3.3; docs/official-code.md §1.11).
     Catch trials have no stimulus and no START; targets 0.2 / 0.2 with mask 1 for
     ``catch_duration_ms``. f_min, f_max are the extremes of ``train_frequencies``.
 
@@ -350,7 +350,7 @@ class MultisensoryTask(Task):
         return len(MODALITIES) * len(self.train_frequencies) + self.n_catch
 
     def input_noise_std(self, dt: float | None = None) -> float:
-        """Per-step input noise std (1/α)·√(2α σ_in²) = σ_in·√(2/α), α = dt/τ (spec §3.3)."""
+        """Per-step input noise std (1/α)·√(2α σ_in²) = σ_in·√(2/α), α = dt/τ (docs/model.md §3.3)."""
         alpha = (self.dt if dt is None else float(dt)) / self.tau
         return float(np.sqrt(2.0 * alpha * self.sigma_in**2) / alpha)
 
@@ -424,7 +424,7 @@ class MultisensoryTask(Task):
     def input_absent_mask(self, n_rec: int = 150) -> np.ndarray:
         """Input connections that are structurally absent: bool (n_rec, n_in), True = forbidden.
 
-        "blocks" (official, spec §3.3): units [0, n/3) get no visual channels (0, 2), units
+        "blocks" (official, docs/model.md §3.3): units [0, n/3) get no visual channels (0, 2), units
         [n/3, 2n/3) no auditory channels (1, 3), units [2n/3, n) none of 0–3; for n = 150 these
         are 0–49, 50–99, 100–149. "pycog_ei": the first 80 % of units are E, the rest I; the first
         third of E and of I get only the visual channels, the second third of each only the
