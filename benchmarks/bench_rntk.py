@@ -1,6 +1,7 @@
 """Benchmark: vectorised analytic RNTK against a straightforward per-(t, t') loop.
 
-The reference evaluates the recursions of docs/model.md §5.1 entry by entry, re-summing the d-sums for
+The reference evaluates the recursions of docs/model.md §5.1 entry by entry, re-summing the d-sums
+for
 every (t, t') (O(T³) kernel updates, one Python iteration per entry), like the official
 ``SaS_RNTK.RNTK.GP_kernel``.  ``theory.rntk`` uses running sums (O(T²)) and one wavefront at a
 time.  Prints JSON with both times, the speed-up ratio and the maximum difference.

@@ -24,7 +24,8 @@ FEW_INPUTS = 4
 def forward_chunk(
     x, mu_in_t, var_in_t, mu_rec_t, var_rec_t, eps, noise, h0, first, alpha, activation, r, gain, h
 ):
-    """Mean-field forward over T steps (docs/model.md §1.3), writing ``r``, ``gain`` and ``h`` in place.
+    """Mean-field forward over T steps (docs/model.md §1.3), writing ``r``, ``gain`` and ``h`` in
+    place.
 
         G(t) = μ_rec r(t) + μ_in x(t),   Δ(t)² = v_rec r(t)² + v_in x(t)²,
         h(t+1) = (1 − α) h(t) + α (G(t) + ε(t) Δ(t)) + noise(t),   r = f(h)
@@ -183,7 +184,8 @@ def backward_chunk(
     s_mean_rec,
     s_var_rec,
 ):
-    """Adjoint recursion of the generalized BPTT (docs/model.md §2.1) with the gradient sums over time.
+    """Adjoint recursion of the generalized BPTT (docs/model.md §2.1) with the gradient sums over
+    time.
 
         δ(t) ≡ ∂L/∂h(t+1),   a(t) = δ(t) ε(t)/Δ(t) · 1[Δ(t) > 0],
         δ(t−1) = (1 − α) δ(t) + f'(h(t)) ⊙ [α (μ_recᵀ δ(t) + r(t) ⊙ v_recᵀ a(t)) + ∂L/∂r(t)],

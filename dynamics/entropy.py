@@ -61,7 +61,8 @@ def layer_entries(values, exclude_diagonal: bool = False) -> np.ndarray:
 
     Args:
         values: (..., n_post, n_pre) array; leading axes (e.g. epochs) are kept.
-        exclude_diagonal: drop the entries i = j (self-connections of a recurrent layer, docs/model.md §5.5);
+        exclude_diagonal: drop the entries i = j (self-connections of a recurrent layer,
+        docs/model.md §5.5);
             the matrix must then be square.
 
     Returns:
@@ -78,9 +79,7 @@ def layer_entries(values, exclude_diagonal: bool = False) -> np.ndarray:
     if not exclude_diagonal:
         return values.reshape(*values.shape[:-2], n_post * n_pre)
     if n_post != n_pre:
-        raise ValueError(
-            f"exclude_diagonal needs a square (recurrent) layer, got {n_post}×{n_pre}"
-        )
+        raise ValueError(f"exclude_diagonal needs a square (recurrent) layer, got {n_post}×{n_pre}")
     keep = ~np.eye(n_post, dtype=bool)
     return values[..., keep]
 
@@ -101,7 +100,8 @@ def bernoulli_entropy(pi) -> np.ndarray:
 
 
 def slab_entropy(xi, floor: float = DELTA_VARIANCE) -> np.ndarray:
-    """S_Ξ = ½ ln(2π max(Ξ, floor)) + ½, the entropy of the Gaussian slab (docs/model.md §5.5, Entropy II).
+    """S_Ξ = ½ ln(2π max(Ξ, floor)) + ½, the entropy of the Gaussian slab (docs/model.md §5.5,
+    Entropy II).
 
     Args:
         xi: array of slab variances (>= 0).
@@ -236,8 +236,10 @@ def entropy_trajectory(
     m, pi, xi = _check_layer(m, pi, xi)
     if m.ndim != 3:
         raise ValueError(f"snapshots must be (epochs, n_post, n_pre), got shape {m.shape}")
-    rows = [layer_entropies(m[e], pi[e], xi[e], z, exclude_diagonal, delta_variance)
-            for e in range(m.shape[0])]
+    rows = [
+        layer_entropies(m[e], pi[e], xi[e], z, exclude_diagonal, delta_variance)
+        for e in range(m.shape[0])
+    ]
     return {key: np.array([row[key] for row in rows]) for key in rows[0]}
 
 
@@ -267,8 +269,9 @@ def regularised_mixture_entropy(
         log_pi, log_1mpi = np.log(pi), np.log1p(-pi)
 
     def log_p(w):
-        return np.logaddexp(log_pi + _log_normal(w, 0.0, delta_variance),
-                            log_1mpi + _log_normal(w, m, xi))
+        return np.logaddexp(
+            log_pi + _log_normal(w, 0.0, delta_variance), log_1mpi + _log_normal(w, m, xi)
+        )
 
     def expectation(mean, variance):
         sd = np.sqrt(variance)
@@ -276,8 +279,15 @@ def regularised_mixture_entropy(
         def integrand(u):
             return np.exp(_log_normal(u, 0.0, 1.0)) * log_p(mean + sd * u)
 
-        value, _ = integrate.quad(integrand, -12.0, 12.0, limit=400, epsabs=1e-11, epsrel=1e-11,
-                                  points=[(-mean) / sd] if abs(mean / sd) < 12 else None)
+        value, _ = integrate.quad(
+            integrand,
+            -12.0,
+            12.0,
+            limit=400,
+            epsabs=1e-11,
+            epsrel=1e-11,
+            points=[(-mean) / sd] if abs(mean / sd) < 12 else None,
+        )
         return value
 
     s = 0.0
@@ -312,9 +322,11 @@ def entropy_one_expectation(
         log_pi, log_1mpi = np.log(pi), np.log1p(-pi)
     s = 0.0
     if pi > 0.0:
-        s -= pi * np.logaddexp(log_pi + _log_normal(0.0, 0.0, delta_variance),
-                               log_1mpi + _log_normal(0.0, m, xi))
+        s -= pi * np.logaddexp(
+            log_pi + _log_normal(0.0, 0.0, delta_variance), log_1mpi + _log_normal(0.0, m, xi)
+        )
     if pi < 1.0:
+
         def integrand(z):
             w = m + np.sqrt(xi) * z
             log_density = np.logaddexp(
@@ -325,7 +337,8 @@ def entropy_one_expectation(
 
         z_spike = -m / np.sqrt(xi)
         points = [z_spike] if abs(z_spike) < 12 else None
-        value, _ = integrate.quad(integrand, -12.0, 12.0, limit=400, epsabs=1e-11,
-                                  epsrel=1e-11, points=points)
+        value, _ = integrate.quad(
+            integrand, -12.0, 12.0, limit=400, epsabs=1e-11, epsrel=1e-11, points=points
+        )
         s -= (1.0 - pi) * value
     return float(s)

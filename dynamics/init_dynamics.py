@@ -1,6 +1,7 @@
 """Dynamics of untrained SaS networks: largest Lyapunov exponents and activity order parameters.
 
-Two kinds of network are drawn from one SaS ensemble (docs/model.md §1.2, §1.3), without input and bias:
+Two kinds of network are drawn from one SaS ensemble (docs/model.md §1.2, §1.3), without input and
+bias:
 
 * a **sampled (quenched) network** — one weight draw ``w = N(m, sqrt(Xi)) * 1[U > pi]`` kept for
   the whole run::
@@ -21,7 +22,8 @@ vectors are propagated with the exact per-step Jacobian
     J(t) = (1 - alpha) I + alpha * [ mu diag(f'(h)) + diag(eps / Delta) var diag(r f'(h)) ]
 
 (``mu -> w`` and no second term for the sampled network; the fluctuation term is dropped where
-``Delta = 0``, the convention of docs/model.md §1.3) and re-orthonormalised by a QR decomposition every
+``Delta = 0``, the convention of docs/model.md §1.3) and re-orthonormalised by a QR decomposition
+every
 step; the exponents are the time averages of ``log |R_ii|``. :func:`perturbation_growth_exponent`
 measures the same number without any Jacobian, from two nonlinear trajectories.
 
@@ -186,10 +188,20 @@ def lyapunov_quenched(
     """
     w = _as_matrix(w, "w")
     n = w.shape[0]
-    h0, tangent0, kind = _check_run(n, h0, activation, alpha, steps, transient, n_exponents,
-                                    tangent0)
-    outputs = _lyapunov_kernel(w, np.zeros((0, 0)), np.zeros((0, 0)), h0, tangent0, float(alpha),
-                               kind, int(transient), int(steps))
+    h0, tangent0, kind = _check_run(
+        n, h0, activation, alpha, steps, transient, n_exponents, tangent0
+    )
+    outputs = _lyapunov_kernel(
+        w,
+        np.zeros((0, 0)),
+        np.zeros((0, 0)),
+        h0,
+        tangent0,
+        float(alpha),
+        kind,
+        int(transient),
+        int(steps),
+    )
     return _measurement(*outputs)
 
 
@@ -237,12 +249,15 @@ def lyapunov_mean_field(
     eps = np.ascontiguousarray(eps, dtype=np.float64)
     if eps.ndim != 2 or eps.shape[1] != n or eps.shape[0] <= transient:
         raise ValueError(
-            f"eps must have shape (transient + steps, N) = (>{transient}, {n}); got {eps.shape}")
+            f"eps must have shape (transient + steps, N) = (>{transient}, {n}); got {eps.shape}"
+        )
     steps = eps.shape[0] - transient
-    h0, tangent0, kind = _check_run(n, h0, activation, alpha, steps, transient, n_exponents,
-                                    tangent0)
-    outputs = _lyapunov_kernel(mu, var, eps, h0, tangent0, float(alpha), kind, int(transient),
-                               int(steps))
+    h0, tangent0, kind = _check_run(
+        n, h0, activation, alpha, steps, transient, n_exponents, tangent0
+    )
+    outputs = _lyapunov_kernel(
+        mu, var, eps, h0, tangent0, float(alpha), kind, int(transient), int(steps)
+    )
     return _measurement(*outputs)
 
 
@@ -299,8 +314,11 @@ def perturbation_growth_exponent(
     d0 = np.ascontiguousarray(perturbation0, dtype=np.float64)
     if d0.shape != (n,) or not np.all(np.isfinite(d0)) or not np.any(d0):
         raise ValueError(f"perturbation0 must be a finite non-zero ({n},) vector")
-    return float(_benettin_kernel(matrix, var_matrix, noise, h0, d0, float(alpha), kind,
-                                  int(transient), int(steps)))
+    return float(
+        _benettin_kernel(
+            matrix, var_matrix, noise, h0, d0, float(alpha), kind, int(transient), int(steps)
+        )
+    )
 
 
 def default_tangent_vectors(n: int, k: int) -> np.ndarray:
@@ -365,8 +383,11 @@ def _measurement(exponents, log_rms, mean_trace, abs_mean, mean_sq, var_mean):
     times = np.arange(steps, dtype=np.float64)
     finite = np.isfinite(log_rms)
     if finite.sum() >= 2 and np.ptp(times[finite]) > 0:
-        slope = float(np.polynomial.polynomial.Polynomial.fit(
-            times[finite], log_rms[finite], 1).convert().coef[-1])
+        slope = float(
+            np.polynomial.polynomial.Polynomial.fit(times[finite], log_rms[finite], 1)
+            .convert()
+            .coef[-1]
+        )
     else:
         slope = -np.inf
     final = log_rms[-1]
@@ -500,8 +521,14 @@ def _lyapunov_kernel(matrix, var, eps, h0, tangent0, alpha, kind, transient, ste
             abs_mean += abs(mean_r) * scale
             rms_sum += np.sqrt(mean_sq) * scale
             var_sum += max(mean_sq - mean_r * mean_r, 0.0) * scale * scale
-    return (log_growth / steps, log_rms, mean_trace, abs_mean / steps, rms_sum / steps,
-            var_sum / steps)
+    return (
+        log_growth / steps,
+        log_rms,
+        mean_trace,
+        abs_mean / steps,
+        rms_sum / steps,
+        var_sum / steps,
+    )
 
 
 @numba.njit(cache=True)

@@ -87,7 +87,8 @@ class SaSLayer:
         pi: probabilities that each connection is absent, in [0, 1].
         xi: slab variances, ≥ 0.
         absent: optional boolean mask of connections that are structurally forbidden
-            (docs/model.md §3.3). On those entries π = 1, m = 0 and Ξ = 0 are imposed now and after every
+            (docs/model.md §3.3). On those entries π = 1, m = 0 and Ξ = 0 are imposed now and after
+            every
             optimizer step.
         dtype: floating dtype of the stored parameters (default: that of ``m``, float64 for
             integer input).
@@ -149,7 +150,8 @@ class SaSLayer:
             self.xi[self.absent] = 0.0
 
     def project(self) -> None:
-        """Project onto the constraint set after an update: π ∈ [0, 1], Ξ ≥ 0 (docs/model.md §2.3)."""
+        """Project onto the constraint set after an update: π ∈ [0, 1], Ξ ≥ 0 (docs/model.md
+        §2.3)."""
         np.clip(self.pi, 0.0, 1.0, out=self.pi)
         np.maximum(self.xi, 0.0, out=self.xi)
         self.apply_structure()

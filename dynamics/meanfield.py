@@ -5,7 +5,8 @@ The pre-activation is Gaussian by the CLT given the presynaptic rates,
     u_i(t) = G_i(t) + ε_i(t) Δ_i(t),   G = μ_rec r + μ_in x,   Δ² = v_rec r² + v_in x²,
 
 with ε ~ N(0, 1) fresh for every unit, step and sample. With ε held fixed the loss is an ordinary
-differentiable function of θ = (m, π, Ξ), and the adjoint recursion of docs/model.md §2.1 gives its exact
+differentiable function of θ = (m, π, Ξ), and the adjoint recursion of docs/model.md §2.1 gives its
+exact
 (pathwise) gradient. Where Δ = 0 the fluctuation path contributes zero (docs/official-code.md §4).
 
 Work is split over the batch into a fixed number of chunks, run on separate threads with BLAS
@@ -353,7 +354,8 @@ def mean_field_forward(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> F
 def mean_field_vjp(
     net: SaSNetwork, x, output_error, *, eps, eps_out, rec_noise=None
 ) -> NetworkGrads:
-    """Pull an output error back to the nine parameter blocks (generalized BPTT, docs/model.md §2.1–2.2).
+    """Pull an output error back to the nine parameter blocks (generalized BPTT, docs/model.md
+    §2.1–2.2).
 
     Computes Σ_b Σ_t e_b(t) · ∂z_b(t)/∂θ for θ ∈ {m, π, Ξ} of every layer, with ε held fixed.
 

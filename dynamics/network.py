@@ -1,4 +1,5 @@
-"""The spike-and-slab recurrent network: three SaS layers, leaky rate dynamics (docs/model.md §1.1)."""
+"""The spike-and-slab recurrent network: three SaS layers, leaky rate dynamics (docs/model.md
+§1.1)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ class SaSNetwork:
         h(t+1) = (1 − α) h(t) + α u(t) + √(2α) σ_rec ξ(t),   r = f(h),
         u(t) = Σ_j w_ij r_j(t) + Σ_k w^in_ik x_k(t),          z = Σ_i w^out_ki r_i
 
-    (docs/model.md §1.1; the network is trained at the ensemble level through the mean-field pass of §1.3).
+    (docs/model.md §1.1; the network is trained at the ensemble level through the mean-field pass
+    of §1.3).
 
     Args:
         inp: input layer, shape (n_rec, n_in).
@@ -31,7 +33,8 @@ class SaSNetwork:
         h0: state before the first step, a scalar or an array of shape (n_rec,) or (B, n_rec).
         activation: ``"relu"`` (paper) or ``"tanh"``.
         readout: ``"last"`` (read z at the final step only, MNIST) or ``"all"`` (every step, MSI).
-        loss: ``"cross_entropy"`` (softmax, readout "last") or ``"mse"`` (masked, docs/model.md §1.5).
+        loss: ``"cross_entropy"`` (softmax, readout "last") or ``"mse"`` (masked, docs/model.md
+        §1.5).
         sigma_rec: std of the private recurrent noise, entering as √(2α) σ_rec ξ.
 
     Raises:
@@ -152,7 +155,8 @@ class SaSNetwork:
             layer.apply_structure()
 
     def project(self) -> None:
-        """π ← clip(π, 0, 1), Ξ ← max(Ξ, 0) and structural masks, for every layer (docs/model.md §2.3)."""
+        """π ← clip(π, 0, 1), Ξ ← max(Ξ, 0) and structural masks, for every layer (docs/model.md
+        §2.3)."""
         for layer in self.layers().values():
             layer.project()
 

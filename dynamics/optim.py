@@ -1,4 +1,5 @@
-"""Optimizers of the nine parameter blocks, as the official scripts run them (docs/model.md §2.3–2.4).
+"""Optimizers of the nine parameter blocks, as the official scripts run them (docs/model.md
+§2.3–2.4).
 
 One :class:`Optimizer` serves a whole network: per-block learning rates and step schedules,
 explicit L2, decoupled weight decay, gradient clipping, and the projection π ∈ [0, 1], Ξ ≥ 0
@@ -68,7 +69,8 @@ class Optimizer:
     - sgd: θ ← θ − lr_e g.
 
     The learning rate of a block follows lr_e = max(lr · 0.5^⌊(e + 1)/k⌋, lr_floor) when it has
-    a halving period k (the official off-by-one, docs/official-code.md §1.17), and lr otherwise. A learning rate
+    a halving period k (the official off-by-one, docs/official-code.md §1.17), and lr otherwise. A
+    learning rate
     of 0 freezes a block.
 
     Args:

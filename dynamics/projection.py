@@ -1,4 +1,5 @@
-"""Low-dimensional projections of neural and synaptic trajectories (docs/model.md §5.2, Figs. 7 and 8).
+"""Low-dimensional projections of neural and synaptic trajectories (docs/model.md §5.2, Figs. 7 and
+8).
 
 Two analyses, both a principal-component analysis done by :class:`sklearn.decomposition.PCA`:
 
@@ -157,8 +158,9 @@ def flatten_parameter_snapshots(snapshots, blocks: Sequence[str] | None = None):
             raise ValueError("blocks can only be chosen when snapshots are given per block")
         matrix = np.asarray(snapshots, dtype=float)
         if matrix.ndim != 2:
-            raise ValueError(f"a flattened snapshot array must be (epochs, parameters), got "
-                             f"{matrix.shape}")
+            raise ValueError(
+                f"a flattened snapshot array must be (epochs, parameters), got {matrix.shape}"
+            )
         slices = {"all": slice(0, matrix.shape[1])}
     else:
         if isinstance(snapshots, Mapping):
@@ -169,8 +171,7 @@ def flatten_parameter_snapshots(snapshots, blocks: Sequence[str] | None = None):
                 raise ValueError("snapshots is empty; pass at least two epochs")
             names = set(epochs[0])
             per_block = {
-                name: np.stack([np.asarray(e[name], dtype=float) for e in epochs])
-                for name in names
+                name: np.stack([np.asarray(e[name], dtype=float) for e in epochs]) for name in names
             }
         chosen = sorted(per_block) if blocks is None else list(blocks)
         unknown = [b for b in chosen if b not in per_block]
@@ -196,7 +197,8 @@ def flatten_parameter_snapshots(snapshots, blocks: Sequence[str] | None = None):
 
 
 def drift_along_axis(coordinates) -> dict:
-    """Net drift of a 1-D trajectory: mean per-epoch step and its sign persistence (docs/model.md §5.2).
+    """Net drift of a 1-D trajectory: mean per-epoch step and its sign persistence (docs/model.md
+    §5.2).
 
     With c_e the coordinate at epoch e (e = 0..E-1) and steps d_e = c_{e+1} - c_e:
         velocity    = (1/(E-1)) Σ_e d_e = (c_{E-1} - c_0)/(E-1)
@@ -227,7 +229,9 @@ def drift_along_axis(coordinates) -> dict:
 
 
 def synaptic_trajectory_pca(
-    snapshots, blocks: Sequence[str] | None = None, n_components: int = 3,
+    snapshots,
+    blocks: Sequence[str] | None = None,
+    n_components: int = 3,
     thresholds=VARIANCE_THRESHOLDS,
 ) -> dict:
     """PCA of the hyper-parameter trajectory over training epochs and its drift along PC1 (§5.2).

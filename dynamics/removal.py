@@ -8,7 +8,8 @@ float round-off) from one of two pools:
 
 * VIP removal: a uniformly random n-subset of the VIP set, drawn with a ``numpy.random.Generator``;
 * random removal: n connections drawn uniformly without replacement from the NON-VIP connections,
-  so the control never touches a VIP (docs/official-code.md §1 item 10 leaves the pool open; we exclude VIPs).
+  so the control never touches a VIP (docs/official-code.md §1 item 10 leaves the pool open; we
+  exclude VIPs).
 
 ``legacy_first_n=True`` reproduces the official code instead: VIP removal takes the first n entries
 of the sorted flat VIP index list, random removal takes the first n flattened connections (indices
@@ -47,8 +48,9 @@ def _check_layer(m, pi, xi):
     return arrays
 
 
-def vip_mask(m, pi, xi, pi_max: float = PI_MAX, xi_max: float = XI_MAX,
-             abs_m_min: float = ABS_M_MIN) -> np.ndarray:
+def vip_mask(
+    m, pi, xi, pi_max: float = PI_MAX, xi_max: float = XI_MAX, abs_m_min: float = ABS_M_MIN
+) -> np.ndarray:
     """Boolean mask of the very important connections: π ≤ pi_max, Ξ < xi_max, |m| > abs_m_min.
 
     Args:
@@ -94,8 +96,9 @@ def _check_mask_and_rng(vip, rng, legacy_first_n):
     return vip.ravel()
 
 
-def vip_removal_indices(vip, fraction: float, rng: np.random.Generator | None = None,
-                        legacy_first_n: bool = False) -> np.ndarray:
+def vip_removal_indices(
+    vip, fraction: float, rng: np.random.Generator | None = None, legacy_first_n: bool = False
+) -> np.ndarray:
     """Flat indices of the VIP connections removed at fraction p (module docstring).
 
     Args:
@@ -118,8 +121,9 @@ def vip_removal_indices(vip, fraction: float, rng: np.random.Generator | None = 
     return np.sort(rng.choice(vip_indices, size=n, replace=False))
 
 
-def random_removal_indices(vip, fraction: float, rng: np.random.Generator | None = None,
-                           legacy_first_n: bool = False) -> np.ndarray:
+def random_removal_indices(
+    vip, fraction: float, rng: np.random.Generator | None = None, legacy_first_n: bool = False
+) -> np.ndarray:
     """Flat indices of the control ("random") removal: as many connections as the VIP removal.
 
     Args:
@@ -166,15 +170,24 @@ def remove_connections(m, pi, xi, flat_indices):
     m, pi, xi = (a.copy() for a in _check_layer(m, pi, xi))
     idx = np.asarray(flat_indices, dtype=np.intp).ravel()
     if idx.size and (idx.min() < 0 or idx.max() >= pi.size):
-        raise ValueError(f"flat_indices must lie in [0, {pi.size}), got range "
-                         f"[{idx.min()}, {idx.max()}]")
+        raise ValueError(
+            f"flat_indices must lie in [0, {pi.size}), got range [{idx.min()}, {idx.max()}]"
+        )
     pi.reshape(-1)[idx] = 1.0
     return m, pi, xi
 
 
-def removal_sets(m, pi, xi, fraction: float, rng: np.random.Generator | None = None,
-                 legacy_first_n: bool = False, pi_max: float = PI_MAX, xi_max: float = XI_MAX,
-                 abs_m_min: float = ABS_M_MIN) -> dict:
+def removal_sets(
+    m,
+    pi,
+    xi,
+    fraction: float,
+    rng: np.random.Generator | None = None,
+    legacy_first_n: bool = False,
+    pi_max: float = PI_MAX,
+    xi_max: float = XI_MAX,
+    abs_m_min: float = ABS_M_MIN,
+) -> dict:
     """Both pruned copies of one layer for the target-removal curve at one fraction (Fig. 4b).
 
     Example:

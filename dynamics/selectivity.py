@@ -9,7 +9,8 @@ equally to exactly k of the N_s conditions has SLI = (N_s - k)/(N_s - 1): for N_
 1, 2/3, 1/3 and 0 for k = 1, 2, 3, 4.
 
 Responses r_{i,s} are time averages of the rate over a window of steps (:func:`window_responses`);
-the window is the caller's choice (the spec leaves it open, docs/official-code.md §2). For the MSI test trials at
+the window is the caller's choice (the spec leaves it open, docs/official-code.md §2). For the MSI
+test trials at
 dt = 0.5 ms (fixation 500 ms, stimulus 1000 ms, decision 300 ms) the natural window is the stimulus
 period plus the decision period, steps [1000, 3600).
 
@@ -105,7 +106,9 @@ def selectivity_index(responses) -> np.ndarray:
 
 
 def classify_selectivity(
-    responses, min_sli: float = MIN_SLI, response_fraction: float = RESPONSE_FRACTION,
+    responses,
+    min_sli: float = MIN_SLI,
+    response_fraction: float = RESPONSE_FRACTION,
     silent_rate: float = SILENT_RATE,
 ) -> dict:
     """Split units into mixed, uni-selective and non-selective (module docstring rules).
@@ -157,8 +160,9 @@ def selectivity_counts(labels, groups=None) -> dict:
     labels = np.asarray(labels).astype(str)
     unknown = set(labels.tolist()) - set(SELECTIVITY_CLASSES)
     if unknown:
-        raise ValueError(f"unknown selectivity labels {sorted(unknown)}; "
-                         f"expected {SELECTIVITY_CLASSES}")
+        raise ValueError(
+            f"unknown selectivity labels {sorted(unknown)}; expected {SELECTIVITY_CLASSES}"
+        )
 
     def count(selected):
         return {c: int(np.sum(selected == c)) for c in SELECTIVITY_CLASSES}

@@ -1,6 +1,7 @@
 """Symmetry breaking in parameter space: order parameters of the slab (Ξ) and spike (π) parts.
 
-docs/model.md §5.4 and Fig. 9. Each SaS weight carries a continuous symmetry (the Gaussian slab, variance Ξ)
+docs/model.md §5.4 and Fig. 9. Each SaS weight carries a continuous symmetry (the Gaussian slab,
+variance Ξ)
 and a discrete one (the Bernoulli spike, probability π). Training breaks both; the paper reports
 that in row-by-row MNIST the continuous one breaks first. This module measures, per layer and
 epoch,
@@ -21,7 +22,8 @@ discrete part (π):
 The break epoch of an order parameter is the first epoch at which it has moved halfway from its
 initial to its final value (in either direction: π starts at 0 in the MNIST presets, so π order
 parameters may rise rather than fall). The representative parameters used to decide which part
-breaks first are ⟨S_Ξ⟩ and ⟨S_π⟩ (the Entropy II decomposition of docs/model.md §5.5); the break epochs of
+breaks first are ⟨S_Ξ⟩ and ⟨S_π⟩ (the Entropy II decomposition of docs/model.md §5.5); the break
+epochs of
 all parameters are reported as well.
 """
 
@@ -39,7 +41,10 @@ UNDECIDED_BAND = (0.05, 0.95)
 CONTINUOUS_PARAMETERS = ("xi_fraction_collapsed", "xi_mean_entropy", "xi_log_spread")
 #: Order parameters of the discrete (spike, π) part, in reporting order.
 DISCRETE_PARAMETERS = (
-    "pi_fraction_above_half", "pi_fraction_undecided", "pi_mean_entropy", "pi_bimodality",
+    "pi_fraction_above_half",
+    "pi_fraction_undecided",
+    "pi_mean_entropy",
+    "pi_bimodality",
 )
 #: The parameter of each part whose break epoch decides which part breaks first.
 CONTINUOUS_REPRESENTATIVE = "xi_mean_entropy"
@@ -91,10 +96,14 @@ def sarle_bimodality(values) -> float:
 
 
 def symmetry_order_parameters(
-    pi, xi, exclude_diagonal: bool = False, xi_floor: float = DELTA_VARIANCE,
+    pi,
+    xi,
+    exclude_diagonal: bool = False,
+    xi_floor: float = DELTA_VARIANCE,
     undecided_band: tuple[float, float] = UNDECIDED_BAND,
 ) -> dict:
-    """Order parameters of the Ξ (continuous) and π (discrete) parts at every epoch (docs/model.md §5.4).
+    """Order parameters of the Ξ (continuous) and π (discrete) parts at every epoch (docs/model.md
+    §5.4).
 
     See the module docstring for the definitions.
 
@@ -158,10 +167,15 @@ def break_epoch(order_parameter, epochs=None):
 
 
 def symmetry_breaking_summary(
-    pi, xi, epochs=None, exclude_diagonal: bool = False, xi_floor: float = DELTA_VARIANCE,
+    pi,
+    xi,
+    epochs=None,
+    exclude_diagonal: bool = False,
+    xi_floor: float = DELTA_VARIANCE,
     undecided_band: tuple[float, float] = UNDECIDED_BAND,
 ) -> dict:
-    """Break epochs of all order parameters and which part (Ξ or π) breaks first (docs/model.md §5.4).
+    """Break epochs of all order parameters and which part (Ξ or π) breaks first (docs/model.md
+    §5.4).
 
     The decision uses the representative parameters CONTINUOUS_REPRESENTATIVE (⟨S_Ξ⟩) and
     DISCRETE_REPRESENTATIVE (⟨S_π⟩).
@@ -214,7 +228,11 @@ def symmetry_breaking_summary(
 
 
 def parameter_histograms(
-    pi, xi, n_pi_bins: int = 20, n_xi_bins: int = 30, exclude_diagonal: bool = False,
+    pi,
+    xi,
+    n_pi_bins: int = 20,
+    n_xi_bins: int = 30,
+    exclude_diagonal: bool = False,
     xi_floor: float = DELTA_VARIANCE,
 ) -> dict:
     """Histograms of π and of log10 Ξ at every epoch, on bins shared by all epochs (for Fig. 9).

@@ -1,4 +1,5 @@
-"""Toy single-unit SaS model of feature learning and stochastic plasticity (docs/model.md §3.6, §5.3).
+"""Toy single-unit SaS model of feature learning and stochastic plasticity (docs/model.md §3.6,
+§5.3).
 
 One leaky tanh unit with N spike-and-slab synapses that all receive the same scalar input x(t),
 under mean-field 1/√a scaling (a = N by default):
@@ -8,7 +9,8 @@ under mean-field 1/√a scaling (a = N by default):
 
 μ_j = (1-π_j) m_j, v_j = (1-π_j) Ξ_j + π_j (1-π_j) m_j². The loss is L = Σ_t ½ (r(t) - y(t))².
 
-Learning is online and instantaneous (official `toymodel.py`, docs/official-code.md §1 item 16): at every step
+Learning is online and instantaneous (official `toymodel.py`, docs/official-code.md §1 item 16): at
+every step
 the gradient of ℓ_t = ½ (r(t) - y(t))² with h(t-1) held fixed,
 
     ∇m_j = c [(1-π_j) x/√a + (1/a) ε μ_j π_j x²/Δ]
@@ -44,7 +46,8 @@ _DELTA_GUARD = 1e-30
 
 
 def toy_initial_parameters(n_synapses: int, rng: np.random.Generator) -> dict:
-    """Official initialisation: m ~ N(0, 1/N), Ξ ~ 0.1·U(0, 1), π ~ 0.1·U(0, 1) (docs/model.md §2.5).
+    """Official initialisation: m ~ N(0, 1/N), Ξ ~ 0.1·U(0, 1), π ~ 0.1·U(0, 1) (docs/model.md
+    §2.5).
 
     Draws in that order from ``rng``.
 
@@ -92,8 +95,9 @@ def _check_sequence(x, y):
     return x, y
 
 
-def toy_forward(m, pi, xi, x, eps=None, alpha: float = ALPHA, h0: float = 0.0,
-                scale: float | None = None) -> dict:
+def toy_forward(
+    m, pi, xi, x, eps=None, alpha: float = ALPHA, h0: float = 0.0, scale: float | None = None
+) -> dict:
     """Run the toy unit over a sequence with fixed parameters (docs/model.md §3.6).
 
     Args:
@@ -129,8 +133,9 @@ def toy_forward(m, pi, xi, x, eps=None, alpha: float = ALPHA, h0: float = 0.0,
     return {"h": h, "r": np.tanh(h), "G": g, "delta": delta}
 
 
-def toy_loss(m, pi, xi, x, y, eps=None, alpha: float = ALPHA, h0: float = 0.0,
-             scale: float | None = None) -> float:
+def toy_loss(
+    m, pi, xi, x, y, eps=None, alpha: float = ALPHA, h0: float = 0.0, scale: float | None = None
+) -> float:
     """L = Σ_t ½ (r(t) - y(t))² of the toy unit (ε = 0 unless ``eps`` is given; docs/model.md §1.5).
 
     Args:
@@ -148,8 +153,17 @@ def toy_loss(m, pi, xi, x, y, eps=None, alpha: float = ALPHA, h0: float = 0.0,
     return float(0.5 * np.sum((r - y) ** 2))
 
 
-def toy_instantaneous_gradients(m, pi, xi, x_t: float, y_t: float, h_prev: float, eps_t: float,
-                                alpha: float = ALPHA, scale: float | None = None) -> dict:
+def toy_instantaneous_gradients(
+    m,
+    pi,
+    xi,
+    x_t: float,
+    y_t: float,
+    h_prev: float,
+    eps_t: float,
+    alpha: float = ALPHA,
+    scale: float | None = None,
+) -> dict:
     """Gradient of ℓ_t = ½ (r(t) - y(t))² at one step, h(t-1) held fixed (docs/model.md §3.6).
 
     All three components at the same parameter point (module docstring formulas); the training loop
@@ -188,8 +202,26 @@ def toy_instantaneous_gradients(m, pi, xi, x_t: float, y_t: float, h_prev: float
 
 
 @numba.njit(cache=True)
-def _train_kernel(x, y, m, pi, xi, eps, alpha, scale, lr_m, lr_pi, lr_xi, halve_every, h0,
-                  loss, forward_mean, forward_std, gradient_mean, gradient_variance):
+def _train_kernel(
+    x,
+    y,
+    m,
+    pi,
+    xi,
+    eps,
+    alpha,
+    scale,
+    lr_m,
+    lr_pi,
+    lr_xi,
+    halve_every,
+    h0,
+    loss,
+    forward_mean,
+    forward_std,
+    gradient_mean,
+    gradient_variance,
+):
     n_epochs, n_steps = eps.shape
     n = m.size
     inv_sqrt_a = 1.0 / np.sqrt(scale)
@@ -241,9 +273,10 @@ def _train_kernel(x, y, m, pi, xi, eps, alpha, scale, lr_m, lr_pi, lr_xi, halve_
                 variance_part += abs(grad_var)
                 m[j] -= step_m * c * (grad_mean + e * grad_var)
                 mj = m[j]
-                grad_pi = c * (-mj * xt * inv_sqrt_a
-                               + inv_a * e * ((1.0 - 2.0 * p) * mj * mj - xi[j]) * x2 * 0.5
-                               * inv_delta)
+                grad_pi = c * (
+                    -mj * xt * inv_sqrt_a
+                    + inv_a * e * ((1.0 - 2.0 * p) * mj * mj - xi[j]) * x2 * 0.5 * inv_delta
+                )
                 p = min(max(p - step_pi * grad_pi, 0.0), 1.0)
                 pi[j] = p
                 grad_xi = c * inv_a * e * (1.0 - p) * x2 * 0.5 * inv_delta
@@ -256,10 +289,23 @@ def _train_kernel(x, y, m, pi, xi, eps, alpha, scale, lr_m, lr_pi, lr_xi, halve_
         gradient_variance[epoch] = acc_gv / n_steps
 
 
-def train_toy(x, y, m, pi, xi, rng: np.random.Generator | None = None, n_epochs: int = N_EPOCHS,
-              alpha: float = ALPHA, lr_m: float = LR_M, lr_pi: float = LR_PI,
-              lr_xi: float = LR_XI, halve_every: int = HALVE_EVERY, h0: float = 0.0,
-              scale: float | None = None, eps=None) -> dict:
+def train_toy(
+    x,
+    y,
+    m,
+    pi,
+    xi,
+    rng: np.random.Generator | None = None,
+    n_epochs: int = N_EPOCHS,
+    alpha: float = ALPHA,
+    lr_m: float = LR_M,
+    lr_pi: float = LR_PI,
+    lr_xi: float = LR_XI,
+    halve_every: int = HALVE_EVERY,
+    h0: float = 0.0,
+    scale: float | None = None,
+    eps=None,
+) -> dict:
     """Online instantaneous training of the toy unit (docs/model.md §3.6, §5.3; module docstring).
 
     Example:
@@ -302,23 +348,48 @@ def train_toy(x, y, m, pi, xi, rng: np.random.Generator | None = None, n_epochs:
         eps = rng.standard_normal((int(n_epochs), x.size))
     eps = np.ascontiguousarray(eps, dtype=np.float64)
     if eps.shape != (int(n_epochs), x.size):
-        raise ValueError(f"eps has shape {eps.shape}, expected (n_epochs, T) = "
-                         f"{(int(n_epochs), x.size)}")
+        raise ValueError(
+            f"eps has shape {eps.shape}, expected (n_epochs, T) = {(int(n_epochs), x.size)}"
+        )
     a = float(m.size if scale is None else scale)
-    records = {k: np.empty(int(n_epochs)) for k in
-               ("loss", "forward_mean", "forward_std", "gradient_mean_part",
-                "gradient_variance_part")}
-    _train_kernel(x, y, m, pi, xi, eps, float(alpha), a, float(lr_m), float(lr_pi), float(lr_xi),
-                  int(halve_every), float(h0), records["loss"], records["forward_mean"],
-                  records["forward_std"], records["gradient_mean_part"],
-                  records["gradient_variance_part"])
+    records = {
+        k: np.empty(int(n_epochs))
+        for k in (
+            "loss",
+            "forward_mean",
+            "forward_std",
+            "gradient_mean_part",
+            "gradient_variance_part",
+        )
+    }
+    _train_kernel(
+        x,
+        y,
+        m,
+        pi,
+        xi,
+        eps,
+        float(alpha),
+        a,
+        float(lr_m),
+        float(lr_pi),
+        float(lr_xi),
+        int(halve_every),
+        float(h0),
+        records["loss"],
+        records["forward_mean"],
+        records["forward_std"],
+        records["gradient_mean_part"],
+        records["gradient_variance_part"],
+    )
     records["final_loss"] = toy_loss(m, pi, xi, x, y, None, alpha, h0, a)
     records.update({"m": m, "pi": pi, "xi": xi, "eps": eps})
     return records
 
 
-def train_toy_runs(x, y, n_runs: int, rng: np.random.Generator, n_synapses: int = N_SYNAPSES,
-                   **train_kwargs) -> dict:
+def train_toy_runs(
+    x, y, n_runs: int, rng: np.random.Generator, n_synapses: int = N_SYNAPSES, **train_kwargs
+) -> dict:
     """Independent toy runs (the official figure averages 10), each freshly initialised.
 
     Run k draws its initial parameters and then its ε from ``rng`` in sequence.

@@ -42,11 +42,14 @@ def run_dirs(results: Path, task: str) -> list[Path]:
         FileNotFoundError: no runs.json, or no run of that task in it.
     """
     index = load_json(results, Path(layout.RUNS_INDEX).stem)
-    dirs = [(Path(results) / d).resolve() if not Path(d).is_absolute() else Path(d)
-            for d in index.get(task, [])]
+    dirs = [
+        (Path(results) / d).resolve() if not Path(d).is_absolute() else Path(d)
+        for d in index.get(task, [])
+    ]
     if not dirs:
-        raise FileNotFoundError(f"{str(Path(results) / layout.RUNS_INDEX)!r} lists no "
-                                f"{task} run; {_HINT}.")
+        raise FileNotFoundError(
+            f"{str(Path(results) / layout.RUNS_INDEX)!r} lists no {task} run; {_HINT}."
+        )
     return dirs
 
 

@@ -34,13 +34,26 @@ def draw(results: Path, out: Path) -> list[Path]:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.8))
     for width, color in zip(widths, COLOR_CYCLE, strict=False):
         empirical = arrays[f"empirical_N{width}"]
-        left.errorbar(analytic.ravel(), empirical.mean(0).ravel(),
-                      yerr=empirical.std(0).ravel(), fmt="o", ms=3, color=color, alpha=0.7,
-                      elinewidth=0.6, label=f"N = {width} ({empirical.shape[0]} networks)")
+        left.errorbar(
+            analytic.ravel(),
+            empirical.mean(0).ravel(),
+            yerr=empirical.std(0).ravel(),
+            fmt="o",
+            ms=3,
+            color=color,
+            alpha=0.7,
+            elinewidth=0.6,
+            label=f"N = {width} ({empirical.shape[0]} networks)",
+        )
     low, high = float(analytic.min()), float(analytic.max())
     pad = 0.05 * (high - low)
-    left.plot([low - pad, high + pad], [low - pad, high + pad], color=PALETTE["black"], lw=1.2,
-              label="y = x")
+    left.plot(
+        [low - pad, high + pad],
+        [low - pad, high + pad],
+        color=PALETTE["black"],
+        lw=1.2,
+        label="y = x",
+    )
     left.set_xlabel("analytic RNTK entry (a.u.)")
     left.set_ylabel("empirical kernel entry (a.u.)")
     left.legend(fontsize=9)
@@ -50,13 +63,25 @@ def draw(results: Path, out: Path) -> list[Path]:
     single = np.array([per_width[str(w)]["per_network_error_mean"] for w in widths])
     single_sd = np.array([per_width[str(w)]["per_network_error_std"] for w in widths])
     averaged = np.array([per_width[str(w)]["mean_relative_error"] for w in widths])
-    right.errorbar(widths, single, yerr=single_sd, fmt="-o", color=COLOR_CYCLE[0], capsize=3,
-                   label="single network")
+    right.errorbar(
+        widths,
+        single,
+        yerr=single_sd,
+        fmt="-o",
+        color=COLOR_CYCLE[0],
+        capsize=3,
+        label="single network",
+    )
     right.plot(widths, averaged, "-s", color=COLOR_CYCLE[1], label="network-averaged kernel")
     slope = summary.get("slope_per_network_error")
     if slope is not None:
-        right.text(0.05, 0.08, f"fitted slope (single network): {slope:.2f}",
-                   transform=right.transAxes, fontsize=10)
+        right.text(
+            0.05,
+            0.08,
+            f"fitted slope (single network): {slope:.2f}",
+            transform=right.transAxes,
+            fontsize=10,
+        )
     right.set_xscale("log")
     right.set_yscale("log")
     right.set_xlabel("width N (units)")

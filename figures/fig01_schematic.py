@@ -25,8 +25,17 @@ CAPTION = (
 
 
 def _arrow(ax, start, end, color="black", style="-|>", lw=1.4, rad=0.0):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=12, color=color,
-                                 lw=lw, connectionstyle=f"arc3,rad={rad}"))
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle=style,
+            mutation_scale=12,
+            color=color,
+            lw=lw,
+            connectionstyle=f"arc3,rad={rad}",
+        )
+    )
 
 
 def _network_panel(ax):
@@ -39,8 +48,14 @@ def _network_panel(ax):
         for j, q in enumerate(hidden):
             if i != j and rng.random() < 0.35:
                 absent = rng.random() < 0.35
-                ax.plot([p[0], q[0]], [p[1], q[1]], color="#999999" if absent else
-                        PALETTE["blue"], ls=":" if absent else "-", lw=0.9, zorder=1)
+                ax.plot(
+                    [p[0], q[0]],
+                    [p[1], q[1]],
+                    color="#999999" if absent else PALETTE["blue"],
+                    ls=":" if absent else "-",
+                    lw=0.9,
+                    zorder=1,
+                )
     for p in inputs:
         for q in hidden[1:4]:
             _arrow(ax, p, q, color=PALETTE["orange"], lw=0.8)
@@ -56,8 +71,14 @@ def _network_panel(ax):
     ax.text(0.08, 0.86, "input\nx(t)", ha="center", fontsize=10)
     ax.text(0.5, 0.88, "recurrent layer\nh(t), r(t) = f(h(t))", ha="center", fontsize=10)
     ax.text(0.92, 0.76, "readout\nz(t)", ha="center", fontsize=10)
-    ax.text(0.5, 0.05, "solid: present connection; dotted: absent (spike at 0)",
-            ha="center", fontsize=9, color="#444444")
+    ax.text(
+        0.5,
+        0.05,
+        "solid: present connection; dotted: absent (spike at 0)",
+        ha="center",
+        fontsize=9,
+        color="#444444",
+    )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
@@ -68,14 +89,27 @@ def _network_panel(ax):
 def _distribution_panel(ax):
     pi, m, xi = 0.35, 0.6, 0.04
     w = np.linspace(-0.6, 1.4, 400)
-    ax.fill_between(w, (1 - pi) * norm.pdf(w, m, np.sqrt(xi)), color=PALETTE["blue"], alpha=0.35,
-                    label=r"slab $(1-\pi)\,\mathcal{N}(w; m, \Xi)$")
+    ax.fill_between(
+        w,
+        (1 - pi) * norm.pdf(w, m, np.sqrt(xi)),
+        color=PALETTE["blue"],
+        alpha=0.35,
+        label=r"slab $(1-\pi)\,\mathcal{N}(w; m, \Xi)$",
+    )
     ax.plot(w, (1 - pi) * norm.pdf(w, m, np.sqrt(xi)), color=PALETTE["blue"])
-    ax.annotate("", xy=(0, 2.2), xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", lw=2.5,
-                                                                color=PALETTE["vermillion"]))
+    ax.annotate(
+        "",
+        xy=(0, 2.2),
+        xytext=(0, 0),
+        arrowprops=dict(arrowstyle="-|>", lw=2.5, color=PALETTE["vermillion"]),
+    )
     ax.plot([], [], color=PALETTE["vermillion"], lw=2.5, label=r"spike $\pi\,\delta(w)$")
-    ax.annotate("", xy=(m + np.sqrt(xi), 0.4), xytext=(m - np.sqrt(xi), 0.4),
-                arrowprops=dict(arrowstyle="<->", color="black"))
+    ax.annotate(
+        "",
+        xy=(m + np.sqrt(xi), 0.4),
+        xytext=(m - np.sqrt(xi), 0.4),
+        arrowprops=dict(arrowstyle="<->", color="black"),
+    )
     ax.text(m, 0.5, r"$\pm\sqrt{\Xi}$", ha="center")
     ax.axvline(m, color="black", ls="--", lw=0.8)
     ax.text(m + 0.03, 1.9, r"$m$")
@@ -83,15 +117,19 @@ def _distribution_panel(ax):
     ax.set_ylabel(r"probability density $P(w)$")
     ax.set_ylim(0, 2.5)
     ax.legend(loc="upper right", fontsize=9)
-    ax.set_title(r"(b) one connection: $P(w)=\pi\delta(w)+(1-\pi)\mathcal{N}(m,\Xi)$",
-                 loc="left", fontsize=11)
+    ax.set_title(
+        r"(b) one connection: $P(w)=\pi\delta(w)+(1-\pi)\mathcal{N}(m,\Xi)$",
+        loc="left",
+        fontsize=11,
+    )
 
 
 def draw(results: Path | None, out: Path) -> list[Path]:
     """Draw the schematic into ``out/fig1.png/.pdf`` (``results`` is not read)."""
     apply_style()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4),
-                                      gridspec_kw={"width_ratios": [1.25, 1]})
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1.25, 1]}
+    )
     _network_panel(left)
     _distribution_panel(right)
     fig.tight_layout()

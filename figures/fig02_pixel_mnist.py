@@ -23,12 +23,22 @@ CAPTION = (
     "(epochs, batches, training subset) are those of the run directories (see summary.json)."
 )
 
-FINAL_KEYS = (("test_accuracy_meanfield", None, "mean-field", "o"),
-              ("test_accuracy_meanfield_eps0", None, r"mean network ($\epsilon$=0)", "s"),
-              ("test_accuracy_sampled_quenched", "test_accuracy_sampled_quenched_std",
-               "sampled (quenched)", "^"),
-              ("test_accuracy_sampled_per_step", "test_accuracy_sampled_per_step_std",
-               "sampled (per step)", "v"))
+FINAL_KEYS = (
+    ("test_accuracy_meanfield", None, "mean-field", "o"),
+    ("test_accuracy_meanfield_eps0", None, r"mean network ($\epsilon$=0)", "s"),
+    (
+        "test_accuracy_sampled_quenched",
+        "test_accuracy_sampled_quenched_std",
+        "sampled (quenched)",
+        "^",
+    ),
+    (
+        "test_accuracy_sampled_per_step",
+        "test_accuracy_sampled_per_step_std",
+        "sampled (per step)",
+        "v",
+    ),
+)
 
 
 def _accuracy_panel(ax, dirs):
@@ -36,23 +46,40 @@ def _accuracy_panel(ax, dirs):
     for k, run_dir in enumerate(dirs):
         epochs = run_metrics(run_dir)["epochs"]
         xs = [e["epoch"] + 1 for e in epochs if e.get("test_accuracy_meanfield") is not None]
-        ys = [100 * e["test_accuracy_meanfield"] for e in epochs
-              if e.get("test_accuracy_meanfield") is not None]
+        ys = [
+            100 * e["test_accuracy_meanfield"]
+            for e in epochs
+            if e.get("test_accuracy_meanfield") is not None
+        ]
         if xs:
-            ax.plot(xs, ys, "-", color=COLOR_CYCLE[0], alpha=0.5 + 0.5 / (k + 1), lw=1.5,
-                    marker="." if len(xs) < 30 else None,
-                    label="mean-field, per epoch" if k == 0 else None)
+            ax.plot(
+                xs,
+                ys,
+                "-",
+                color=COLOR_CYCLE[0],
+                alpha=0.5 + 0.5 / (k + 1),
+                lw=1.5,
+                marker="." if len(xs) < 30 else None,
+                label="mean-field, per epoch" if k == 0 else None,
+            )
             last_epoch = max(last_epoch, xs[-1])
     finals = [run_metrics(d)["final"] for d in dirs]
     for j, (key, std_key, label, marker) in enumerate(FINAL_KEYS):
         values = [f[key] for f in finals if f.get(key) is not None]
         if not values:
             continue
-        spread = np.std(values) if len(values) > 1 else (
-            finals[0].get(std_key, 0.0) if std_key else 0.0)
-        ax.errorbar(last_epoch * (1.04 + 0.03 * j), 100 * np.mean(values), yerr=100 * spread,
-                    fmt=marker, color=COLOR_CYCLE[j + 1], capsize=3,
-                    label=f"final: {label}")
+        spread = (
+            np.std(values) if len(values) > 1 else (finals[0].get(std_key, 0.0) if std_key else 0.0)
+        )
+        ax.errorbar(
+            last_epoch * (1.04 + 0.03 * j),
+            100 * np.mean(values),
+            yerr=100 * spread,
+            fmt=marker,
+            color=COLOR_CYCLE[j + 1],
+            capsize=3,
+            label=f"final: {label}",
+        )
     ax.set_xlabel("training epoch")
     ax.set_ylabel("test accuracy (%)")
     ax.set_ylim(0, 100)
@@ -82,10 +109,14 @@ def draw(results: Path, out: Path) -> list[Path]:
     apply_style()
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.2), gridspec_kw={"width_ratios": [1.4, 1, 1, 1]})
     _accuracy_panel(axes[0], dirs)
-    _histogram_panel(axes[1], params, "pi", r"(b) spike probability $\pi$",
-                     r"$\pi$ (probability the connection is absent)")
+    _histogram_panel(
+        axes[1],
+        params,
+        "pi",
+        r"(b) spike probability $\pi$",
+        r"$\pi$ (probability the connection is absent)",
+    )
     _histogram_panel(axes[2], params, "m", r"(c) slab mean $m$", r"$m$ (weight units)")
-    _histogram_panel(axes[3], params, "xi", r"(d) slab variance $\Xi$",
-                     r"$\Xi$ (weight units$^2$)")
+    _histogram_panel(axes[3], params, "xi", r"(d) slab variance $\Xi$", r"$\Xi$ (weight units$^2$)")
     fig.tight_layout()
     return list(save(fig, figure_stem(out, NAME)))

@@ -1,4 +1,5 @@
-"""Fig. 3: the multisensory-integration task and the trained networks' behaviour (docs/model.md §3.3,
+"""Fig. 3: the multisensory-integration task and the trained networks' behaviour (docs/model.md
+§3.3,
 §4 Fig. 3). Reads ``results/msi_example.npz`` and ``results/psychometric.json``."""
 
 from __future__ import annotations
@@ -27,12 +28,18 @@ CAPTION = (
     "lines mark the fixation, stimulus and decision epochs; the choice is read at the end."
 )
 
-CHANNELS = (("V+", PALETTE["blue"], "-"), ("A+", PALETTE["bluish_green"], "-"),
-            ("V−", PALETTE["blue"], "--"), ("A−", PALETTE["bluish_green"], "--"),
-            ("START", PALETTE["black"], "-"))
-MODALITY_STYLE = {"v": (PALETTE["blue"], "o", "visual (v)"),
-                  "a": (PALETTE["bluish_green"], "s", "auditory (a)"),
-                  "va": (PALETTE["vermillion"], "^", "multisensory (va)")}
+CHANNELS = (
+    ("V+", PALETTE["blue"], "-"),
+    ("A+", PALETTE["bluish_green"], "-"),
+    ("V−", PALETTE["blue"], "--"),
+    ("A−", PALETTE["bluish_green"], "--"),
+    ("START", PALETTE["black"], "-"),
+)
+MODALITY_STYLE = {
+    "v": (PALETTE["blue"], "o", "visual (v)"),
+    "a": (PALETTE["bluish_green"], "s", "auditory (a)"),
+    "va": (PALETTE["vermillion"], "^", "multisensory (va)"),
+}
 
 
 def _shade_mask(ax, time, mask):
@@ -51,10 +58,19 @@ def _task_panel(ax_in, ax_target, example):
     ax_in.legend(ncol=5, fontsize=8, loc="upper right")
     ax_in.set_title("(a) task: one multisensory 14 Hz training trial", loc="left")
     _shade_mask(ax_target, time, example["train_mask"])
-    ax_target.plot(time, example["train_target"][:, 0], color=PALETTE["vermillion"],
-                   label="target z$_0$ (high)")
-    ax_target.plot(time, example["train_target"][:, 1], color=PALETTE["sky_blue"], ls="--",
-                   label="target z$_1$ (low)")
+    ax_target.plot(
+        time,
+        example["train_target"][:, 0],
+        color=PALETTE["vermillion"],
+        label="target z$_0$ (high)",
+    )
+    ax_target.plot(
+        time,
+        example["train_target"][:, 1],
+        color=PALETTE["sky_blue"],
+        ls="--",
+        label="target z$_1$ (low)",
+    )
     ax_target.set_xlabel("time (ms)")
     ax_target.set_ylabel("target (a.u.)")
     ax_target.set_ylim(0, 1.2)
@@ -68,8 +84,16 @@ def _psychometric_panel(ax, psy):
         mean = 100 * np.asarray(psy["mean"][modality], dtype=float)
         std = 100 * np.asarray(psy["std"][modality], dtype=float)
         fit = psy["fit"][modality]
-        ax.errorbar(freqs, mean, yerr=std, fmt=marker, color=color, capsize=3, ms=6,
-                    label=f"{label}: σ = {fit['sigma']:.2f} Hz")
+        ax.errorbar(
+            freqs,
+            mean,
+            yerr=std,
+            fmt=marker,
+            color=color,
+            capsize=3,
+            ms=6,
+            label=f"{label}: σ = {fit['sigma']:.2f} Hz",
+        )
         ax.plot(fine, 100 * norm.cdf((fine - fit["mu"]) / fit["sigma"]), color=color, lw=1.5)
     ax.axvline(12.5, color="#888888", ls=":", lw=1)
     ax.set_xlabel("event rate (Hz)")
@@ -82,8 +106,10 @@ def _psychometric_panel(ax, psy):
 
 def _output_panel(axes, example):
     time = example["test_time_ms"]
-    trials = (("z_high", float(example["high_frequency"])),
-              ("z_low", float(example["low_frequency"])))
+    trials = (
+        ("z_high", float(example["high_frequency"])),
+        ("z_low", float(example["low_frequency"])),
+    )
     for ax, (key, frequency), letter in zip(axes, trials, ("c", "d"), strict=True):
         z = example[key]
         ax.plot(time, z[:, 0], color=PALETTE["vermillion"], lw=1, label="z$_0$ ('high')")
@@ -92,8 +118,9 @@ def _output_panel(axes, example):
             ax.axvline(edge, color="#888888", ls=":", lw=1)
         ax.set_ylabel("output z (a.u.)")
         ax.legend(fontsize=8, loc="upper left")
-        ax.set_title(f"({letter}) outputs, va test trial at {frequency:g} Hz", loc="left",
-                     fontsize=11)
+        ax.set_title(
+            f"({letter}) outputs, va test trial at {frequency:g} Hz", loc="left", fontsize=11
+        )
     axes[-1].set_xlabel("time (ms)")
 
 
@@ -109,7 +136,6 @@ def draw(results: Path, out: Path) -> list[Path]:
     _task_panel(ax_in, ax_target, example)
     _psychometric_panel(fig.add_subplot(grid[:, 1]), psy)
     ax_high = fig.add_subplot(grid[0, 2])
-    _output_panel([ax_high, fig.add_subplot(grid[1, 2], sharex=ax_high, sharey=ax_high)],
-                  example)
+    _output_panel([ax_high, fig.add_subplot(grid[1, 2], sharex=ax_high, sharey=ax_high)], example)
     fig.tight_layout()
     return list(save(fig, figure_stem(out, NAME)))

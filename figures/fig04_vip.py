@@ -1,4 +1,5 @@
-"""Fig. 4: trained MSI hyper-parameters and the very important connections (docs/model.md §4 Fig. 4).
+"""Fig. 4: trained MSI hyper-parameters and the very important connections (docs/model.md §4 Fig.
+4).
 Reads ``results/vip.json/.npz`` and the parameters of the first MSI run in ``runs.json``."""
 
 from __future__ import annotations
@@ -38,22 +39,34 @@ def _heat(ax, fig, values, title, cmap, norm, label):
 
 def _removal_panel(ax, vip):
     p = 100 * np.asarray(vip["fractions"], dtype=float)
-    for kind, color, marker, label in (("vip", PALETTE["vermillion"], "o", "remove VIPs"),
-                                       ("random", PALETTE["blue"], "s",
-                                        "remove as many random non-VIPs")):
-        ax.errorbar(p, 100 * np.asarray(vip[f"accuracy_{kind}_mean"]),
-                    yerr=100 * np.asarray(vip[f"accuracy_{kind}_std"]), fmt=f"-{marker}",
-                    color=color, capsize=3, label=label)
+    for kind, color, marker, label in (
+        ("vip", PALETTE["vermillion"], "o", "remove VIPs"),
+        ("random", PALETTE["blue"], "s", "remove as many random non-VIPs"),
+    ):
+        ax.errorbar(
+            p,
+            100 * np.asarray(vip[f"accuracy_{kind}_mean"]),
+            yerr=100 * np.asarray(vip[f"accuracy_{kind}_std"]),
+            fmt=f"-{marker}",
+            color=color,
+            capsize=3,
+            label=label,
+        )
     ax.axhline(50, color="#888888", ls=":", lw=1)
     ax.text(p.min(), 51.5, "chance", color="#666666", fontsize=9)
     ax.set_xlabel(f"removed connections (% of the {vip['n_vip']} VIPs)")
     ax.set_ylabel("task accuracy (%)")
     ax.set_ylim(30, 102)
     ax.legend(fontsize=9, loc="lower left")
-    ax.text(0.98, 0.5, f"VIPs: {100 * vip['vip_fraction']:.2f}% of\n{vip['n_connections']} "
-            f"recurrent weights", transform=ax.transAxes, ha="right", fontsize=9)
-    ax.set_title(f"(d) target removal ({vip['evaluation']['n_batches']} test batches)",
-                 loc="left")
+    ax.text(
+        0.98,
+        0.5,
+        f"VIPs: {100 * vip['vip_fraction']:.2f}% of\n{vip['n_connections']} recurrent weights",
+        transform=ax.transAxes,
+        ha="right",
+        fontsize=9,
+    )
+    ax.set_title(f"(d) target removal ({vip['evaluation']['n_batches']} test batches)", loc="left")
 
 
 def draw(results: Path, out: Path) -> list[Path]:
@@ -65,18 +78,38 @@ def draw(results: Path, out: Path) -> list[Path]:
     apply_style()
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.6))
     span = float(np.abs(m).max()) or 1.0
-    _heat(axes[0], fig, m, "(a) slab mean m", DIVERGING_CMAP,
-          colors.Normalize(-span, span), "m (weight units)")
+    _heat(
+        axes[0],
+        fig,
+        m,
+        "(a) slab mean m",
+        DIVERGING_CMAP,
+        colors.Normalize(-span, span),
+        "m (weight units)",
+    )
     rows, cols = np.nonzero(mask)
-    axes[0].plot(cols, rows, "s", ms=3, mfc="none", mec=PALETTE["black"], mew=0.6,
-                 label="VIP")
+    axes[0].plot(cols, rows, "s", ms=3, mfc="none", mec=PALETTE["black"], mew=0.6, label="VIP")
     if rows.size:
         axes[0].legend(loc="upper right", fontsize=8, framealpha=0.8)
-    _heat(axes[1], fig, pi, r"(b) spike probability $\pi$", SEQUENTIAL_CMAP,
-          colors.Normalize(0, 1), r"$\pi$ (prob. absent)")
+    _heat(
+        axes[1],
+        fig,
+        pi,
+        r"(b) spike probability $\pi$",
+        SEQUENTIAL_CMAP,
+        colors.Normalize(0, 1),
+        r"$\pi$ (prob. absent)",
+    )
     xi_top = max(float(np.quantile(xi, 0.99)), 1e-6)
-    _heat(axes[2], fig, xi, r"(c) slab variance $\Xi$ (colour clipped at 99th pct.)",
-          SEQUENTIAL_CMAP, colors.Normalize(0, xi_top), r"$\Xi$ (weight units$^2$)")
+    _heat(
+        axes[2],
+        fig,
+        xi,
+        r"(c) slab variance $\Xi$ (colour clipped at 99th pct.)",
+        SEQUENTIAL_CMAP,
+        colors.Normalize(0, xi_top),
+        r"$\Xi$ (weight units$^2$)",
+    )
     _removal_panel(axes[3], vip)
     fig.tight_layout()
     return list(save(fig, figure_stem(out, NAME)))

@@ -26,12 +26,17 @@ CAPTION = (
     "solid; dotted lines mark the epoch boundaries."
 )
 
-CLASSES = (("mixed", PALETTE["vermillion"]), ("uni-selective", PALETTE["blue"]),
-           ("non-selective", PALETTE["black"]))
-CONDITION_STYLE = {"visual_14Hz": (PALETTE["blue"], "--", "visual 14 Hz"),
-                   "visual_11Hz": (PALETTE["blue"], "-", "visual 11 Hz"),
-                   "auditory_14Hz": (PALETTE["bluish_green"], "--", "auditory 14 Hz"),
-                   "auditory_11Hz": (PALETTE["bluish_green"], "-", "auditory 11 Hz")}
+CLASSES = (
+    ("mixed", PALETTE["vermillion"]),
+    ("uni-selective", PALETTE["blue"]),
+    ("non-selective", PALETTE["black"]),
+)
+CONDITION_STYLE = {
+    "visual_14Hz": (PALETTE["blue"], "--", "visual 14 Hz"),
+    "visual_11Hz": (PALETTE["blue"], "-", "visual 11 Hz"),
+    "auditory_14Hz": (PALETTE["bluish_green"], "--", "auditory 14 Hz"),
+    "auditory_11Hz": (PALETTE["bluish_green"], "-", "auditory 11 Hz"),
+}
 GROUPS = ("auditory", "visual", "neither")
 
 
@@ -40,8 +45,13 @@ def _sli_panel(ax, summary):
     labels = np.asarray(summary["labels"])
     bins = np.linspace(0, 1, 21)
     stacks = [np.nan_to_num(sli[labels == name]) for name, _ in CLASSES]
-    ax.hist(stacks, bins=bins, stacked=True, color=[c for _, c in CLASSES],
-            label=[f"{name} ({np.sum(labels == name)})" for name, _ in CLASSES])
+    ax.hist(
+        stacks,
+        bins=bins,
+        stacked=True,
+        color=[c for _, c in CLASSES],
+        label=[f"{name} ({np.sum(labels == name)})" for name, _ in CLASSES],
+    )
     ax.set_xlabel("selectivity index SLI")
     ax.set_ylabel("number of units")
     ax.legend(fontsize=9)
@@ -53,8 +63,13 @@ def _counts_panel(ax, summary):
     x = np.arange(len(GROUPS))
     width = 0.26
     for k, (name, color) in enumerate(CLASSES):
-        ax.bar(x + (k - 1) * width, [counts.get(g, {}).get(name, 0) for g in GROUPS], width,
-               color=color, label=name)
+        ax.bar(
+            x + (k - 1) * width,
+            [counts.get(g, {}).get(name, 0) for g in GROUPS],
+            width,
+            color=color,
+            label=name,
+        )
     ax.set_xticks(x, ["auditory\n(0–49)", "visual\n(50–99)", "none\n(100–149)"])
     ax.set_xlabel("input group (units)")
     ax.set_ylabel("number of units")
@@ -68,8 +83,14 @@ def _trace_panel(ax, arrays, summary, name, letter):
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("rate r (a.u.)")
     if unit is None or key not in arrays:
-        ax.text(0.5, 0.5, f"no {name} unit in this network", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            f"no {name} unit in this network",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         ax.set_title(f"({letter}) {name}", loc="left")
         return
     traces, time = arrays[key], arrays["time_ms"]

@@ -1,4 +1,5 @@
-"""Fig. 6: the lazy-learning regime, analytic SaS RNTK vs finite networks (docs/model.md §4 Fig. 6, §5.1).
+"""Fig. 6: the lazy-learning regime, analytic SaS RNTK vs finite networks (docs/model.md §4 Fig. 6,
+§5.1).
 Reads ``results/kernel_circle.json/.npz`` and ``results/kernel_curves.json/.npz``."""
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ CAPTION = (
     "later mark the end of the lazy regime."
 )
 
-ENTRIES = ((0, r"$\Theta(x_1, x_1)$", "o"), (1, r"$\Theta(x_1, x_2)$", "s"),
-           (2, r"$\Theta(x_2, x_2)$", "^"))
+ENTRIES = (
+    (0, r"$\Theta(x_1, x_1)$", "o"),
+    (1, r"$\Theta(x_1, x_2)$", "s"),
+    (2, r"$\Theta(x_2, x_2)$", "^"),
+)
 
 
 def _circle_panel(ax, summary, arrays):
@@ -37,9 +41,17 @@ def _circle_panel(ax, summary, arrays):
     empirical = arrays[f"empirical_N{width}"]
     for (k, label, marker), color in zip(ENTRIES, COLOR_CYCLE, strict=False):
         ax.plot(phis / np.pi, analytic[:, k], color=color, lw=1.8, label=f"{label} analytic")
-        ax.errorbar(phis / np.pi, empirical[:, :, k].mean(0), yerr=empirical[:, :, k].std(0),
-                    fmt=marker, color=color, ms=4, capsize=2, mfc="none",
-                    label=f"{label} empirical")
+        ax.errorbar(
+            phis / np.pi,
+            empirical[:, :, k].mean(0),
+            yerr=empirical[:, :, k].std(0),
+            fmt=marker,
+            color=color,
+            ms=4,
+            capsize=2,
+            mfc="none",
+            label=f"{label} empirical",
+        )
     ax.set_xlabel(r"input angle $\phi$ ($\pi$ rad)")
     ax.set_ylabel("kernel entry (a.u.)")
     ax.legend(fontsize=8, ncol=2)
@@ -55,22 +67,27 @@ def _curve_panel(ax, summary, arrays, split, letter):
         simulated = arrays[f"{split}_loss_N{width}"].mean(0) / n
         lazy = arrays[f"{split}_loss_lazy_N{width}"].mean(0) / n
         ax.plot(epochs[keep], simulated[keep], color=color, lw=1.8, label=f"BPTT, N = {width}")
-        ax.plot(epochs[keep], lazy[keep], color=color, lw=1.5, ls="--",
-                label=f"RNTK, N = {width}")
+        ax.plot(epochs[keep], lazy[keep], color=color, lw=1.5, ls="--", label=f"RNTK, N = {width}")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("epoch (full-batch GD step)")
     ax.set_ylabel(f"{split} loss per sample ½(f − y)²")
     ax.legend(fontsize=8, ncol=2)
-    ax.set_title(f"({letter}) {split} loss, {summary['n_train']} train / {summary['n_test']} "
-                 f"test digits", loc="left")
+    ax.set_title(
+        f"({letter}) {split} loss, {summary['n_train']} train / {summary['n_test']} test digits",
+        loc="left",
+    )
 
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 6 into ``out/fig6.png/.pdf``."""
-    circle, circle_arrays = load_json(results, layout.KERNEL_CIRCLE), load_npz(
-        results, layout.KERNEL_CIRCLE)
-    curves, curve_arrays = load_json(results, layout.KERNEL_CURVES), load_npz(
-        results, layout.KERNEL_CURVES)
+    circle, circle_arrays = (
+        load_json(results, layout.KERNEL_CIRCLE),
+        load_npz(results, layout.KERNEL_CIRCLE),
+    )
+    curves, curve_arrays = (
+        load_json(results, layout.KERNEL_CURVES),
+        load_npz(results, layout.KERNEL_CURVES),
+    )
     apply_style()
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.6))
     _circle_panel(axes[0], circle, circle_arrays)

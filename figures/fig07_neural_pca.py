@@ -54,14 +54,16 @@ def _mnist_panel(ax, summary, arrays):
     for digit, cmap in zip(digits, DIGIT_CMAPS, strict=False):
         for trial in np.flatnonzero(labels == digit):
             _trajectory(ax, projections[:, trial, :3], cmap, lw=0.7)
-        handles.append(plt.Line2D([], [], color=matplotlib.colormaps[cmap](0.8),
-                                  label=f"digit {digit}"))
+        handles.append(
+            plt.Line2D([], [], color=matplotlib.colormaps[cmap](0.8), label=f"digit {digit}")
+        )
     ax.legend(handles=handles, fontsize=8, loc="upper left")
     extra = ""
     if "sampled_correct" in summary:
         extra = f"; sampled net correct on {summary['sampled_correct']}/{summary['n_trials']}"
-    _finish_3d(ax, projections, arrays["neural_explained_variance_ratio"],
-               f"(a) pixel MNIST{extra}")
+    _finish_3d(
+        ax, projections, arrays["neural_explained_variance_ratio"], f"(a) pixel MNIST{extra}"
+    )
 
 
 def _msi_panel(ax, summary, arrays):
@@ -72,15 +74,24 @@ def _msi_panel(ax, summary, arrays):
         ax.plot(*points.T, color=color, lw=1.2, label=f"{labels[trial]:g} Hz")
         ax.scatter(*points[0], marker="^", s=50, color=PALETTE["vermillion"], zorder=5)
     ax.legend(fontsize=8, loc="upper left")
-    _finish_3d(ax, projections, arrays["neural_explained_variance_ratio"],
-               "(b) MSI, visual trials (start: ▲)")
+    _finish_3d(
+        ax,
+        projections,
+        arrays["neural_explained_variance_ratio"],
+        "(b) MSI, visual trials (start: ▲)",
+    )
 
 
 def _variance_panel(ax, tasks):
     for (label, ratios), color, marker in zip(tasks, COLOR_CYCLE, "os", strict=False):
         cumulative = 100 * np.cumsum(ratios[:10])
-        ax.plot(np.arange(1, cumulative.size + 1), cumulative, f"-{marker}", color=color,
-                label=f"{label}: top 3 PCs {cumulative[min(2, cumulative.size - 1)]:.1f}%")
+        ax.plot(
+            np.arange(1, cumulative.size + 1),
+            cumulative,
+            f"-{marker}",
+            color=color,
+            label=f"{label}: top 3 PCs {cumulative[min(2, cumulative.size - 1)]:.1f}%",
+        )
     ax.axhline(85, color="#888888", ls=":", lw=1)
     ax.set_xlabel("number of principal components")
     ax.set_ylabel("cumulative variance explained (%)")
@@ -91,16 +102,24 @@ def _variance_panel(ax, tasks):
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 7 into ``out/fig7.png/.pdf``."""
-    mnist, mnist_arrays = (load_json(results, layout.PROJECTION_MNIST),
-                           load_npz(results, layout.PROJECTION_MNIST))
-    msi, msi_arrays = (load_json(results, layout.PROJECTION_MSI),
-                       load_npz(results, layout.PROJECTION_MSI))
+    mnist, mnist_arrays = (
+        load_json(results, layout.PROJECTION_MNIST),
+        load_npz(results, layout.PROJECTION_MNIST),
+    )
+    msi, msi_arrays = (
+        load_json(results, layout.PROJECTION_MSI),
+        load_npz(results, layout.PROJECTION_MSI),
+    )
     apply_style()
     fig = plt.figure(figsize=(17, 5.2))
     _mnist_panel(fig.add_subplot(1, 3, 1, projection="3d"), mnist["neural"], mnist_arrays)
     _msi_panel(fig.add_subplot(1, 3, 2, projection="3d"), msi["neural"], msi_arrays)
-    _variance_panel(fig.add_subplot(1, 3, 3), [
-        ("pixel MNIST", mnist_arrays["neural_explained_variance_ratio"]),
-        ("MSI", msi_arrays["neural_explained_variance_ratio"])])
+    _variance_panel(
+        fig.add_subplot(1, 3, 3),
+        [
+            ("pixel MNIST", mnist_arrays["neural_explained_variance_ratio"]),
+            ("MSI", msi_arrays["neural_explained_variance_ratio"]),
+        ],
+    )
     fig.subplots_adjust(left=0.02, right=0.98, wspace=0.25)
     return list(save(fig, figure_stem(out, NAME)))

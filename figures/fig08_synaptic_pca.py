@@ -29,8 +29,9 @@ def _plane_panel(ax, fig, arrays, title, unit):
     ratios = arrays["synaptic_explained_variance_ratio"]
     ax.plot(points[:, 0], points[:, 1], color="#999999", lw=0.8, zorder=1)
     dots = ax.scatter(points[:, 0], points[:, 1], c=epochs, cmap=SEQUENTIAL_CMAP, s=14, zorder=2)
-    ax.scatter(*points[0, :2], marker="^", s=70, color=PALETTE["vermillion"], zorder=3,
-               label="initial")
+    ax.scatter(
+        *points[0, :2], marker="^", s=70, color=PALETTE["vermillion"], zorder=3, label="initial"
+    )
     bar = fig.colorbar(dots, ax=ax)
     bar.set_label(f"training {unit}")
     ax.set_xlabel(f"PC1 ({100 * ratios[0]:.0f}% var.)")
@@ -43,13 +44,22 @@ def _drift_panel(ax, summary, arrays, title, unit):
     points, epochs = arrays["synaptic_projections"], arrays["synaptic_epochs"]
     ax.plot(epochs, points[:, 0], "o", ms=3, color=PALETTE["blue"], label="PC1 coordinate")
     slope, intercept = np.polyfit(epochs, points[:, 0], 1)
-    ax.plot(epochs, slope * epochs + intercept, color=PALETTE["vermillion"],
-            label=f"linear fit: {slope:.3g} per {unit}")
+    ax.plot(
+        epochs,
+        slope * epochs + intercept,
+        color=PALETTE["vermillion"],
+        label=f"linear fit: {slope:.3g} per {unit}",
+    )
     ax.set_xlabel(f"training {unit}")
     ax.set_ylabel("PC1 coordinate (parameter units)")
-    ax.text(0.03, 0.05, f"drift persistence {summary['drift_persistence']:.2f}\n"
-                        f"top-3 PCs: {100 * summary['variance_3_pcs']:.1f}% of variance",
-            transform=ax.transAxes, fontsize=9)
+    ax.text(
+        0.03,
+        0.05,
+        f"drift persistence {summary['drift_persistence']:.2f}\n"
+        f"top-3 PCs: {100 * summary['variance_3_pcs']:.1f}% of variance",
+        transform=ax.transAxes,
+        fontsize=9,
+    )
     ax.legend(fontsize=9, loc="upper left")
     ax.set_title(title, loc="left")
 
@@ -59,8 +69,9 @@ def draw(results: Path, out: Path) -> list[Path]:
     apply_style()
     fig, axes = plt.subplots(1, 4, figsize=(21, 4.4))
     for (stem, task, unit), pair, letters in (
-            ((layout.SYNAPTIC_ROW, "row-by-row MNIST", "epoch"), axes[:2], "ab"),
-            ((layout.SYNAPTIC_MSI, "MSI", "iteration"), axes[2:], "cd")):
+        ((layout.SYNAPTIC_ROW, "row-by-row MNIST", "epoch"), axes[:2], "ab"),
+        ((layout.SYNAPTIC_MSI, "MSI", "iteration"), axes[2:], "cd"),
+    ):
         summary, arrays = load_json(results, stem), load_npz(results, stem)
         _plane_panel(pair[0], fig, arrays, f"({letters[0]}) {task}: PC1–PC2", unit)
         _drift_panel(pair[1], summary, arrays, f"({letters[1]}) {task}: drift along PC1", unit)

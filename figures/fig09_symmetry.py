@@ -1,4 +1,5 @@
-"""Fig. 9: symmetry breaking in parameter space, row-by-row (28×28) MNIST (docs/model.md §4 Fig. 9, §5.4).
+"""Fig. 9: symmetry breaking in parameter space, row-by-row (28×28) MNIST (docs/model.md §4 Fig. 9,
+§5.4).
 Reads ``results/symmetry_row.json/.npz`` (sims.analyses.symmetry of one run's snapshots)."""
 
 from __future__ import annotations
@@ -29,33 +30,59 @@ CAPTION = (
 def _order_panel(ax, summary):
     rec, epochs = summary["layers"]["rec"], np.asarray(summary["epochs"])
     order = rec["order_parameters"]
-    ax.plot(epochs, order["xi_mean_entropy"], "-o", ms=3, color=PALETTE["blue"],
-            label=r"$\langle S_\Xi\rangle$ (continuous)")
+    ax.plot(
+        epochs,
+        order["xi_mean_entropy"],
+        "-o",
+        ms=3,
+        color=PALETTE["blue"],
+        label=r"$\langle S_\Xi\rangle$ (continuous)",
+    )
     ax.set_xlabel("training epoch")
     ax.set_ylabel(r"slab entropy $\langle S_\Xi\rangle$ (nats)", color=PALETTE["blue"])
     twin = ax.twinx()
     twin.spines["right"].set_visible(True)
-    twin.plot(epochs, order["pi_mean_entropy"], "-s", ms=3, color=PALETTE["vermillion"],
-              label=r"$\langle S_\pi\rangle$ (discrete)")
-    twin.set_ylabel(r"Bernoulli entropy $\langle S_\pi\rangle$ (nats)",
-                    color=PALETTE["vermillion"])
-    for key, color, name in (("continuous_break_epoch", PALETTE["blue"], "Ξ break"),
-                             ("discrete_break_epoch", PALETTE["vermillion"], "π break")):
+    twin.plot(
+        epochs,
+        order["pi_mean_entropy"],
+        "-s",
+        ms=3,
+        color=PALETTE["vermillion"],
+        label=r"$\langle S_\pi\rangle$ (discrete)",
+    )
+    twin.set_ylabel(r"Bernoulli entropy $\langle S_\pi\rangle$ (nats)", color=PALETTE["vermillion"])
+    for key, color, name in (
+        ("continuous_break_epoch", PALETTE["blue"], "Ξ break"),
+        ("discrete_break_epoch", PALETTE["vermillion"], "π break"),
+    ):
         if rec[key] is not None:
             ax.axvline(rec[key], color=color, ls="--", lw=1.2, label=f"{name}: epoch {rec[key]}")
     lines = ax.get_legend_handles_labels()
     twin_lines = twin.get_legend_handles_labels()
     ax.legend(lines[0] + twin_lines[0], lines[1] + twin_lines[1], fontsize=8, loc="center right")
-    ax.set_title(f"(a) order parameters; first to order: {rec['first_to_order']}", loc="left",
-                 fontsize=11)
+    ax.set_title(
+        f"(a) order parameters; first to order: {rec['first_to_order']}", loc="left", fontsize=11
+    )
 
 
 def _fraction_panel(ax, summary):
     order, epochs = summary["layers"]["rec"]["order_parameters"], summary["epochs"]
-    ax.plot(epochs, order["xi_fraction_collapsed"], "-o", ms=3, color=PALETTE["blue"],
-            label=r"collapsed slabs ($\Xi \leq 10^{-4}$)")
-    ax.plot(epochs, order["pi_fraction_undecided"], "-s", ms=3, color=PALETTE["vermillion"],
-            label=r"undecided spikes ($0.05 < \pi < 0.95$)")
+    ax.plot(
+        epochs,
+        order["xi_fraction_collapsed"],
+        "-o",
+        ms=3,
+        color=PALETTE["blue"],
+        label=r"collapsed slabs ($\Xi \leq 10^{-4}$)",
+    )
+    ax.plot(
+        epochs,
+        order["pi_fraction_undecided"],
+        "-s",
+        ms=3,
+        color=PALETTE["vermillion"],
+        label=r"undecided spikes ($0.05 < \pi < 0.95$)",
+    )
     ax.set_xlabel("training epoch")
     ax.set_ylabel("fraction of connections")
     ax.legend(fontsize=9)
@@ -65,8 +92,14 @@ def _fraction_panel(ax, summary):
 def _histogram_panel(ax, fig, counts, edges, epochs, label, title):
     counts = np.asarray(counts, dtype=float)
     norm = colors.LogNorm(vmin=1, vmax=max(np.nanmax(counts), 2))
-    image = ax.pcolormesh(edges, np.append(epochs, epochs[-1] + 1) - 0.5, counts,
-                          cmap=SEQUENTIAL_CMAP, norm=norm, shading="flat")
+    image = ax.pcolormesh(
+        edges,
+        np.append(epochs, epochs[-1] + 1) - 0.5,
+        counts,
+        cmap=SEQUENTIAL_CMAP,
+        norm=norm,
+        shading="flat",
+    )
     bar = fig.colorbar(image, ax=ax)
     bar.set_label("connections per bin")
     ax.set_xlabel(label)
@@ -83,14 +116,23 @@ def draw(results: Path, out: Path) -> list[Path]:
     fig, axes = plt.subplots(1, 4, figsize=(22, 4.4))
     _order_panel(axes[0], summary)
     _fraction_panel(axes[1], summary)
-    _histogram_panel(axes[2], fig, np.where(arrays["rec_pi_counts"] > 0,
-                                            arrays["rec_pi_counts"], np.nan),
-                     arrays["rec_pi_edges"], epochs, r"spike probability $\pi$",
-                     r"(c) histogram of $\pi$ over epochs")
-    _histogram_panel(axes[3], fig, np.where(arrays["rec_log10_xi_counts"] > 0,
-                                            arrays["rec_log10_xi_counts"], np.nan),
-                     arrays["rec_log10_xi_edges"], epochs,
-                     r"$\log_{10}\Xi$ (Ξ in weight units$^2$)",
-                     r"(d) histogram of $\log_{10}\Xi$ over epochs")
+    _histogram_panel(
+        axes[2],
+        fig,
+        np.where(arrays["rec_pi_counts"] > 0, arrays["rec_pi_counts"], np.nan),
+        arrays["rec_pi_edges"],
+        epochs,
+        r"spike probability $\pi$",
+        r"(c) histogram of $\pi$ over epochs",
+    )
+    _histogram_panel(
+        axes[3],
+        fig,
+        np.where(arrays["rec_log10_xi_counts"] > 0, arrays["rec_log10_xi_counts"], np.nan),
+        arrays["rec_log10_xi_edges"],
+        epochs,
+        r"$\log_{10}\Xi$ (Ξ in weight units$^2$)",
+        r"(d) histogram of $\log_{10}\Xi$ over epochs",
+    )
     fig.tight_layout()
     return list(save(fig, figure_stem(out, NAME)))

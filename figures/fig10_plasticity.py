@@ -65,15 +65,32 @@ def draw(results: Path, out: Path) -> list[Path]:
     _entropy_panel(axes[0], aggregate, "entropy_one", "(a) Entropy I")
     _entropy_panel(axes[1], aggregate, "entropy_two", "(b) Entropy II")
     runs = f"{toy['n_runs']} runs, N = {toy['n_synapses']}"
-    _toy_panel(axes[2], curves, [("loss", PALETTE["black"], "loss", "-")],
-               "loss Σ_t ½(r − y)² (a.u.)", f"(c) toy loss ({runs})")
-    _toy_panel(axes[3], curves, [("forward_mean", PALETTE["blue"], "mean part |G|", "-"),
-                                 ("forward_std", PALETTE["vermillion"], "variance part |Δ|",
-                                  "--")],
-               "forward signal (a.u.)", "(d) toy forward parts")
-    _toy_panel(axes[4], curves, [("gradient_mean_part", PALETTE["blue"], "mean part", "-"),
-                                 ("gradient_variance_part", PALETTE["vermillion"],
-                                  "variance part", "--")],
-               "gradient magnitude (a.u.)", "(e) toy gradient parts")
+    _toy_panel(
+        axes[2],
+        curves,
+        [("loss", PALETTE["black"], "loss", "-")],
+        "loss Σ_t ½(r − y)² (a.u.)",
+        f"(c) toy loss ({runs})",
+    )
+    _toy_panel(
+        axes[3],
+        curves,
+        [
+            ("forward_mean", PALETTE["blue"], "mean part |G|", "-"),
+            ("forward_std", PALETTE["vermillion"], "variance part |Δ|", "--"),
+        ],
+        "forward signal (a.u.)",
+        "(d) toy forward parts",
+    )
+    _toy_panel(
+        axes[4],
+        curves,
+        [
+            ("gradient_mean_part", PALETTE["blue"], "mean part", "-"),
+            ("gradient_variance_part", PALETTE["vermillion"], "variance part", "--"),
+        ],
+        "gradient magnitude (a.u.)",
+        "(e) toy gradient parts",
+    )
     fig.tight_layout()
     return list(save(fig, figure_stem(out, NAME)))

@@ -27,6 +27,7 @@ def draw(results: Path, out: Path) -> list[Path]:
     scans = [Path(results) / layout.PHASE_DIR / name for name in layout.PHASE_SCANS]
     missing = [str(s / "scan.json") for s in scans if not (s / "scan.json").is_file()]
     if missing:
-        raise FileNotFoundError(f"{missing[0]!r} is missing; run `sasrnn reproduce` (or "
-                                f"`sasrnn phase`) first.")
+        raise FileNotFoundError(
+            f"{missing[0]!r} is missing; run `sasrnn reproduce` (or `sasrnn phase`) first."
+        )
     return list(draw_phase_diagram(scans, figure_stem(out, NAME), ncols=len(scans)))

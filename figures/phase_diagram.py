@@ -30,9 +30,16 @@ from figures.style import DIVERGING_CMAP, MISSING_COLOR, PALETTE, SEQUENTIAL_CMA
 from sims.scan import load_scan
 
 #: Axis labels of known config keys.
-KEY_LABELS = {"g": r"$g$", "J0": r"$J_0$", "pi": r"$\pi$", "xi": r"$\xi$",
-              "N": r"width $N$ (units)", "alpha": r"$\alpha$", "steps": "steps",
-              "lr": r"learning rate $\eta$ (per GD step)"}
+KEY_LABELS = {
+    "g": r"$g$",
+    "J0": r"$J_0$",
+    "pi": r"$\pi$",
+    "xi": r"$\xi$",
+    "N": r"width $N$ (units)",
+    "alpha": r"$\alpha$",
+    "steps": "steps",
+    "lr": r"learning rate $\eta$ (per GD step)",
+}
 METRIC_LABELS = {
     "lyapunov": r"largest Lyapunov exponent $\lambda_{\max}$ (per step)",
     "mean_rate": r"mean rate $\langle r\rangle$",
@@ -70,8 +77,9 @@ def draw_scan(ax, scan: dict) -> object:
     cmap, norm = _colour_scale(metric, values)
     cmap = cmap.with_extremes(bad=MISSING_COLOR)
     x_log, y_log = (scan[axis].get("scale") == "log" for axis in ("x", "y"))
-    mesh = ax.pcolormesh(_edges(x, x_log), _edges(y, y_log), values, cmap=cmap, norm=norm,
-                         shading="flat")
+    mesh = ax.pcolormesh(
+        _edges(x, x_log), _edges(y, y_log), values, cmap=cmap, norm=norm, shading="flat"
+    )
     for is_log, axis, centres in ((x_log, ax.xaxis, x), (y_log, ax.yaxis, y)):
         if is_log:
             (ax.set_xscale if axis is ax.xaxis else ax.set_yscale)("log")
@@ -87,24 +95,52 @@ def draw_scan(ax, scan: dict) -> object:
     if theory is not None and "margin" in theory:
         margin = np.asarray(theory["margin"], dtype=float)
         if np.nanmin(margin) < 0 < np.nanmax(margin):
-            ax.contour(theory["x"], theory["y"], margin, levels=[0.0], colors=PALETTE["black"],
-                       linestyles="--", linewidths=1.8)
-            handles.append(Line2D([], [], color=PALETTE["black"], ls="--",
-                                  label="theory: quiescent state unstable"))
+            ax.contour(
+                theory["x"],
+                theory["y"],
+                margin,
+                levels=[0.0],
+                colors=PALETTE["black"],
+                linestyles="--",
+                linewidths=1.8,
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=PALETTE["black"],
+                    ls="--",
+                    label="theory: quiescent state unstable",
+                )
+            )
     crossings = scan.get("crossings")
     if crossings and metric in SIGNED_METRICS:
         points = [(cx, yv) for cx, yv in zip(crossings["x"], y, strict=True) if cx is not None]
         if points:
             cx, cy = np.array(points).T
             ax.plot(cx, cy, "o", mfc=PALETTE["yellow"], mec=PALETTE["black"], mew=1.2, ms=7)
-            handles.append(Line2D([], [], marker="o", ls="", mfc=PALETTE["yellow"],
-                                  mec=PALETTE["black"], mew=1.2,
-                                  label=f"{metric} rises through {crossings['level']:g}"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    ls="",
+                    mfc=PALETTE["yellow"],
+                    mec=PALETTE["black"],
+                    mew=1.2,
+                    label=f"{metric} rises through {crossings['level']:g}",
+                )
+            )
     ax.set_xlim(limits[0])
     ax.set_ylim(limits[1])
     if handles:  # below the axes, where it hides no cell or marker
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2),
-                  fontsize=8, frameon=False)
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            fontsize=8,
+            frameon=False,
+        )
     ax.set_xlabel(KEY_LABELS.get(scan["x"]["key"], scan["x"]["key"]))
     ax.set_ylabel(KEY_LABELS.get(scan["y"]["key"], scan["y"]["key"]))
     ax.set_title(_title(scan), fontsize=10)
@@ -148,7 +184,7 @@ def draw_phase_diagram(scan_dirs, path_stem=None, ncols: int = 2):
             bar.set_ticks(range(len(PHASE_NAMES)), labels=PHASE_NAMES)
         elif isinstance(mesh.norm, colors.TwoSlopeNorm):
             bar.set_ticks(_two_sided_ticks(mesh.norm.vmin, mesh.norm.vmax))
-    for ax in list(axes.flat)[len(scans):]:
+    for ax in list(axes.flat)[len(scans) :]:
         ax.set_visible(False)
     fig.tight_layout()
     return save(fig, path_stem)
@@ -175,14 +211,17 @@ def _draw_theory_overlays(ax, theory, limits):
             draw(line["value"], color=PALETTE["vermillion"], lw=2.0)
         else:
             side = "above" if line["value"] > high else "below"
-            label += f"\n(off scale: {line['value'] / (high if side == 'above' else low):.0f}"\
-                     f"× {side} the plotted range)"
+            label += (
+                f"\n(off scale: {line['value'] / (high if side == 'above' else low):.0f}"
+                f"× {side} the plotted range)"
+            )
         handles.append(Line2D([], [], color=PALETTE["vermillion"], lw=2.0, label=label))
     for k, curve in enumerate(theory.get("curves", [])):
         style = CURVE_STYLES[k % len(CURVE_STYLES)]
         ax.plot(curve["x"], curve["y"], color=PALETTE["black"], ls=style, lw=1.8)
-        handles.append(Line2D([], [], color=PALETTE["black"], ls=style, lw=1.8,
-                              label=curve["label"]))
+        handles.append(
+            Line2D([], [], color=PALETTE["black"], ls=style, lw=1.8, label=curve["label"])
+        )
     return handles
 
 
@@ -193,16 +232,24 @@ def _annotate_cells(ax, x, y, values, mesh):
             if value is np.ma.masked:
                 continue
             shade = np.mean(mesh.cmap(mesh.norm(value))[:3])
-            ax.text(x_value, y_value, f"{value:.2g}", ha="center", va="center", fontsize=7,
-                    color="white" if shade < 0.5 else "black")
+            ax.text(
+                x_value,
+                y_value,
+                f"{value:.2g}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if shade < 0.5 else "black",
+            )
 
 
 def _colour_scale(metric, values):
     import matplotlib
 
     if metric == "phase":
-        cmap = colors.ListedColormap([PALETTE["blue"], PALETTE["bluish_green"],
-                                      PALETTE["vermillion"]])
+        cmap = colors.ListedColormap(
+            [PALETTE["blue"], PALETTE["bluish_green"], PALETTE["vermillion"]]
+        )
         return cmap, colors.BoundaryNorm([-0.5, 0.5, 1.5, 2.5], cmap.N)
     low = float(values.min()) if values.count() else 0.0
     high = float(values.max()) if values.count() else 1.0
@@ -224,8 +271,7 @@ def _edges(centres, log=False):
     if centres.size == 1:
         return np.array([centres[0] - 0.5, centres[0] + 0.5])
     middle = 0.5 * (centres[1:] + centres[:-1])
-    return np.concatenate([[2 * centres[0] - middle[0]], middle,
-                           [2 * centres[-1] - middle[-1]]])
+    return np.concatenate([[2 * centres[0] - middle[0]], middle, [2 * centres[-1] - middle[-1]]])
 
 
 def _title(scan):
@@ -237,8 +283,10 @@ def _title(scan):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m figures.phase_diagram",
-                                     description="Draw phase-diagram heat maps from scan.json.")
+    parser = argparse.ArgumentParser(
+        prog="python -m figures.phase_diagram",
+        description="Draw phase-diagram heat maps from scan.json.",
+    )
     parser.add_argument("scans", nargs="+", help="scan directories (or scan.json files)")
     parser.add_argument("--out", default=None, help="output path stem (PNG and PDF)")
     parser.add_argument("--ncols", type=int, default=2)

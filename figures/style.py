@@ -34,9 +34,19 @@ PALETTE = {
     "vermillion": "#D55E00",
     "reddish_purple": "#CC79A7",
 }
-COLOR_CYCLE = [PALETTE[name] for name in
-               ("blue", "orange", "bluish_green", "vermillion", "sky_blue", "reddish_purple",
-                "yellow", "black")]
+COLOR_CYCLE = [
+    PALETTE[name]
+    for name in (
+        "blue",
+        "orange",
+        "bluish_green",
+        "vermillion",
+        "sky_blue",
+        "reddish_purple",
+        "yellow",
+        "black",
+    )
+]
 SEQUENTIAL_CMAP = "viridis"
 DIVERGING_CMAP = "RdBu_r"
 #: Colour of cells without a value (NaN), e.g. exploded networks.

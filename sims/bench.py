@@ -1,7 +1,8 @@
 """The core benchmark: one training step at the paper's pixel-MNIST size against the GEMM floor.
 
 One step is the mean-field forward pass, the generalized BPTT and the Adam update with spectral
-clipping (docs/model.md §2.4), at T = 784, N = 100, B = 128, n_in = 1, n_out = 10. The *GEMM floor* is
+clipping (docs/model.md §2.4), at T = 784, N = 100, B = 128, n_in = 1, n_out = 10. The *GEMM floor*
+is
 the 4·T sequential (B × N) · (N × N) float64 products the step cannot avoid (two per step
 forward, two backward), timed alone on one core. Every time is the best of ``repeats`` runs,
 all measured round-robin in one process so that their ratios are meaningful on a shared
@@ -122,9 +123,7 @@ def _cpu_has_avx512() -> bool | None:
     ``architecture`` tells whether the environment pinned older (e.g. AVX2 "Haswell") kernels."""
     try:
         with open("/proc/cpuinfo") as stream:
-            return any(
-                line.startswith("flags") and "avx512f" in line.split() for line in stream
-            )
+            return any(line.startswith("flags") and "avx512f" in line.split() for line in stream)
     except OSError:
         return None
 

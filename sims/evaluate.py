@@ -2,7 +2,8 @@
 
 Four ways to run a network on test inputs (``mode``):
 
-- ``"meanfield"``: the mean-field pass of docs/model.md §1.3 with one random draw of ε per sample, step and
+- ``"meanfield"``: the mean-field pass of docs/model.md §1.3 with one random draw of ε per sample,
+step and
   unit (the official MNIST "test accuracy", docs/official-code.md §1.7);
 - ``"meanfield_eps0"``: the same with ε = 0, i.e. the mean network W = μ = (1 − π) m;
 - ``"quenched"``: one network sampled from the ensemble, w ~ P(w), fixed over the whole test set;
@@ -60,7 +61,8 @@ def with_alpha(net: SaSNetwork, alpha: float) -> SaSNetwork:
 def sample_network(net: SaSNetwork, rng: np.random.Generator) -> SaSNetwork:
     """One network drawn from the ensemble, as a deterministic SaSNetwork (π = Ξ = 0, m = w).
 
-    w = N(m, √Ξ) · 1[U > π] for every connection (docs/model.md §1.2), drawn input, recurrent, output in
+    w = N(m, √Ξ) · 1[U > π] for every connection (docs/model.md §1.2), drawn input, recurrent,
+    output in
     that order from ``rng``. Its mean-field pass with ε = 0 is exactly the sampled network.
     """
     layers = []
@@ -76,8 +78,9 @@ def _chunk_size(net: SaSNetwork, n_steps: int, batch: int) -> int:
     return max(1, min(batch, MEMORY_BUDGET_BYTES // per_sample))
 
 
-def predict(net: SaSNetwork, x, *, mode: str, rng: np.random.Generator | None = None,
-            rec_noise: bool = True) -> np.ndarray:
+def predict(
+    net: SaSNetwork, x, *, mode: str, rng: np.random.Generator | None = None, rec_noise: bool = True
+) -> np.ndarray:
     """Readout z of ``net`` on inputs ``x`` in one of :data:`MODES`.
 
     Args:
@@ -87,7 +90,8 @@ def predict(net: SaSNetwork, x, *, mode: str, rng: np.random.Generator | None = 
             the batch) or "per_step" (new weights every step).
         rng: the Generator for ε, the weight draws and the private noise (not needed for
             "meanfield_eps0" of a noise-free network).
-        rec_noise: draw the private recurrent noise ξ when ``net.sigma_rec > 0`` (docs/model.md §1.1).
+        rec_noise: draw the private recurrent noise ξ when ``net.sigma_rec > 0`` (docs/model.md
+        §1.1).
 
     Returns:
         z, (B, n_out) for readout "last" or (T, B, n_out) for "all".
@@ -107,13 +111,11 @@ def predict(net: SaSNetwork, x, *, mode: str, rng: np.random.Generator | None = 
     size = _chunk_size(net, n_steps, batch)
     outputs = []
     for start in range(0, batch, size):
-        part = x[:, start:start + size]
+        part = x[:, start : start + size]
         chunk = part.shape[1]
-        noise = (rng.standard_normal((n_steps, chunk, net.n_rec), dtype=net.dtype)
-                 if noisy else None)
+        noise = rng.standard_normal((n_steps, chunk, net.n_rec), dtype=net.dtype) if noisy else None
         if mode == "per_step":
-            outputs.append(sampled_forward(net, part, mode="per_step", rng=rng,
-                                           rec_noise=noise))
+            outputs.append(sampled_forward(net, part, mode="per_step", rng=rng, rec_noise=noise))
             continue
         out_shape = (chunk, net.n_out) if net.readout == "last" else (n_steps, chunk, net.n_out)
         if mode == "meanfield":
@@ -122,8 +124,7 @@ def predict(net: SaSNetwork, x, *, mode: str, rng: np.random.Generator | None = 
         else:
             eps = np.zeros((n_steps, chunk, net.n_rec), dtype=net.dtype)
             eps_out = np.zeros(out_shape, dtype=net.dtype)
-        outputs.append(mean_field_forward(net, part, eps=eps, eps_out=eps_out,
-                                          rec_noise=noise).z)
+        outputs.append(mean_field_forward(net, part, eps=eps, eps_out=eps_out, rec_noise=noise).z)
     return np.concatenate(outputs, axis=0 if net.readout == "last" else 1)
 
 
@@ -134,9 +135,14 @@ def _correct(net: SaSNetwork, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.argmax(z, axis=1) == labels
 
 
-def classification_accuracy(net: SaSNetwork, task, *, mode: str,
-                            rng: np.random.Generator | None = None,
-                            max_samples: int | None = None) -> float:
+def classification_accuracy(
+    net: SaSNetwork,
+    task,
+    *,
+    mode: str,
+    rng: np.random.Generator | None = None,
+    max_samples: int | None = None,
+) -> float:
     """Fraction of the task's test set classified correctly in ``mode`` (docs/model.md §2.6).
 
     "quenched" draws one network for the whole test set. Classes are argmax z(T) (MNIST) or
@@ -163,8 +169,13 @@ def classification_accuracy(net: SaSNetwork, task, *, mode: str,
     return correct / total
 
 
-def evaluate_classification(net: SaSNetwork, task, rng: np.random.Generator,
-                            n_samples: int = 10, max_samples: int | None = None) -> dict:
+def evaluate_classification(
+    net: SaSNetwork,
+    task,
+    rng: np.random.Generator,
+    n_samples: int = 10,
+    max_samples: int | None = None,
+) -> dict:
     """All test accuracies of docs/official-code.md §3 (a)–(b) for a classification task.
 
     Args:
@@ -178,15 +189,21 @@ def evaluate_classification(net: SaSNetwork, task, rng: np.random.Generator,
         test_accuracy_sampled_per_step (mean over ``n_samples`` passes) and its ``_std``,
         and the per-sample lists ``sampled_quenched`` and ``sampled_per_step``.
     """
-    quenched = [classification_accuracy(net, task, mode="quenched", rng=rng,
-                                        max_samples=max_samples) for _ in range(n_samples)]
-    per_step = [classification_accuracy(net, task, mode="per_step", rng=rng,
-                                        max_samples=max_samples) for _ in range(n_samples)]
+    quenched = [
+        classification_accuracy(net, task, mode="quenched", rng=rng, max_samples=max_samples)
+        for _ in range(n_samples)
+    ]
+    per_step = [
+        classification_accuracy(net, task, mode="per_step", rng=rng, max_samples=max_samples)
+        for _ in range(n_samples)
+    ]
     return {
-        "test_accuracy_meanfield": classification_accuracy(net, task, mode="meanfield", rng=rng,
-                                                           max_samples=max_samples),
+        "test_accuracy_meanfield": classification_accuracy(
+            net, task, mode="meanfield", rng=rng, max_samples=max_samples
+        ),
         "test_accuracy_meanfield_eps0": classification_accuracy(
-            net, task, mode="meanfield_eps0", rng=rng, max_samples=max_samples),
+            net, task, mode="meanfield_eps0", rng=rng, max_samples=max_samples
+        ),
         "test_accuracy_sampled_quenched": float(np.mean(quenched)),
         "test_accuracy_sampled_quenched_std": float(np.std(quenched)),
         "test_accuracy_sampled_per_step": float(np.mean(per_step)),
@@ -215,16 +232,25 @@ def fit_psychometric(frequencies, p_high) -> tuple[float, float]:
     frequencies = np.asarray(frequencies, dtype=np.float64)
     p_high = np.asarray(p_high, dtype=np.float64)
     low, high = float(frequencies.min()), float(frequencies.max())
-    (mu, sigma), _ = curve_fit(_cumulative_gaussian, frequencies, p_high,
-                               p0=(0.5 * (low + high), 1.0),
-                               bounds=((low - 10.0, SIGMA_BOUNDS[0]), (high + 10.0,
-                                                                       SIGMA_BOUNDS[1])))
+    (mu, sigma), _ = curve_fit(
+        _cumulative_gaussian,
+        frequencies,
+        p_high,
+        p0=(0.5 * (low + high), 1.0),
+        bounds=((low - 10.0, SIGMA_BOUNDS[0]), (high + 10.0, SIGMA_BOUNDS[1])),
+    )
     return float(mu), float(sigma)
 
 
-def psychometric_curves(net: SaSNetwork, task, rng: np.random.Generator, *,
-                        mode: str = "meanfield", n_batches: int = 20,
-                        test_dt: float | None = None) -> dict:
+def psychometric_curves(
+    net: SaSNetwork,
+    task,
+    rng: np.random.Generator,
+    *,
+    mode: str = "meanfield",
+    n_batches: int = 20,
+    test_dt: float | None = None,
+) -> dict:
     """P(high) per modality and frequency at the test step (docs/model.md §2.6.3, §3.3).
 
     The network is run with α = test_dt/τ on ``n_batches`` test batches of all modalities ×
@@ -267,8 +293,9 @@ def psychometric_curves(net: SaSNetwork, task, rng: np.random.Generator, *,
     curves = {name: p_high[i] for i, name in enumerate(MODALITIES)}
     fits = {name: fit_psychometric(frequencies, curves[name]) for name in MODALITIES}
     sigma = {name: fits[name][1] for name in MODALITIES}
-    step_like = {name: bool(np.all((curves[name] == 0) | (curves[name] == 1)))
-                 for name in MODALITIES}
+    step_like = {
+        name: bool(np.all((curves[name] == 0) | (curves[name] == 1))) for name in MODALITIES
+    }
     inverse_va = 1.0 / sigma["va"] ** 2
     inverse_sum = 1.0 / sigma["v"] ** 2 + 1.0 / sigma["a"] ** 2
     return {
@@ -291,9 +318,15 @@ def psychometric_curves(net: SaSNetwork, task, rng: np.random.Generator, *,
     }
 
 
-def evaluate_multisensory(net: SaSNetwork, task, rng: np.random.Generator, *,
-                          mode: str = "meanfield", n_batches: int = 20,
-                          test_dt: float | None = None) -> dict:
+def evaluate_multisensory(
+    net: SaSNetwork,
+    task,
+    rng: np.random.Generator,
+    *,
+    mode: str = "meanfield",
+    n_batches: int = 20,
+    test_dt: float | None = None,
+) -> dict:
     """The final MSI metrics: psychometric = {v, a, va: P(high) at each frequency}, sigma, ….
 
     See :func:`psychometric_curves`; adds "test_accuracy" and "psychometric" (the P(high) lists).

@@ -7,11 +7,13 @@ The finite-width side of docs/model.md §5.1: networks in NTK parameterisation (
     ∂/∂m̃ = (σ/√fan_in) ∂/∂m,   ∂/∂Ξ̃ = (1/N) ∂/∂Ξ,   ∂/∂π̃ = ∂/∂π,
 
 from per-sample gradients of :func:`dynamics.mean_field_vjp` (one-hot output errors; no doubled
-``gm_rec`` and no ``K + Kᵀ − diag`` symmetrisation, docs/official-code.md §1 items 12–13), full-batch gradient
+``gm_rec`` and no ``K + Kᵀ − diag`` symmetrisation, docs/official-code.md §1 items 12–13),
+full-batch gradient
 descent on L = ½ Σ_μ (f(x_μ) − y_μ)² and its comparison with the analytic lazy prediction of
 :mod:`theory`.
 
-Trainable blocks (docs/model.md §1.4, RNTK row): ``inp.m``, ``rec.m``, ``rec.pi``, ``rec.xi``, ``out.m``,
+Trainable blocks (docs/model.md §1.4, RNTK row): ``inp.m``, ``rec.m``, ``rec.pi``, ``rec.xi``,
+``out.m``,
 plus ``out.pi`` and ``out.xi`` with ``sas_readout``.
 
 π domain.  The linearised theory treats π̃ as a free coordinate around π = 0 (it gives
@@ -179,7 +181,8 @@ def init_ntk_network(
     sas_readout=False,
     pi_domain="free",
 ):
-    """Draw an NTK-parameterised SaS RNN (docs/model.md §5.1 "Parameterization", ``SaS_RNTK.rescale``).
+    """Draw an NTK-parameterised SaS RNN (docs/model.md §5.1 "Parameterization",
+    ``SaS_RNTK.rescale``).
 
     m^in = σ_in m̃/√N_in, m^rec = σ_rec m̃/√N, m^out = σ_out m̃/√N with m̃ ~ N(0, 1);
     Ξ^rec = Ξ̃/N with Ξ̃ ~ U(0, 1); π = 0; Ξ^in = Ξ^out = 0 (docs/official-code.md §1 item 14).
@@ -236,7 +239,8 @@ class NetworkNoise:
 
 
 def draw_noise(net: NTKNetwork, n_steps, batch, rng) -> NetworkNoise:
-    """Standard-normal ε, ε_out and h0 ~ N(0, σ_h0²), independent per sample (docs/model.md §1.1, §1.3)."""
+    """Standard-normal ε, ε_out and h0 ~ N(0, σ_h0²), independent per sample (docs/model.md §1.1,
+    §1.3)."""
     n = net.n_rec
     return NetworkNoise(
         eps=rng.standard_normal((n_steps, batch, n)),
@@ -638,7 +642,8 @@ def loglog_slope(x, y) -> float:
 def circle_experiment(
     alpha, n_steps, widths, n_networks, rng, *, n_phi=41, sas_readout=True, progress=None
 ):
-    """Analytic vs empirical kernels over the φ-circle inputs of docs/model.md §3.5, at several widths.
+    """Analytic vs empirical kernels over the φ-circle inputs of docs/model.md §3.5, at several
+    widths.
 
     For every width N, ``n_networks`` independent networks (each with its own noise) give the
     entries Θ̂(x1, x1), Θ̂(x1, x2(φ)), Θ̂(x2(φ), x2(φ)) for φ on an even grid of [0, 2π].
@@ -707,7 +712,8 @@ def learning_curve_experiment(
     resample_noise=False,
     progress=None,
 ):
-    """Simulated vs analytic lazy learning curves on MNIST 0/1 at several widths (docs/model.md §3.4).
+    """Simulated vs analytic lazy learning curves on MNIST 0/1 at several widths (docs/model.md
+    §3.4).
 
     Args:
         data: MNIST-like object (see :func:`mnist01_sequences`).

@@ -2,7 +2,8 @@
 
 Probe ``kernel-drift`` (registered for :mod:`sims.scan`): one NTK-parameterised SaS RNN
 (:func:`sims.kernels.init_ntk_network`) trained by full-batch GD on the MNIST 0/1 row task
-(docs/model.md §3.4) next to the analytic lazy prediction (:func:`sims.kernels.train_lazy_comparison`),
+(docs/model.md §3.4) next to the analytic lazy prediction
+(:func:`sims.kernels.train_lazy_comparison`),
 reporting the relative kernel drift ‖Θ̂_E − Θ̂_0‖_F / ‖Θ̂_0‖_F after E epochs on ``n_probe``
 training inputs.  Every cell of a scan shares one data split (``data_seed``), so all cells share
 the analytic kernel Θ; ``seed`` draws the network and its frozen noise.
@@ -64,12 +65,27 @@ __all__ = [
 ]
 
 KERNEL_DRIFT_DEFAULTS = {
-    "N": 64, "lr": 1e-3, "epochs": 40, "n_train": 128, "n_test": 64, "n_probe": 32,
-    "alpha": 1.0, "early_fraction": 0.2, "resample_noise": False, "data_seed": 0,
-    "mnist_source": "embedded", "seed": 0,
+    "N": 64,
+    "lr": 1e-3,
+    "epochs": 40,
+    "n_train": 128,
+    "n_test": 64,
+    "n_probe": 32,
+    "alpha": 1.0,
+    "early_fraction": 0.2,
+    "resample_noise": False,
+    "data_seed": 0,
+    "mnist_source": "embedded",
+    "seed": 0,
 }
-KERNEL_DRIFT_METRICS = ("kernel_drift", "early_gap", "final_train_loss", "final_lazy_loss",
-                        "init_kernel_error", "lazy_displacement")
+KERNEL_DRIFT_METRICS = (
+    "kernel_drift",
+    "early_gap",
+    "final_train_loss",
+    "final_lazy_loss",
+    "init_kernel_error",
+    "lazy_displacement",
+)
 #: Default diagram grid: widths (log-spaced) and learning rates around the paper's η = 1e-3.
 DEFAULT_WIDTHS = (32, 64, 128, 256, 512)
 DEFAULT_LEARNING_RATES = (1e-4, 2.5e-4, 5e-4, 1e-3, 2e-3)
@@ -112,8 +128,9 @@ def _check_config(config):
     if int(config["epochs"]) < 1:
         problems.append(f"epochs must be >= 1 (got {config['epochs']})")
     if int(config["n_train"]) < 2 or int(config["n_test"]) < 1:
-        problems.append(f"need n_train >= 2 and n_test >= 1 (got {config['n_train']}, "
-                        f"{config['n_test']})")
+        problems.append(
+            f"need n_train >= 2 and n_test >= 1 (got {config['n_train']}, {config['n_test']})"
+        )
     if not 2 <= int(config["n_probe"]) <= int(config["n_train"]):
         problems.append(f"n_probe must lie in [2, n_train] (got {config['n_probe']})")
     if not 0 < float(config["alpha"]) <= 1:
@@ -130,11 +147,19 @@ def expected_lazy_displacement(config):
     E[r_0 r_0ᵀ] = Y Yᵀ + Θ_m_out(X, X) (theory.regime, item 2), Θ of theory.rntk on the
     config's training inputs.
     """
-    _, y_train, _, _ = _mnist_split(int(config["n_train"]), int(config["n_test"]),
-                                    int(config["data_seed"]), str(config["mnist_source"]))
-    theta, k_readout = _analytic_kernels(int(config["n_train"]), int(config["n_test"]),
-                                         int(config["data_seed"]), str(config["mnist_source"]),
-                                         float(config["alpha"]))
+    _, y_train, _, _ = _mnist_split(
+        int(config["n_train"]),
+        int(config["n_test"]),
+        int(config["data_seed"]),
+        str(config["mnist_source"]),
+    )
+    theta, k_readout = _analytic_kernels(
+        int(config["n_train"]),
+        int(config["n_test"]),
+        int(config["data_seed"]),
+        str(config["mnist_source"]),
+        float(config["alpha"]),
+    )
     n = int(config["n_train"])
     return lazy_parameter_displacement(theta[:n, :n], np.outer(y_train, y_train) + k_readout)
 
@@ -155,23 +180,32 @@ def kernel_drift_theory(x_key, x_values, y_key, y_values, config) -> dict | None
     if "lr" not in (x_key, y_key):
         return None
     n = int(config["n_train"])
-    theta, _ = _analytic_kernels(n, int(config["n_test"]), int(config["data_seed"]),
-                                 str(config["mnist_source"]), float(config["alpha"]))
+    theta, _ = _analytic_kernels(
+        n,
+        int(config["n_test"]),
+        int(config["data_seed"]),
+        str(config["mnist_source"]),
+        float(config["alpha"]),
+    )
     eta_max, lambda_max = gd_stability_bound(theta[:n, :n])
     lrs = np.asarray(x_values if x_key == "lr" else y_values, dtype=float)
     grid = np.geomspace(lrs.min() / 2, lrs.max() * 2, THEORY_GRID_POINTS)
     displacement = expected_lazy_displacement(config)(grid, int(config["epochs"]))
     return {
         "quantity": "lazy limit (theory.regime): GD stability bound eta_max = 2/lambda_max(Theta) "
-                    "and RMS lazy parameter displacement after `epochs` steps",
+        "and RMS lazy parameter displacement after `epochs` steps",
         "eta_max": eta_max,
         "lambda_max": lambda_max,
         "lr": grid.tolist(),
         "expected_displacement": displacement.tolist(),
-        "reference_lines": [{
-            "axis": "y" if y_key == "lr" else "x", "value": eta_max,
-            "label": rf"GD stability bound $\eta_{{\max}}=2/\lambda_{{\max}}(\Theta)$"
-                     rf" = {eta_max:.3g}: lazy GD diverges above"}],
+        "reference_lines": [
+            {
+                "axis": "y" if y_key == "lr" else "x",
+                "value": eta_max,
+                "label": rf"GD stability bound $\eta_{{\max}}=2/\lambda_{{\max}}(\Theta)$"
+                rf" = {eta_max:.3g}: lazy GD diverges above",
+            }
+        ],
     }
 
 
@@ -180,7 +214,9 @@ def kernel_drift_theory(x_key, x_values, y_key, y_values, config) -> dict | None
     defaults=KERNEL_DRIFT_DEFAULTS,
     metrics=KERNEL_DRIFT_METRICS,
     theory=kernel_drift_theory,
-    description="kernel drift and lazy-theory gap of full-batch GD on MNIST 0/1 (docs/model.md §3.4, §5.1)",
+    description=(
+        "kernel drift and lazy-theory gap of full-batch GD on MNIST 0/1 (docs/model.md §3.4, §5.1)"
+    ),
 )
 def kernel_drift(config: dict) -> dict[str, float]:
     """Train one NTK-parameterised SaS RNN on MNIST 0/1; measure how far it leaves the lazy regime.
@@ -218,9 +254,19 @@ def kernel_drift(config: dict) -> dict[str, float]:
     with np.errstate(over="ignore", invalid="ignore"):
         try:
             run = train_lazy_comparison(
-                net, x_train, y_train, x_test, y_test, rng, lr=lr, epochs=epochs,
-                n_probe=int(config["n_probe"]), drift_every=epochs,
-                resample_noise=bool(config["resample_noise"]), theta=theta)
+                net,
+                x_train,
+                y_train,
+                x_test,
+                y_test,
+                rng,
+                lr=lr,
+                epochs=epochs,
+                n_probe=int(config["n_probe"]),
+                drift_every=epochs,
+                resample_noise=bool(config["resample_noise"]),
+                theta=theta,
+            )
         except ValueError as error:  # GD diverged: the parameters became NaN or inf
             if "NaN or inf" not in str(error):
                 raise
@@ -253,8 +299,9 @@ def _least_squares(features, target):
     return coefficients, residual
 
 
-def fit_drift_scaling(widths, displacement, drift, *, lr=None, epochs=None,
-                      max_drift=FIT_MAX_DRIFT) -> dict:
+def fit_drift_scaling(
+    widths, displacement, drift, *, lr=None, epochs=None, max_drift=FIT_MAX_DRIFT
+) -> dict:
     """Fit the one constant c of drift ≈ c ‖Δθ̃‖ / √N (theory.regime) in log space.
 
     ``log10 drift = log10 c + log10(‖Δθ̃‖/√N)`` by least squares (scipy.optimize.curve_fit) over
@@ -276,22 +323,25 @@ def fit_drift_scaling(widths, displacement, drift, *, lr=None, epochs=None,
     Raises:
         ValueError: shapes differ, or fewer than 3 usable points.
     """
-    widths, displacement, drift = (np.asarray(a, dtype=float).ravel()
-                                   for a in (widths, displacement, drift))
+    widths, displacement, drift = (
+        np.asarray(a, dtype=float).ravel() for a in (widths, displacement, drift)
+    )
     if not widths.shape == displacement.shape == drift.shape:
         raise ValueError("widths, displacement and drift must have the same number of points")
     usable = np.isfinite(drift) & (drift > 0) & np.isfinite(displacement) & (displacement > 0)
     fitted = usable & (drift < max_drift)
     if fitted.sum() < 3:
-        raise ValueError(f"need >= 3 points with 0 < drift < {max_drift} to fit; got "
-                         f"{int(fitted.sum())} (lower lr or raise N)")
+        raise ValueError(
+            f"need >= 3 points with 0 < drift < {max_drift} to fit; got "
+            f"{int(fitted.sum())} (lower lr or raise N)"
+        )
     log_drift = np.log10(np.where(usable, drift, 1.0))
     scaled = np.log10(np.where(usable, displacement, 1.0) / np.sqrt(widths))
-    (log_c,), _ = _least_squares(np.ones((1, fitted.sum())),
-                                 log_drift[fitted] - scaled[fitted])
+    (log_c,), _ = _least_squares(np.ones((1, fitted.sum())), log_drift[fitted] - scaled[fitted])
     residual = np.where(usable, log_drift - scaled - log_c, np.nan)
-    features = np.stack([np.ones(fitted.sum()), np.log10(displacement[fitted]),
-                         np.log10(widths[fitted])])
+    features = np.stack(
+        [np.ones(fitted.sum()), np.log10(displacement[fitted]), np.log10(widths[fitted])]
+    )
     free, free_residual = _least_squares(features, log_drift[fitted])
     result = {
         "constant": float(10**log_c),
@@ -301,16 +351,22 @@ def fit_drift_scaling(widths, displacement, drift, *, lr=None, epochs=None,
         "rms_log10_residual": float(np.sqrt(np.mean(residual[fitted] ** 2))),
         "rms_log10_residual_all": float(np.sqrt(np.nanmean(residual[usable] ** 2))),
         "residual_log10": residual.tolist(),
-        "free_exponents": {"intercept_log10": float(free[0]),
-                           "displacement": float(free[1]), "width": float(-free[2]),
-                           "rms_log10_residual": float(np.sqrt(np.mean(free_residual**2)))},
+        "free_exponents": {
+            "intercept_log10": float(free[0]),
+            "displacement": float(free[1]),
+            "width": float(-free[2]),
+            "rms_log10_residual": float(np.sqrt(np.mean(free_residual**2))),
+        },
     }
     if lr is not None and epochs is not None:
         naive = np.log10(np.asarray(lr, dtype=float).ravel() * epochs / np.sqrt(widths))
         (log_c_naive,), naive_residual = _least_squares(
-            np.ones((1, fitted.sum())), log_drift[fitted] - naive[fitted])
-        result["naive"] = {"constant": float(10**log_c_naive),
-                           "rms_log10_residual": float(np.sqrt(np.mean(naive_residual**2)))}
+            np.ones((1, fitted.sum())), log_drift[fitted] - naive[fitted]
+        )
+        result["naive"] = {
+            "constant": float(10**log_c_naive),
+            "rms_log10_residual": float(np.sqrt(np.mean(naive_residual**2))),
+        }
     return result
 
 
@@ -337,20 +393,30 @@ def attach_drift_fit(scan_dir, *, max_drift=FIT_MAX_DRIFT, levels=CONTOUR_LEVELS
     scan = json.loads(path.read_text())
     keys = (scan["x"]["key"], scan["y"]["key"])
     if scan.get("probe") != "kernel-drift" or set(keys) != {"N", "lr"}:
-        raise ValueError(f"{path} is not a kernel-drift scan over N and lr (probe "
-                         f"{scan.get('probe')!r}, axes {keys}); nothing to fit")
+        raise ValueError(
+            f"{path} is not a kernel-drift scan over N and lr (probe "
+            f"{scan.get('probe')!r}, axes {keys}); nothing to fit"
+        )
     x, y = (np.asarray(scan[a]["values"], dtype=float) for a in ("x", "y"))
     grid_x, grid_y = np.meshgrid(x, y)
     widths, lrs = (grid_x, grid_y) if keys[0] == "N" else (grid_y, grid_x)
 
     def metric(name):
-        return np.array([[np.nan if v is None else v for v in row]
-                         for row in scan["metrics"][name]], dtype=float)
+        return np.array(
+            [[np.nan if v is None else v for v in row] for row in scan["metrics"][name]],
+            dtype=float,
+        )
 
     config = {**scan["config"], "N": 1, "lr": 1.0}
     epochs = int(config["epochs"])
-    fit = fit_drift_scaling(widths, metric("lazy_displacement"), metric("kernel_drift"),
-                            lr=lrs, epochs=epochs, max_drift=max_drift)
+    fit = fit_drift_scaling(
+        widths,
+        metric("lazy_displacement"),
+        metric("kernel_drift"),
+        lr=lrs,
+        epochs=epochs,
+        max_drift=max_drift,
+    )
     theory = scan.setdefault("theory", {})
     grid = np.geomspace(lrs.min() / 2, lrs.max() * 2, THEORY_GRID_POINTS)
     displacement = expected_lazy_displacement(config)(grid, epochs)
@@ -358,34 +424,56 @@ def attach_drift_fit(scan_dir, *, max_drift=FIT_MAX_DRIFT, levels=CONTOUR_LEVELS
     for level in levels:
         width = width_at_kernel_drift(level, displacement, fit["constant"])
         xs, ys = (width, grid) if keys[0] == "N" else (grid, width)
-        curves.append({"x": xs.tolist(), "y": ys.tolist(), "level": level,
-                       "label": rf"lazy theory $c\,\|\Delta\tilde\theta\|/\sqrt{{N}}$ = {level:g}"
-                                + (rf" ($c$ = {fit['constant']:.2g} fitted)" if level == levels[0]
-                                   else "")})
+        curves.append(
+            {
+                "x": xs.tolist(),
+                "y": ys.tolist(),
+                "level": level,
+                "label": rf"lazy theory $c\,\|\Delta\tilde\theta\|/\sqrt{{N}}$ = {level:g}"
+                + (rf" ($c$ = {fit['constant']:.2g} fitted)" if level == levels[0] else ""),
+            }
+        )
     free = fit["free_exponents"]
     level = levels[0]
-    width = (10 ** free["intercept_log10"] * displacement ** free["displacement"]
-             / level) ** (1 / free["width"])
+    width = (10 ** free["intercept_log10"] * displacement ** free["displacement"] / level) ** (
+        1 / free["width"]
+    )
     xs, ys = (width, grid) if keys[0] == "N" else (grid, width)
-    curves.append({"x": xs.tolist(), "y": ys.tolist(), "level": level, "kind": "free fit",
-                   "label": r"free fit $\propto\|\Delta\tilde\theta\|^{"
-                            rf"{free['displacement']:.2f}}}N^{{-{free['width']:.2f}}}$"
-                            rf" = {level:g} (diagnostic)"})
+    curves.append(
+        {
+            "x": xs.tolist(),
+            "y": ys.tolist(),
+            "level": level,
+            "kind": "free fit",
+            "label": r"free fit $\propto\|\Delta\tilde\theta\|^{"
+            rf"{free['displacement']:.2f}}}N^{{-{free['width']:.2f}}}$"
+            rf" = {level:g} (diagnostic)",
+        }
+    )
     theory["fit"] = fit
     theory["curves"] = curves
-    theory["curves_note"] = (f"c = {fit['constant']:.3g} fitted on {fit['n_fitted']} grid points "
-                             f"with drift < {max_drift:g}; rms log10 residual "
-                             f"{fit['rms_log10_residual']:.2f}")
+    theory["curves_note"] = (
+        f"c = {fit['constant']:.3g} fitted on {fit['n_fitted']} grid points "
+        f"with drift < {max_drift:g}; rms log10 residual "
+        f"{fit['rms_log10_residual']:.2f}"
+    )
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".scan.", suffix=".tmp")
     with os.fdopen(handle, "w") as stream:
-        json.dump(scan, stream, indent=1, allow_nan=False,
-                  default=lambda v: None)
+        json.dump(scan, stream, indent=1, allow_nan=False, default=lambda v: None)
     os.replace(temporary, path)
     return scan
 
 
-def run_learning_regime(out, *, widths=DEFAULT_WIDTHS, learning_rates=DEFAULT_LEARNING_RATES,
-                        seeds=2, fixed=None, jobs=1, progress=True) -> dict:
+def run_learning_regime(
+    out,
+    *,
+    widths=DEFAULT_WIDTHS,
+    learning_rates=DEFAULT_LEARNING_RATES,
+    seeds=2,
+    fixed=None,
+    jobs=1,
+    progress=True,
+) -> dict:
     """Scan kernel-drift over width × learning rate (explicit, log-spaced values) and fit c.
 
     Args:
@@ -400,9 +488,17 @@ def run_learning_regime(out, *, widths=DEFAULT_WIDTHS, learning_rates=DEFAULT_LE
     Returns:
         The scan.json content with ``theory["fit"]`` and ``theory["curves"]``.
     """
-    run_scan("kernel-drift", Axis("N", tuple(sorted(float(n) for n in widths)), "log"),
-             Axis("lr", tuple(sorted(float(v) for v in learning_rates)), "log"), "kernel_drift",
-             out=out, fixed=fixed, seeds=seeds, jobs=jobs, progress=progress)
+    run_scan(
+        "kernel-drift",
+        Axis("N", tuple(sorted(float(n) for n in widths)), "log"),
+        Axis("lr", tuple(sorted(float(v) for v in learning_rates)), "log"),
+        "kernel_drift",
+        out=out,
+        fixed=fixed,
+        seeds=seeds,
+        jobs=jobs,
+        progress=progress,
+    )
     return attach_drift_fit(out)
 
 
@@ -413,29 +509,37 @@ def _nan_safe(value):
 def _print_table(scan):
     x, y = scan["x"], scan["y"]
     for name in ("kernel_drift", "lazy_displacement", "early_gap"):
-        print(f"{name} (seed mean): rows {y['key']}, columns {x['key']} = "
-              + " ".join(f"{v:g}" for v in x["values"]))
+        print(
+            f"{name} (seed mean): rows {y['key']}, columns {x['key']} = "
+            + " ".join(f"{v:g}" for v in x["values"])
+        )
         for value, row in zip(y["values"], scan["metrics"][name], strict=True):
             print(f"  {value:<8g} " + " ".join(f"{_nan_safe(v):9.4g}" for v in row))
     theory = scan.get("theory", {})
     if "eta_max" in theory:
-        print(f"eta_max = 2/lambda_max = {theory['eta_max']:.4g} "
-              f"(lambda_max = {theory['lambda_max']:.4g})")
+        print(
+            f"eta_max = 2/lambda_max = {theory['eta_max']:.4g} "
+            f"(lambda_max = {theory['lambda_max']:.4g})"
+        )
     if "fit" in theory:
         fit = theory["fit"]
-        print(f"fit drift = c |dtheta|/sqrt(N): c = {fit['constant']:.4g} on {fit['n_fitted']}/"
-              f"{fit['n_points']} points, rms log10 residual {fit['rms_log10_residual']:.3f} "
-              f"(all points {fit['rms_log10_residual_all']:.3f}); free exponents "
-              f"b = {fit['free_exponents']['displacement']:.3f} (theory 1), "
-              f"gamma = {fit['free_exponents']['width']:.3f} (theory 0.5), rms "
-              f"{fit['free_exponents']['rms_log10_residual']:.3f}; naive c' eta E/sqrt(N): rms "
-              f"{fit['naive']['rms_log10_residual']:.3f}")
+        print(
+            f"fit drift = c |dtheta|/sqrt(N): c = {fit['constant']:.4g} on {fit['n_fitted']}/"
+            f"{fit['n_points']} points, rms log10 residual {fit['rms_log10_residual']:.3f} "
+            f"(all points {fit['rms_log10_residual_all']:.3f}); free exponents "
+            f"b = {fit['free_exponents']['displacement']:.3f} (theory 1), "
+            f"gamma = {fit['free_exponents']['width']:.3f} (theory 0.5), rms "
+            f"{fit['free_exponents']['rms_log10_residual']:.3f}; naive c' eta E/sqrt(N): rms "
+            f"{fit['naive']['rms_log10_residual']:.3f}"
+        )
 
 
 def main(argv=None) -> int:
     """``python -m sims.learning_regime``: run the diagram scan, fit c, draw the figure."""
-    parser = argparse.ArgumentParser(prog="python -m sims.learning_regime",
-                                     description="Kernel-drift diagram over width × learning rate")
+    parser = argparse.ArgumentParser(
+        prog="python -m sims.learning_regime",
+        description="Kernel-drift diagram over width × learning rate",
+    )
     parser.add_argument("--out", default="results/phase/learning_regime", metavar="DIR")
     parser.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS))
     parser.add_argument("--lrs", type=float, nargs="+", default=list(DEFAULT_LEARNING_RATES))
@@ -447,18 +551,27 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         fixed = dict(parse_assignment(text) for text in args.fixed)
-        scan = run_learning_regime(args.out, widths=args.widths, learning_rates=args.lrs,
-                                   seeds=args.seeds, fixed=fixed, jobs=args.jobs,
-                                   progress=not args.quiet)
+        scan = run_learning_regime(
+            args.out,
+            widths=args.widths,
+            learning_rates=args.lrs,
+            seeds=args.seeds,
+            fixed=fixed,
+            jobs=args.jobs,
+            progress=not args.quiet,
+        )
     except (ValueError, FileNotFoundError) as error:
         print(f"learning_regime: error: {error}", file=sys.stderr)
         return 2
-    print(f"{Path(args.out) / SCAN_FILE}: {scan['cells']['computed']} cells computed, "
-          f"{scan['cells']['cached']} cached, {scan['compute_seconds']:.1f} s of compute")
+    print(
+        f"{Path(args.out) / SCAN_FILE}: {scan['cells']['computed']} cells computed, "
+        f"{scan['cells']['cached']} cached, {scan['compute_seconds']:.1f} s of compute"
+    )
     _print_table(scan)
     if not args.no_figure:
-        return subprocess.run([sys.executable, "-m", "figures.phase_diagram", args.out],
-                              check=False).returncode
+        return subprocess.run(
+            [sys.executable, "-m", "figures.phase_diagram", args.out], check=False
+        ).returncode
     return 0
 
 

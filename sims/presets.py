@@ -31,7 +31,8 @@ Layout (row-by-row MNIST shown)::
 Task-specific departures: the multisensory "epoch" is one minibatch iteration
 (``batches_per_epoch = 1``, ``epochs = 500``). ``binary-mnist`` is a plain mean-field run with MSE
 on the scalar output (the RNTK full-batch GD experiment lives in ``sims.kernels``); ``sine`` is
-the toy model of docs/model.md §3.6 and has its own ``[toy]`` table instead of network/init/optimizer.
+the toy model of docs/model.md §3.6 and has its own ``[toy]`` table instead of
+network/init/optimizer.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ def _per_layer(value) -> dict:
 
 
 def _init(m, m_scale, xi_scale, pi_scale=0.0) -> dict:
-    return {"m": m, "m_scale": float(m_scale), "xi_scale": float(xi_scale),
-            "pi_scale": float(pi_scale)}
+    return {
+        "m": m,
+        "m_scale": float(m_scale),
+        "xi_scale": float(xi_scale),
+        "pi_scale": float(pi_scale),
+    }
 
 
 def _common(task: str) -> dict:
@@ -87,7 +92,9 @@ def _mnist_config(task: str) -> dict:
     """Official MNIST settings (docs/model.md §2.4, §2.5, §3.1–3.2)."""
     pixel = task == "pixel-mnist"
     n_in, n_rec = (1, 100) if pixel else (28, 100)
-    scale = math.sqrt(n_in / n_rec)  # official √(N_in/N), also (sic) for m_out (docs/official-code.md §1.20)
+    scale = math.sqrt(
+        n_in / n_rec
+    )  # official √(N_in/N), also (sic) for m_out (docs/official-code.md §1.20)
     xi_scale = 0.01 if pixel else 0.1
     lr = _per_layer(1e-3)
     if pixel:  # deterministic input layer: π_in = Ξ_in = 0, never updated (docs/model.md §1.4)
@@ -101,24 +108,37 @@ def _mnist_config(task: str) -> dict:
         "snapshot_every": 1,
         "eval_every": 1,
         "task_options": {},
-        "network": {"n_rec": n_rec, "alpha": 0.1, "h0": 0.1, "activation": "relu",
-                    "sigma_rec": 0.0},
+        "network": {
+            "n_rec": n_rec,
+            "alpha": 0.1,
+            "h0": 0.1,
+            "activation": "relu",
+            "sigma_rec": 0.0,
+        },
         "init": {
             "inp": _init("normal", scale, 0.0 if pixel else 0.1),
             "rec": _init("identity", 1.0, xi_scale),
             "out": _init("normal", scale, xi_scale),
         },
         "optimizer": {
-            "method": "adam", "clip": "spectral", "clip_bound": 10.0, "lr_floor": 1e-8,
+            "method": "adam",
+            "clip": "spectral",
+            "clip_bound": 10.0,
+            "lr_floor": 1e-8,
             "lr": lr,
             "halve_every": _per_layer(40),
             "weight_decay": {"m": 1e-4, "pi": 0.0, "xi": 1e-4},
             "l2": {"m": 0.0, "pi": 0.0, "xi": 0.0},
         },
         "early_stop": {"enabled": False, "min_epoch": 0, "max_loss": 0.0},
-        "evaluation": {"n_samples": 10, "test_batch_size": 1000, "test_samples": 0,
-                       "n_test_batches": 0,
-                       "test_dt": 0.0, "psychometric_mode": "meanfield"},
+        "evaluation": {
+            "n_samples": 10,
+            "test_batch_size": 1000,
+            "test_samples": 0,
+            "n_test_batches": 0,
+            "test_dt": 0.0,
+            "psychometric_mode": "meanfield",
+        },
     }
 
 
@@ -140,29 +160,43 @@ def _multisensory_config() -> dict:
         "snapshot_every": 1,
         "eval_every": 0,
         "task_options": {"variant": "official"},
-        "network": {"n_rec": n_rec, "alpha": 0.2, "h0": 0.0, "activation": "relu",
-                    "sigma_rec": 0.15},
+        "network": {
+            "n_rec": n_rec,
+            "alpha": 0.2,
+            "h0": 0.0,
+            "activation": "relu",
+            "sigma_rec": 0.15,
+        },
         "init": {
             "inp": _init("normal", 1.0 / math.sqrt(n_in), 0.0),
             "rec": _init("normal", 1.0 / math.sqrt(n_rec), 0.01),
             "out": _init("normal", 1.0 / math.sqrt(n_rec), 0.01),
         },
         "optimizer": {
-            "method": "rmsprop", "clip": "none", "clip_bound": 10.0, "lr_floor": 0.0,
+            "method": "rmsprop",
+            "clip": "none",
+            "clip_bound": 10.0,
+            "lr_floor": 0.0,
             "lr": lr,
             "halve_every": halve,
             "weight_decay": {"m": 0.0, "pi": 0.0, "xi": 0.0},
             "l2": {"m": 1e-3, "pi": 0.0, "xi": 1e-3},
         },
         "early_stop": {"enabled": True, "min_epoch": 100, "max_loss": 0.002},
-        "evaluation": {"n_samples": 10, "test_batch_size": 24, "test_samples": 0,
-                       "n_test_batches": 20,
-                       "test_dt": 0.5, "psychometric_mode": "meanfield"},
+        "evaluation": {
+            "n_samples": 10,
+            "test_batch_size": 24,
+            "test_samples": 0,
+            "n_test_batches": 20,
+            "test_dt": 0.5,
+            "psychometric_mode": "meanfield",
+        },
     }
 
 
 def _binary_mnist_config() -> dict:
-    """A plain mean-field run on the MNIST 0/1 subset (docs/model.md §3.4), MSE on the scalar output.
+    """A plain mean-field run on the MNIST 0/1 subset (docs/model.md §3.4), MSE on the scalar
+    output.
 
     Not the official experiment (full-batch GD under the NTK parameterisation, ``sims.kernels``):
     standard-parameterised initialisation m ~ N(0, 1/fan_in), Ξ_rec = U(0, 1)/N, α = 1 and h0 = 0,
@@ -178,24 +212,37 @@ def _binary_mnist_config() -> dict:
         "snapshot_every": 1,
         "eval_every": 1,
         "task_options": {},
-        "network": {"n_rec": n_rec, "alpha": 1.0, "h0": 0.0, "activation": "relu",
-                    "sigma_rec": 0.0},
+        "network": {
+            "n_rec": n_rec,
+            "alpha": 1.0,
+            "h0": 0.0,
+            "activation": "relu",
+            "sigma_rec": 0.0,
+        },
         "init": {
             "inp": _init("normal", 1.0 / math.sqrt(n_in), 0.0),
             "rec": _init("normal", 1.0 / math.sqrt(n_rec), 1.0 / n_rec),
             "out": _init("normal", 1.0 / math.sqrt(n_rec), 0.0),
         },
         "optimizer": {
-            "method": "adam", "clip": "none", "clip_bound": 10.0, "lr_floor": 1e-8,
+            "method": "adam",
+            "clip": "none",
+            "clip_bound": 10.0,
+            "lr_floor": 1e-8,
             "lr": _per_layer(1e-3),
             "halve_every": _per_layer(0),
             "weight_decay": {"m": 0.0, "pi": 0.0, "xi": 0.0},
             "l2": {"m": 0.0, "pi": 0.0, "xi": 0.0},
         },
         "early_stop": {"enabled": False, "min_epoch": 0, "max_loss": 0.0},
-        "evaluation": {"n_samples": 10, "test_batch_size": 128, "test_samples": 0,
-                       "n_test_batches": 0,
-                       "test_dt": 0.0, "psychometric_mode": "meanfield"},
+        "evaluation": {
+            "n_samples": 10,
+            "test_batch_size": 128,
+            "test_samples": 0,
+            "n_test_batches": 0,
+            "test_dt": 0.0,
+            "psychometric_mode": "meanfield",
+        },
     }
 
 
@@ -205,8 +252,15 @@ def _sine_config() -> dict:
         **_common("sine"),
         "epochs": 600,
         "task_options": {},
-        "toy": {"n_synapses": 10_000, "alpha": 0.9, "lr_m": 0.005, "lr_pi": 0.01,
-                "lr_xi": 0.01, "halve_every": 100, "h0": 0.0},
+        "toy": {
+            "n_synapses": 10_000,
+            "alpha": 0.9,
+            "lr_m": 0.005,
+            "lr_pi": 0.01,
+            "lr_xi": 0.01,
+            "halve_every": 100,
+            "h0": 0.0,
+        },
     }
 
 
@@ -257,7 +311,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         if not raw or any(c in raw for c in "[]{}=\"'"):
             raise ValueError(
                 f"--set {key}: {raw!r} is not a TOML literal; write numbers as 1e-3, strings "
-                f"as \"text\", booleans as true/false, lists as [1, 2]."
+                f'as "text", booleans as true/false, lists as [1, 2].'
             ) from None
         value = raw
     return key, value
@@ -284,10 +338,11 @@ def apply_override(config: dict, key: str, value: Any) -> None:
             f"{', '.join(sorted(valid))} (and task_options.<name>)."
         )
     old = valid[key]
-    if isinstance(old, bool) != isinstance(value, bool) or (
-        isinstance(old, (int, float)) and not isinstance(value, (int, float))
-    ) or (isinstance(old, str) and not isinstance(value, str)) or (
-        isinstance(old, int) and not isinstance(old, bool) and isinstance(value, float)
+    if (
+        isinstance(old, bool) != isinstance(value, bool)
+        or (isinstance(old, (int, float)) and not isinstance(value, (int, float)))
+        or (isinstance(old, str) and not isinstance(value, str))
+        or (isinstance(old, int) and not isinstance(old, bool) and isinstance(value, float))
     ):
         raise ValueError(
             f"config key {key!r} takes a {type(old).__name__} (current value {old!r}); got "
@@ -315,12 +370,21 @@ def validate_config(config: dict) -> dict:
     task = config.get("task")
     _require(task in TASK_NAMES, "task", f"must be one of {TASK_NAMES}; got {task!r}.")
     _require(config.get("preset") in PRESETS, "preset", f"must be one of {PRESETS}.")
-    _require(isinstance(config["seed"], int) and config["seed"] >= 0, "seed",
-             f"must be an integer >= 0; got {config['seed']!r}.")
-    _require(config["dtype"] in ("float64", "float32"), "dtype",
-             f"must be 'float64' or 'float32'; got {config['dtype']!r}.")
-    _require(isinstance(config["data"], str) and config["data"] != "", "data",
-             "must be 'embedded' or a directory of MNIST IDX files.")
+    _require(
+        isinstance(config["seed"], int) and config["seed"] >= 0,
+        "seed",
+        f"must be an integer >= 0; got {config['seed']!r}.",
+    )
+    _require(
+        config["dtype"] in ("float64", "float32"),
+        "dtype",
+        f"must be 'float64' or 'float32'; got {config['dtype']!r}.",
+    )
+    _require(
+        isinstance(config["data"], str) and config["data"] != "",
+        "data",
+        "must be 'embedded' or a directory of MNIST IDX files.",
+    )
     _require(config["epochs"] >= 1, "epochs", f"must be >= 1; got {config['epochs']!r}.")
     if task == "sine":
         toy = config["toy"]
@@ -337,21 +401,31 @@ def validate_config(config: dict) -> dict:
         _require(config[key] >= 0, key, f"must be >= 0; got {config[key]!r}.")
     network = config["network"]
     _require(network["n_rec"] >= 1, "network.n_rec", "must be >= 1.")
-    _require(0.0 < network["alpha"] <= 1.0, "network.alpha",
-             f"must lie in (0, 1]; got {network['alpha']!r}.")
-    _require(network["activation"] in ("relu", "tanh"), "network.activation",
-             "must be 'relu' or 'tanh'.")
+    _require(
+        0.0 < network["alpha"] <= 1.0,
+        "network.alpha",
+        f"must lie in (0, 1]; got {network['alpha']!r}.",
+    )
+    _require(
+        network["activation"] in ("relu", "tanh"), "network.activation", "must be 'relu' or 'tanh'."
+    )
     _require(network["sigma_rec"] >= 0.0, "network.sigma_rec", "must be >= 0.")
     _require(math.isfinite(network["h0"]), "network.h0", "must be finite.")
     for layer in LAYERS:
         init = config["init"][layer]
         _require(init["m"] in M_INITS, f"init.{layer}.m", f"must be one of {M_INITS}.")
-        _require(not (init["m"] == "identity" and layer != "rec"), f"init.{layer}.m",
-                 "'identity' is only defined for the square recurrent layer.")
+        _require(
+            not (init["m"] == "identity" and layer != "rec"),
+            f"init.{layer}.m",
+            "'identity' is only defined for the square recurrent layer.",
+        )
         for key in ("m_scale", "xi_scale"):
             _require(init[key] >= 0.0, f"init.{layer}.{key}", "must be >= 0.")
-        _require(0.0 <= init["pi_scale"] <= 1.0, f"init.{layer}.pi_scale",
-                 "must lie in [0, 1] (π is a probability).")
+        _require(
+            0.0 <= init["pi_scale"] <= 1.0,
+            f"init.{layer}.pi_scale",
+            "must lie in [0, 1] (π is a probability).",
+        )
     optimizer = config["optimizer"]
     _require(optimizer["method"] in METHODS, "optimizer.method", f"must be one of {METHODS}.")
     _require(optimizer["clip"] in CLIPS, "optimizer.clip", f"must be one of {CLIPS}.")
@@ -360,23 +434,30 @@ def validate_config(config: dict) -> dict:
         for layer in LAYERS:
             for name in PARAMETERS:
                 value = optimizer[table][layer][name]
-                _require(value >= 0, f"optimizer.{table}.{layer}.{name}",
-                         f"must be >= 0; got {value!r}.")
+                _require(
+                    value >= 0, f"optimizer.{table}.{layer}.{name}", f"must be >= 0; got {value!r}."
+                )
     for table in ("weight_decay", "l2"):
         for name in PARAMETERS:
             _require(optimizer[table][name] >= 0.0, f"optimizer.{table}.{name}", "must be >= 0.")
     evaluation = config["evaluation"]
     _require(evaluation["n_samples"] >= 1, "evaluation.n_samples", "must be >= 1.")
     _require(evaluation["test_batch_size"] >= 1, "evaluation.test_batch_size", "must be >= 1.")
-    _require(evaluation["test_samples"] >= 0, "evaluation.test_samples",
-             "must be >= 0 (0: the whole test set).")
-    _require(evaluation["psychometric_mode"] in PSYCHOMETRIC_MODES,
-             "evaluation.psychometric_mode", f"must be one of {PSYCHOMETRIC_MODES}.")
+    _require(
+        evaluation["test_samples"] >= 0,
+        "evaluation.test_samples",
+        "must be >= 0 (0: the whole test set).",
+    )
+    _require(
+        evaluation["psychometric_mode"] in PSYCHOMETRIC_MODES,
+        "evaluation.psychometric_mode",
+        f"must be one of {PSYCHOMETRIC_MODES}.",
+    )
     if task == "multisensory":
-        _require(evaluation["n_test_batches"] >= 1, "evaluation.n_test_batches",
-                 "must be >= 1.")
-        _require(evaluation["test_dt"] > 0.0, "evaluation.test_dt",
-                 "must be a positive time step in ms.")
+        _require(evaluation["n_test_batches"] >= 1, "evaluation.n_test_batches", "must be >= 1.")
+        _require(
+            evaluation["test_dt"] > 0.0, "evaluation.test_dt", "must be a positive time step in ms."
+        )
     return config
 
 

@@ -65,12 +65,14 @@ class Probe:
             if key not in self.defaults:
                 raise ValueError(
                     f"probe {self.name!r} has no config key {key!r}; known keys: "
-                    f"{', '.join(sorted(self.defaults))}")
+                    f"{', '.join(sorted(self.defaults))}"
+                )
             config[key] = _cast(key, value, self.defaults[key])
             if key in self.choices and config[key] not in self.choices[key]:
                 raise ValueError(
                     f"{key} must be one of {self.choices[key]} for probe {self.name!r}; "
-                    f"got {value!r}")
+                    f"got {value!r}"
+                )
         return config
 
 
@@ -90,8 +92,9 @@ def register_probe(
     """Decorator registering ``function(config) -> {metric: float}`` as probe ``name``."""
 
     def decorate(function: ProbeFunction) -> ProbeFunction:
-        PROBES[name] = Probe(name, function, dict(defaults), tuple(metrics), theory,
-                             description, dict(choices or {}))
+        PROBES[name] = Probe(
+            name, function, dict(defaults), tuple(metrics), theory, description, dict(choices or {})
+        )
         return function
 
     return decorate
@@ -129,8 +132,7 @@ def _cast(key, value, default):
         if isinstance(default, float):
             return float(value)
     except (TypeError, ValueError):
-        raise ValueError(
-            f"{key} must be a {type(default).__name__}; got {value!r}") from None
+        raise ValueError(f"{key} must be a {type(default).__name__}; got {value!r}") from None
     return str(value)
 
 
@@ -139,12 +141,28 @@ def _cast(key, value, default):
 
 
 INIT_DYNAMICS_DEFAULTS = {
-    "g": 1.0, "J0": 0.0, "pi": 0.0, "xi": 0.0, "N": 200, "alpha": 1.0,
-    "activation": "tanh", "network": "quenched", "steps": 1000, "transient": 500,
-    "h0_std": 1.0, "seed": 0,
+    "g": 1.0,
+    "J0": 0.0,
+    "pi": 0.0,
+    "xi": 0.0,
+    "N": 200,
+    "alpha": 1.0,
+    "activation": "tanh",
+    "network": "quenched",
+    "steps": 1000,
+    "transient": 500,
+    "h0_std": 1.0,
+    "seed": 0,
 }
-INIT_DYNAMICS_METRICS = ("lyapunov", "mean_rate", "abs_mean_rate", "variance", "rms_rate",
-                         "norm_growth", "phase")
+INIT_DYNAMICS_METRICS = (
+    "lyapunov",
+    "mean_rate",
+    "abs_mean_rate",
+    "variance",
+    "rms_rate",
+    "norm_growth",
+    "phase",
+)
 #: Keys the quiescent-state theory depends on.
 THEORY_KEYS = ("g", "J0", "pi", "xi", "alpha")
 #: Resolution of the theory grid stored with a scan.
@@ -173,15 +191,18 @@ def init_dynamics_theory(x_key, x_values, y_key, y_values, config) -> dict | Non
             for ix, x in enumerate(xs):
                 parameters.update({x_key: float(x), y_key: float(y)})
                 margin[iy, ix] = stability_margin(
-                    **parameters, activation=config["activation"], network=config["network"])
+                    **parameters, activation=config["activation"], network=config["network"]
+                )
     except ValueError:
         return None
     margin = np.maximum(margin, -50.0)  # -inf (nothing survives) drawn as very stable
     px, py = _zero_crossings(xs, ys, margin)
     return {
         "quantity": "log growth factor of small activity around h = 0 (theory.phase); "
-                    "boundary at 0",
-        "x": xs.tolist(), "y": ys.tolist(), "margin": margin.tolist(),
+        "boundary at 0",
+        "x": xs.tolist(),
+        "y": ys.tolist(),
+        "margin": margin.tolist(),
         "boundary_points": {"x": px, "y": py},
     }
 
@@ -196,8 +217,7 @@ def _zero_crossings(xs, ys, grid):
     for ix, x in enumerate(xs):
         column = grid[:, ix]
         for i in np.flatnonzero(np.sign(column[:-1]) != np.sign(column[1:])):
-            py.append(float(ys[i] + (ys[i + 1] - ys[i]) * column[i]
-                            / (column[i] - column[i + 1])))
+            py.append(float(ys[i] + (ys[i + 1] - ys[i]) * column[i] / (column[i] - column[i + 1])))
             px.append(float(x))
     return px, py
 
@@ -228,11 +248,15 @@ def init_dynamics(config: dict) -> dict[str, float]:
     """
     n = int(config["N"])
     rng = np.random.default_rng(int(config["seed"]))
-    m, pi, xi = draw_sas_ensemble(n, g=config["g"], J0=config["J0"], pi=config["pi"],
-                                  xi=config["xi"], rng=rng)
+    m, pi, xi = draw_sas_ensemble(
+        n, g=config["g"], J0=config["J0"], pi=config["pi"], xi=config["xi"], rng=rng
+    )
     h0 = config["h0_std"] * rng.standard_normal(n)
-    run = {"activation": config["activation"], "alpha": config["alpha"],
-           "transient": int(config["transient"])}
+    run = {
+        "activation": config["activation"],
+        "alpha": config["alpha"],
+        "transient": int(config["transient"]),
+    }
     if config["network"] == "quenched":
         w = sample_weights(m, pi, xi, rng)
         result = lyapunov_quenched(w, h0, steps=int(config["steps"]), **run)

@@ -2,7 +2,8 @@
 
 A reproduce output directory OUT holds::
 
-    OUT/summary.json            headline numbers of docs/model.md §6 (one entry per table row) + reductions
+    OUT/summary.json            headline numbers of docs/model.md §6 (one entry per table row) +
+    reductions
     OUT/figures/<name>.png/.pdf every figure of the registry in figures/__init__.py
     OUT/runs/<task>-seed<k>-<hash12>/   training run directories (layout of sims.store), the
                                         directory name carries the first 12 hex digits of the

@@ -56,8 +56,9 @@ class Axis:
 
     def __post_init__(self):
         if self.scale not in ("linear", "log"):
-            raise ValueError(f"Axis {self.key!r}: scale must be 'linear' or 'log', "
-                             f"got {self.scale!r}")
+            raise ValueError(
+                f"Axis {self.key!r}: scale must be 'linear' or 'log', got {self.scale!r}"
+            )
 
 
 def guess_scale(values: Sequence[float]) -> str:
@@ -119,7 +120,8 @@ def parse_axis(text: str) -> Axis:
         raise ValueError(
             f"an axis must read {AXIS_FORMS} (e.g. g=0.5:1.5:11, lr=1e-4:2e-3:5:log, "
             f"N=32,64,128), with NUM >= 1, finite distinct values, and START, STOP > 0 on a "
-            f"log axis; got {text!r}") from None
+            f"log axis; got {text!r}"
+        ) from None
     return Axis(key, tuple(sorted(values)), scale or guess_scale(values))
 
 
@@ -146,8 +148,11 @@ def evaluate_cell(probe: Probe, config: dict) -> tuple[dict, dict[str, float], f
     start = time.perf_counter()
     with threadpool_limits(limits=1):
         metrics = probe.function(dict(config))
-    return config, {name: float(value) for name, value in metrics.items()}, \
-        time.perf_counter() - start
+    return (
+        config,
+        {name: float(value) for name, value in metrics.items()},
+        time.perf_counter() - start,
+    )
 
 
 def run_scan(
@@ -188,8 +193,10 @@ def run_scan(
     """
     probe = get_probe(probe_name)
     if metric not in probe.metrics:
-        raise ValueError(f"probe {probe_name!r} has no metric {metric!r}; known metrics: "
-                         f"{', '.join(probe.metrics)}")
+        raise ValueError(
+            f"probe {probe_name!r} has no metric {metric!r}; known metrics: "
+            f"{', '.join(probe.metrics)}"
+        )
     if x.key == y.key:
         raise ValueError(f"--x and --y must scan different keys; both are {x.key!r}")
     if "seed" in (x.key, y.key):
@@ -230,14 +237,14 @@ def run_scan(
     compute_seconds = 0.0
     if missing:
         tasks = (delayed(evaluate_cell)(probe, config) for config in missing.values())
-        bar = tqdm(total=len(missing), desc=f"{probe.name} scan", unit="cell",
-                   disable=not progress)
+        bar = tqdm(total=len(missing), desc=f"{probe.name} scan", unit="cell", disable=not progress)
         try:
             for config, metrics, seconds in _execute(tasks, jobs, scheduler):
                 key = cell_key(probe.name, config)
-                _write_json_atomic(cells_dir / f"{key}.json", {
-                    "probe": probe.name, "config": config, "metrics": metrics,
-                    "seconds": seconds})
+                _write_json_atomic(
+                    cells_dir / f"{key}.json",
+                    {"probe": probe.name, "config": config, "metrics": metrics, "seconds": seconds},
+                )
                 results[key] = metrics
                 compute_seconds += seconds
                 bar.update(1)
@@ -263,11 +270,12 @@ def run_scan(
         "config": {k: v for k, v in base.items() if k not in (x.key, y.key)},
         "fixed": fixed,
         "crossings": {
-            "metric": metric, "level": crossing_level, "along": x.key,
+            "metric": metric,
+            "level": crossing_level,
+            "along": x.key,
             "x": [first_upward_crossing(x.values, row, crossing_level) for row in means[metric]],
         },
-        "cells": {"total": len(missing) + n_cached, "cached": n_cached,
-                  "computed": len(missing)},
+        "cells": {"total": len(missing) + n_cached, "cached": n_cached, "computed": len(missing)},
         "elapsed_seconds": time.perf_counter() - start,
         "compute_seconds": compute_seconds,
     }
@@ -298,7 +306,8 @@ def load_scan(path: str | Path) -> dict:
             scan[key]
     except (json.JSONDecodeError, KeyError, TypeError):
         raise ValueError(
-            f"{path} is not a scan summary (corrupt or wrong file); rerun the scan") from None
+            f"{path} is not a scan summary (corrupt or wrong file); rerun the scan"
+        ) from None
     for axis in ("x", "y"):  # scans written before axes had a scale
         scan[axis].setdefault("scale", guess_scale(scan[axis]["values"]))
     scan["values"] = np.array(scan["values"], dtype=float)
@@ -308,8 +317,9 @@ def load_scan(path: str | Path) -> dict:
     return scan
 
 
-def first_upward_crossing(x: Sequence[float], values: Sequence[float],
-                          level: float = 0.0) -> float | None:
+def first_upward_crossing(
+    x: Sequence[float], values: Sequence[float], level: float = 0.0
+) -> float | None:
     """First x where ``values`` rises through ``level`` (linear interpolation), else None.
 
     A point below the level followed by one at or above it marks the crossing; NaNs are skipped.

@@ -68,8 +68,17 @@ CHECKPOINT_FILE = "checkpoint.npz"
 SNAPSHOT_DIR = "snapshots"
 
 #: Packages whose versions every run records.
-TRACKED_PACKAGES = ("sasrnn", "numpy", "scipy", "numba", "scikit-learn", "threadpoolctl", "tqdm",
-                    "tomli-w", "mlxtend")
+TRACKED_PACKAGES = (
+    "sasrnn",
+    "numpy",
+    "scipy",
+    "numba",
+    "scikit-learn",
+    "threadpoolctl",
+    "tqdm",
+    "tomli-w",
+    "mlxtend",
+)
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,8 +154,9 @@ def read_json(path: str | os.PathLike) -> Any:
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as error:
-        raise ValueError(f"{str(path)!r} is not valid JSON ({error}); the file is corrupt.") \
-            from None
+        raise ValueError(
+            f"{str(path)!r} is not valid JSON ({error}); the file is corrupt."
+        ) from None
 
 
 def atomic_write_toml(path: str | os.PathLike, config: dict) -> Path:
@@ -220,8 +230,14 @@ def blas_libraries() -> list[dict[str, str]]:
 def git_commit(directory: str | os.PathLike | None = None) -> str:
     """``git rev-parse HEAD`` of the source tree, or "unknown" (no git, no commits, not a repo)."""
     try:
-        completed = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory or _REPO_ROOT,
-                                   capture_output=True, text=True, timeout=10, check=False)
+        completed = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=directory or _REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     commit = completed.stdout.strip()

@@ -1,4 +1,5 @@
-"""Training runs: mean-field generalized BPTT on (m, π, Ξ) with the official protocols (docs/model.md §2).
+"""Training runs: mean-field generalized BPTT on (m, π, Ξ) with the official protocols
+(docs/model.md §2).
 
 :class:`Trainer` follows scikit-learn's shape: ``Trainer(config).fit(out_dir)`` returns the trainer
 with ``network_``, ``history_`` (per-epoch metrics), ``final_`` (final evaluation) and
@@ -24,7 +25,8 @@ them, replays the epoch's minibatch order from the epoch-start state and skips t
 done, so a killed run finishes with parameters bit-identical to an uninterrupted one.
 Checkpoints are written every ``checkpoint_every`` minibatches and at the end of every epoch.
 
-The sine task is the toy model of docs/model.md §3.6 (:func:`dynamics.toy.train_toy`): one call, per-epoch
+The sine task is the toy model of docs/model.md §3.6 (:func:`dynamics.toy.train_toy`): one call,
+per-epoch
 records in metrics.json, initial and final synapse parameters as snapshots.
 """
 
@@ -76,9 +78,12 @@ def build_task(config: dict):
     name = config["task"]
     options = {"dtype": config["dtype"]}
     if name in ("pixel-mnist", "row-mnist"):
-        options.update(source=config["data"], batch_size=config["batch_size"],
-                       test_batch_size=config["evaluation"]["test_batch_size"],
-                       minibatches_per_epoch=config["batches_per_epoch"])
+        options.update(
+            source=config["data"],
+            batch_size=config["batch_size"],
+            test_batch_size=config["evaluation"]["test_batch_size"],
+            minibatches_per_epoch=config["batches_per_epoch"],
+        )
     elif name == "binary-mnist":
         options.update(source=config["data"])
     elif name == "multisensory":
@@ -114,22 +119,40 @@ def build_network(config: dict, task, rng: np.random.Generator) -> SaSNetwork:
         if name == "inp" and hasattr(task, "input_absent_mask"):
             absent = task.input_absent_mask(n_rec)
         layers[name] = SaSLayer(m, pi, xi, absent=absent, dtype=dtype)
-    return SaSNetwork(layers["inp"], layers["rec"], layers["out"], alpha=network["alpha"],
-                      h0=network["h0"], activation=network["activation"], readout=task.readout,
-                      loss=task.loss, sigma_rec=network["sigma_rec"])
+    return SaSNetwork(
+        layers["inp"],
+        layers["rec"],
+        layers["out"],
+        alpha=network["alpha"],
+        h0=network["h0"],
+        activation=network["activation"],
+        readout=task.readout,
+        loss=task.loss,
+        sigma_rec=network["sigma_rec"],
+    )
 
 
 def build_optimizer(config: dict) -> Optimizer:
     """The :class:`dynamics.Optimizer` of the ``[optimizer]`` table (docs/model.md §2.4)."""
     opt = config["optimizer"]
-    per_block = {table: {f"{layer}.{p}": opt[table][layer][p] for layer in LAYERS
-                         for p in ("m", "pi", "xi")} for table in ("lr", "halve_every")}
-    halve = {block: (int(value) if value > 0 else None)
-             for block, value in per_block["halve_every"].items()}
-    return Optimizer(method=opt["method"], lr=per_block["lr"], halve_every=halve,
-                     lr_floor=opt["lr_floor"], weight_decay=dict(opt["weight_decay"]),
-                     l2=dict(opt["l2"]), clip=None if opt["clip"] == "none" else opt["clip"],
-                     clip_bound=opt["clip_bound"])
+    per_block = {
+        table: {f"{layer}.{p}": opt[table][layer][p] for layer in LAYERS for p in ("m", "pi", "xi")}
+        for table in ("lr", "halve_every")
+    }
+    halve = {
+        block: (int(value) if value > 0 else None)
+        for block, value in per_block["halve_every"].items()
+    }
+    return Optimizer(
+        method=opt["method"],
+        lr=per_block["lr"],
+        halve_every=halve,
+        lr_floor=opt["lr_floor"],
+        weight_decay=dict(opt["weight_decay"]),
+        l2=dict(opt["l2"]),
+        clip=None if opt["clip"] == "none" else opt["clip"],
+        clip_bound=opt["clip_bound"],
+    )
 
 
 def _epoch_batches(task, rng: np.random.Generator, config: dict):
@@ -146,12 +169,17 @@ def final_evaluation(net: SaSNetwork, task, config: dict, rng: np.random.Generat
     """The "final" block of metrics.json (see :mod:`sims.evaluate`)."""
     evaluation = config["evaluation"]
     if config["task"] == "multisensory":
-        return evaluate.evaluate_multisensory(net, task, rng,
-                                              mode=evaluation["psychometric_mode"],
-                                              n_batches=evaluation["n_test_batches"],
-                                              test_dt=evaluation["test_dt"])
-    return evaluate.evaluate_classification(net, task, rng, n_samples=evaluation["n_samples"],
-                                            max_samples=evaluation["test_samples"])
+        return evaluate.evaluate_multisensory(
+            net,
+            task,
+            rng,
+            mode=evaluation["psychometric_mode"],
+            n_batches=evaluation["n_test_batches"],
+            test_dt=evaluation["test_dt"],
+        )
+    return evaluate.evaluate_classification(
+        net, task, rng, n_samples=evaluation["n_samples"], max_samples=evaluation["test_samples"]
+    )
 
 
 def _seeded_streams(seed: int) -> list[np.random.Generator]:
@@ -220,8 +248,9 @@ class Trainer:
                 self._fit_network(config, checkpoint, progress)
         except TrainingDiverged as error:
             if out is not None:
-                store.atomic_write_json(out / store.RUN_FILE,
-                                        {**info, "status": "diverged", "error": str(error)})
+                store.atomic_write_json(
+                    out / store.RUN_FILE, {**info, "status": "diverged", "error": str(error)}
+                )
             raise
         if out is not None:
             info.update(status="finished", finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
@@ -234,9 +263,15 @@ class Trainer:
         init_rng, data_rng, noise_rng, eval_rng = _seeded_streams(config["seed"])
         net = build_network(config, task, init_rng)
         opt = build_optimizer(config)
-        state = {"epoch": 0, "batch": 0, "loss_sum": 0.0, "history": [],
-                 "stopped_early": False, "finished": False,
-                 "data_epoch_start": data_rng.bit_generator.state}
+        state = {
+            "epoch": 0,
+            "batch": 0,
+            "loss_sum": 0.0,
+            "history": [],
+            "stopped_early": False,
+            "finished": False,
+            "data_epoch_start": data_rng.bit_generator.state,
+        }
         if checkpoint is not None:
             arrays, state = checkpoint
             net.set_parameters({b: arrays[f"param/{b}"] for b in BLOCK_NAMES})
@@ -247,10 +282,22 @@ class Trainer:
             self._snapshot(net, 0)
             self._checkpoint(net, opt, state, data_rng, noise_rng)
         epochs, per_epoch = config["epochs"], config["batches_per_epoch"]
-        bar = tqdm(total=epochs * per_epoch, initial=state["epoch"] * per_epoch + state["batch"],
-                   disable=not progress, desc=config["task"], unit="batch", leave=False)
-        last_accuracy = next((h["test_accuracy_meanfield"] for h in reversed(state["history"])
-                              if "test_accuracy_meanfield" in h), None)
+        bar = tqdm(
+            total=epochs * per_epoch,
+            initial=state["epoch"] * per_epoch + state["batch"],
+            disable=not progress,
+            desc=config["task"],
+            unit="batch",
+            leave=False,
+        )
+        last_accuracy = next(
+            (
+                h["test_accuracy_meanfield"]
+                for h in reversed(state["history"])
+                if "test_accuracy_meanfield" in h
+            ),
+            None,
+        )
         try:
             while state["epoch"] < epochs and not state["stopped_early"] and not state["finished"]:
                 self._run_epoch(net, opt, state, data_rng, noise_rng, bar, last_accuracy)
@@ -294,33 +341,51 @@ class Trainer:
             if last_accuracy is not None:
                 postfix["test_acc"] = f"{last_accuracy:.3f}"
             bar.set_postfix(postfix, refresh=False)
-            if self._out is not None and every and state["batch"] % every == 0 \
-                    and state["batch"] < per_epoch:
+            if (
+                self._out is not None
+                and every
+                and state["batch"] % every == 0
+                and state["batch"] < per_epoch
+            ):
                 self._checkpoint(net, opt, state, data_rng, noise_rng)
-        record = {"epoch": epoch, "train_loss": state["loss_sum"] / per_epoch,
-                  "lr": {b: opt.learning_rate(b, epoch) for b in BLOCK_NAMES},
-                  "seconds": time.perf_counter() - start}
+        record = {
+            "epoch": epoch,
+            "train_loss": state["loss_sum"] / per_epoch,
+            "lr": {b: opt.learning_rate(b, epoch) for b in BLOCK_NAMES},
+            "seconds": time.perf_counter() - start,
+        }
         if config["eval_every"] and (epoch + 1) % config["eval_every"] == 0:
             rng = np.random.default_rng([config["seed"], _EVAL_STREAM, epoch])
             record["test_accuracy_meanfield"] = self._epoch_accuracy(net, rng)
         state["history"].append(record)
         state["epoch"], state["batch"] = epoch + 1, 0
         early = config["early_stop"]
-        if early["enabled"] and epoch >= early["min_epoch"] \
-                and record["train_loss"] <= early["max_loss"]:
+        if (
+            early["enabled"]
+            and epoch >= early["min_epoch"]
+            and record["train_loss"] <= early["max_loss"]
+        ):
             state["stopped_early"] = True
         if self._out is not None:
             snap = config["snapshot_every"]
-            if (snap and state["epoch"] % snap == 0) or state["stopped_early"] \
-                    or state["epoch"] == config["epochs"]:
+            if (
+                (snap and state["epoch"] % snap == 0)
+                or state["stopped_early"]
+                or state["epoch"] == config["epochs"]
+            ):
                 self._snapshot(net, state["epoch"])
             self._checkpoint(net, opt, state, data_rng, noise_rng)
 
     def _epoch_accuracy(self, net, rng):
         if self._config["task"] == "multisensory":
             return None
-        return evaluate.classification_accuracy(net, self.task_, mode="meanfield", rng=rng,
-                                                max_samples=self._config["evaluation"]["test_samples"])
+        return evaluate.classification_accuracy(
+            net,
+            self.task_,
+            mode="meanfield",
+            rng=rng,
+            max_samples=self._config["evaluation"]["test_samples"],
+        )
 
     def _step(self, net, opt, batch, noise_rng, epoch, index) -> float:
         n_steps, size = batch.x.shape[:2]
@@ -328,31 +393,48 @@ class Trainer:
         eps = noise_rng.standard_normal((n_steps, size, net.n_rec), dtype=dtype)
         out_shape = (size, net.n_out) if net.readout == "last" else (n_steps, size, net.n_out)
         eps_out = noise_rng.standard_normal(out_shape, dtype=dtype)
-        rec_noise = (noise_rng.standard_normal((n_steps, size, net.n_rec), dtype=dtype)
-                     if net.sigma_rec > 0 else None)
+        rec_noise = (
+            noise_rng.standard_normal((n_steps, size, net.n_rec), dtype=dtype)
+            if net.sigma_rec > 0
+            else None
+        )
         if not self._config["fluctuation"]:  # the ablation: same streams, ε = ε_out = 0
             eps[...] = 0.0
             eps_out[...] = 0.0
         with np.errstate(over="ignore", invalid="ignore"):
-            loss, grads = mean_field_grads(net, batch.x, batch.target, eps=eps, eps_out=eps_out,
-                                           rec_noise=rec_noise, mask=batch.mask)
+            loss, grads = mean_field_grads(
+                net,
+                batch.x,
+                batch.target,
+                eps=eps,
+                eps_out=eps_out,
+                rec_noise=rec_noise,
+                mask=batch.mask,
+            )
             blocks = grads.blocks()
             if _finite(loss, blocks.values()):
                 opt.step(net, grads, epoch)
         where = f"epoch {epoch}, minibatch {index}"
         if not _finite(loss, blocks.values()):
-            raise TrainingDiverged(self._diverged_message(f"the loss or a gradient is NaN/inf "
-                                                          f"(loss = {loss}) at {where}"))
+            raise TrainingDiverged(
+                self._diverged_message(
+                    f"the loss or a gradient is NaN/inf (loss = {loss}) at {where}"
+                )
+            )
         if not _finite(0.0, net.parameters().values()):
-            raise TrainingDiverged(self._diverged_message(f"a parameter became NaN/inf at "
-                                                          f"{where}"))
+            raise TrainingDiverged(self._diverged_message(f"a parameter became NaN/inf at {where}"))
         return float(loss)
 
     def _diverged_message(self, what: str) -> str:
-        keep = (f" The last good checkpoint is kept in {self._out / store.CHECKPOINT_FILE}."
-                if self._out is not None else "")
-        return (f"training diverged: {what}.{keep} Lower the learning rates "
-                f"(--set optimizer.lr.<layer>.<m|pi|xi>=...) or enable clipping.")
+        keep = (
+            f" The last good checkpoint is kept in {self._out / store.CHECKPOINT_FILE}."
+            if self._out is not None
+            else ""
+        )
+        return (
+            f"training diverged: {what}.{keep} Lower the learning rates "
+            f"(--set optimizer.lr.<layer>.<m|pi|xi>=...) or enable clipping."
+        )
 
     # -- sine toy model --------------------------------------------------------------------------
     def _fit_toy(self, config):
@@ -360,16 +442,34 @@ class Trainer:
         init_rng, _, noise_rng, _ = _seeded_streams(config["seed"])
         initial = toy_initial_parameters(toy["n_synapses"], init_rng)
         sequence = task.sequence()
-        result = train_toy(sequence, sequence, **initial, rng=noise_rng,
-                           n_epochs=config["epochs"], alpha=toy["alpha"], lr_m=toy["lr_m"],
-                           lr_pi=toy["lr_pi"], lr_xi=toy["lr_xi"],
-                           halve_every=toy["halve_every"], h0=toy["h0"])
-        keys = ("loss", "forward_mean", "forward_std", "gradient_mean_part",
-                "gradient_variance_part")
-        self.history_ = [{"epoch": e, **{k: float(result[k][e]) for k in keys}}
-                         for e in range(config["epochs"])]
-        self.final_ = {"final_loss": float(result["final_loss"]),
-                       "epochs_trained": config["epochs"], "stopped_early": False}
+        result = train_toy(
+            sequence,
+            sequence,
+            **initial,
+            rng=noise_rng,
+            n_epochs=config["epochs"],
+            alpha=toy["alpha"],
+            lr_m=toy["lr_m"],
+            lr_pi=toy["lr_pi"],
+            lr_xi=toy["lr_xi"],
+            halve_every=toy["halve_every"],
+            h0=toy["h0"],
+        )
+        keys = (
+            "loss",
+            "forward_mean",
+            "forward_std",
+            "gradient_mean_part",
+            "gradient_variance_part",
+        )
+        self.history_ = [
+            {"epoch": e, **{k: float(result[k][e]) for k in keys}} for e in range(config["epochs"])
+        ]
+        self.final_ = {
+            "final_loss": float(result["final_loss"]),
+            "epochs_trained": config["epochs"],
+            "stopped_early": False,
+        }
         self.params_ = {k: result[k] for k in ("m", "pi", "xi")}
         self.network_ = None
         self.stopped_early_ = False
@@ -378,17 +478,23 @@ class Trainer:
             store.atomic_savez(snapshot_dir / _snapshot_name(0), initial)
             store.atomic_savez(snapshot_dir / _snapshot_name(config["epochs"]), self.params_)
             store.atomic_savez(self._out / store.PARAMS_FILE, self.params_)
-            store.atomic_write_json(self._out / store.METRICS_FILE,
-                                    {"epochs": self.history_, "final": self.final_})
+            store.atomic_write_json(
+                self._out / store.METRICS_FILE, {"epochs": self.history_, "final": self.final_}
+            )
 
     # -- files -----------------------------------------------------------------------------------
     def _snapshot(self, net, epoch):
-        store.atomic_savez(self._out / store.SNAPSHOT_DIR / _snapshot_name(epoch),
-                           {b: a for b, a in net.parameters().items()})
+        store.atomic_savez(
+            self._out / store.SNAPSHOT_DIR / _snapshot_name(epoch),
+            {b: a for b, a in net.parameters().items()},
+        )
 
     def _checkpoint(self, net, opt, state, data_rng, noise_rng):
-        state = {**state, "data_rng": data_rng.bit_generator.state,
-                 "noise_rng": noise_rng.bit_generator.state}
+        state = {
+            **state,
+            "data_rng": data_rng.bit_generator.state,
+            "noise_rng": noise_rng.bit_generator.state,
+        }
         arrays = {f"param/{b}": a for b, a in net.parameters().items()}
         arrays.update({f"opt/{k}": v for k, v in opt.state_dict().items()})
         arrays["state"] = np.array(json.dumps(store.jsonable(state)))
@@ -396,8 +502,9 @@ class Trainer:
 
     def _write_results(self, net):
         store.atomic_savez(self._out / store.PARAMS_FILE, net.parameters())
-        store.atomic_write_json(self._out / store.METRICS_FILE,
-                                {"epochs": self.history_, "final": self.final_})
+        store.atomic_write_json(
+            self._out / store.METRICS_FILE, {"epochs": self.history_, "final": self.final_}
+        )
 
 
 def _snapshot_name(epoch: int) -> str:
@@ -411,16 +518,21 @@ def _prepare_run_dir(out: Path, config: dict, resume: bool):
         raise ValueError(f"--out {str(out)!r} is a file; pass a directory for the run.")
     if config_path.is_file():
         if not resume:
-            raise ValueError(f"{str(out)!r} already holds a run; pass --resume to continue it or "
-                             f"choose another --out.")
+            raise ValueError(
+                f"{str(out)!r} already holds a run; pass --resume to continue it or "
+                f"choose another --out."
+            )
         stored = store.read_toml(config_path)
         if stored != config:
             flat_old, flat_new = _flatten(stored), _flatten(config)
-            differing = sorted(k for k in set(flat_old) | set(flat_new)
-                               if flat_old.get(k) != flat_new.get(k))
-            raise ValueError(f"--resume: the config differs from the one stored in "
-                             f"{str(config_path)!r} in {', '.join(differing)}; resume with the "
-                             f"same settings or choose another --out.")
+            differing = sorted(
+                k for k in set(flat_old) | set(flat_new) if flat_old.get(k) != flat_new.get(k)
+            )
+            raise ValueError(
+                f"--resume: the config differs from the one stored in "
+                f"{str(config_path)!r} in {', '.join(differing)}; resume with the "
+                f"same settings or choose another --out."
+            )
         checkpoint_path = out / store.CHECKPOINT_FILE
         if checkpoint_path.is_file():
             with np.load(checkpoint_path) as data:
@@ -428,8 +540,10 @@ def _prepare_run_dir(out: Path, config: dict, resume: bool):
             return arrays, json.loads(str(arrays.pop("state")))
         return None
     if out.is_dir() and any(out.iterdir()):
-        raise ValueError(f"{str(out)!r} is not empty and holds no run ({store.CONFIG_FILE} "
-                         f"missing); choose an empty or new --out directory.")
+        raise ValueError(
+            f"{str(out)!r} is not empty and holds no run ({store.CONFIG_FILE} "
+            f"missing); choose an empty or new --out directory."
+        )
     out.mkdir(parents=True, exist_ok=True)
     store.atomic_write_toml(config_path, config)
     return None
@@ -524,8 +638,9 @@ class Snapshots:
     def at(self, epoch: int) -> dict[str, np.ndarray]:
         path = self.directory / _snapshot_name(int(epoch))
         if not path.is_file():
-            raise FileNotFoundError(f"no snapshot of epoch {epoch}; stored: "
-                                    f"{self.epochs.tolist()}.")
+            raise FileNotFoundError(
+                f"no snapshot of epoch {epoch}; stored: {self.epochs.tolist()}."
+            )
         with np.load(path) as data:
             return {key: data[key] for key in data.files}
 
@@ -570,17 +685,24 @@ def load_run(run_dir) -> RunResult:
     config = _with_defaults(store.read_toml(directory / store.CONFIG_FILE))
     params_path = directory / store.PARAMS_FILE
     if not params_path.is_file():
-        raise FileNotFoundError(f"{str(params_path)!r} is missing: the run has not finished; "
-                                f"continue it with `sasrnn train ... --out {directory} --resume`.")
+        raise FileNotFoundError(
+            f"{str(params_path)!r} is missing: the run has not finished; "
+            f"continue it with `sasrnn train ... --out {directory} --resume`."
+        )
     with np.load(params_path) as data:
         params = {key: data[key] for key in data.files}
     network = None
     if config["task"] != "sine":
         network = _network_from_params(config, params)
-    return RunResult(directory=directory, config=config, network=network, params=params,
-                     metrics=store.read_json(directory / store.METRICS_FILE),
-                     info=store.read_json(directory / store.RUN_FILE),
-                     snapshots=Snapshots(directory / store.SNAPSHOT_DIR))
+    return RunResult(
+        directory=directory,
+        config=config,
+        network=network,
+        params=params,
+        metrics=store.read_json(directory / store.METRICS_FILE),
+        info=store.read_json(directory / store.RUN_FILE),
+        snapshots=Snapshots(directory / store.SNAPSHOT_DIR),
+    )
 
 
 def _with_defaults(stored: dict) -> dict:
@@ -595,8 +717,9 @@ def _with_defaults(stored: dict) -> dict:
         for key, value in default.items():
             if key not in merged:
                 merged[key] = copy.deepcopy(value)
-            elif isinstance(value, dict) and isinstance(merged[key], dict) \
-                    and key != "task_options":
+            elif (
+                isinstance(value, dict) and isinstance(merged[key], dict) and key != "task_options"
+            ):
                 merged[key] = merge(value, merged[key])
         return merged
 

@@ -20,8 +20,9 @@ def planted_snapshots(final: dict, rng: np.random.Generator) -> list[dict]:
     """Per-epoch parameters: Ξ starts at 0.05 and collapses to its final value at
     XI_COLLAPSE_EPOCH; π starts at 0.5 and jumps to its final value at PI_DECIDE_EPOCH; m drifts
     linearly from a random start to its final value (a persistent synaptic drift)."""
-    start_m = {k: v + 0.3 * rng.standard_normal(v.shape) for k, v in final.items()
-               if k.endswith(".m")}
+    start_m = {
+        k: v + 0.3 * rng.standard_normal(v.shape) for k, v in final.items() if k.endswith(".m")
+    }
     snapshots = []
     for epoch in range(N_SNAPSHOTS):
         fraction = epoch / (N_SNAPSHOTS - 1)
@@ -40,8 +41,9 @@ def planted_snapshots(final: dict, rng: np.random.Generator) -> list[dict]:
 def write_tiny_msi_run(directory, seed: int = 0, n_rec: int = 6) -> Path:
     """A trained-looking multisensory run (n_rec units) with planted VIPs and snapshots."""
     directory = Path(directory)
-    config = resolve_config("multisensory", seed=seed,
-                            overrides=[f"network.n_rec={n_rec}", "evaluation.test_dt=20.0"])
+    config = resolve_config(
+        "multisensory", seed=seed, overrides=[f"network.n_rec={n_rec}", "evaluation.test_dt=20.0"]
+    )
     task = build_task(config)
     rng = np.random.default_rng(seed)
     net = build_network(config, task, rng)

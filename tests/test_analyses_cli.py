@@ -13,9 +13,17 @@ from analyses_run_factory import (
 
 from sims.cli import main
 
-VIP_KEYS = ("vip_fraction", "fractions", "accuracy_vip_mean", "accuracy_vip_std",
-            "accuracy_random_mean", "accuracy_random_std", "accuracy_intact", "n_vip",
-            "n_connections")
+VIP_KEYS = (
+    "vip_fraction",
+    "fractions",
+    "accuracy_vip_mean",
+    "accuracy_vip_std",
+    "accuracy_random_mean",
+    "accuracy_random_std",
+    "accuracy_intact",
+    "n_vip",
+    "n_connections",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +39,21 @@ def _analyze(argv, out):
 
 
 def test_vip_command_writes_the_documented_keys_and_finds_the_planted_vips(msi_run, tmp_path):
-    summary, arrays = _analyze(["vip", str(msi_run), "--batches", "2", "--fractions", "0", "1",
-                                "--test-dt", "20", "--legacy"], tmp_path / "vip.json")
+    summary, arrays = _analyze(
+        [
+            "vip",
+            str(msi_run),
+            "--batches",
+            "2",
+            "--fractions",
+            "0",
+            "1",
+            "--test-dt",
+            "20",
+            "--legacy",
+        ],
+        tmp_path / "vip.json",
+    )
     for key in VIP_KEYS:
         assert key in summary
     assert summary["n_vip"] == 3 and summary["n_connections"] == 36
@@ -43,8 +64,9 @@ def test_vip_command_writes_the_documented_keys_and_finds_the_planted_vips(msi_r
 
 
 def test_selectivity_command_counts_every_unit_once_per_input_group(msi_run, tmp_path):
-    summary, arrays = _analyze(["selectivity", str(msi_run), "--repeats", "2", "--test-dt", "20"],
-                               tmp_path / "sel.json")
+    summary, arrays = _analyze(
+        ["selectivity", str(msi_run), "--repeats", "2", "--test-dt", "20"], tmp_path / "sel.json"
+    )
     counts = summary["counts"]
     assert set(counts) == {"auditory", "visual", "neither", "all"}
     assert sum(counts["all"].values()) == 6
@@ -54,8 +76,9 @@ def test_selectivity_command_counts_every_unit_once_per_input_group(msi_run, tmp
 
 
 def test_projection_command_reports_neural_and_synaptic_variance(msi_run, tmp_path):
-    summary, arrays = _analyze(["projection", str(msi_run), "--test-dt", "20"],
-                               tmp_path / "proj.json")
+    summary, arrays = _analyze(
+        ["projection", str(msi_run), "--test-dt", "20"], tmp_path / "proj.json"
+    )
     assert 0.0 < summary["neural"]["variance_3_pcs"] <= 1.0
     # The planted m drifts linearly while π and Ξ jump once each: PC1 drift is monotone.
     assert summary["synaptic"]["drift_persistence"] == 1.0
@@ -82,8 +105,10 @@ def test_entropy_command_aggregates_several_runs(tmp_path):
 
 
 def test_plasticity_toy_command_writes_mean_and_std_curves(tmp_path):
-    summary, arrays = _analyze(["plasticity", "--toy", "--runs", "2", "--epochs", "4",
-                                "--synapses", "200"], tmp_path / "toy.json")
+    summary, arrays = _analyze(
+        ["plasticity", "--toy", "--runs", "2", "--epochs", "4", "--synapses", "200"],
+        tmp_path / "toy.json",
+    )
     assert len(summary["curves"]["loss"]["mean"]) == 4
     assert arrays["forward_std"].shape == (2, 4)
 

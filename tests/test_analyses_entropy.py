@@ -8,26 +8,29 @@ from sims.analyses.entropy import aggregate_entropy, entropy_analysis
 def test_deterministic_present_weights_have_entropy_two_of_the_floored_slab():
     # π = 0 everywhere (S_π = 0) and Ξ below the 1e-4 floor: S_II = ½ ln(2π·1e-4) + ½ exactly.
     shape = (3, 4, 4)
-    snapshots = {f"{layer}.{p}": np.zeros(shape) for layer in ("rec", "out")
-                 for p in ("m", "pi", "xi")}
+    snapshots = {
+        f"{layer}.{p}": np.zeros(shape) for layer in ("rec", "out") for p in ("m", "pi", "xi")
+    }
     snapshots["rec.m"] = np.ones(shape)
     result = entropy_analysis(snapshots, epochs=[0, 5, 10], n_draws=50)
     expected = 0.5 * np.log(2 * np.pi * 1e-4) + 0.5
-    np.testing.assert_allclose(result["layers"]["rec"]["entropy_two"], [expected] * 3,
-                               rtol=1e-12)
+    np.testing.assert_allclose(result["layers"]["rec"]["entropy_two"], [expected] * 3, rtol=1e-12)
     assert result["exclude_diagonal"] == {"rec": True, "out": False}  # only rec is recurrent
     assert result["epochs"] == [0, 5, 10]
 
 
 def _result(epochs, values):
-    layer = {key: list(values) for key in ("entropy_one", "entropy_two", "bernoulli_entropy",
-                                           "slab_entropy")}
+    layer = {
+        key: list(values)
+        for key in ("entropy_one", "entropy_two", "bernoulli_entropy", "slab_entropy")
+    }
     return {"epochs": list(epochs), "layers": {"rec": layer}}
 
 
 def test_aggregation_averages_runs_per_epoch_and_drops_runs_that_stopped_early():
-    summary, arrays = aggregate_entropy([_result([0, 1, 2], [1.0, 2.0, 3.0]),
-                                         _result([0, 1], [3.0, 4.0])])
+    summary, arrays = aggregate_entropy(
+        [_result([0, 1, 2], [1.0, 2.0, 3.0]), _result([0, 1], [3.0, 4.0])]
+    )
     assert summary["epochs"] == [0, 1, 2]
     assert summary["n_runs"] == [2, 2, 1]
     stats = summary["layers"]["rec"]["entropy_one"]

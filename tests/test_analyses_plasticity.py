@@ -1,4 +1,5 @@
-"""Stochastic plasticity through the sims layer: toy curves and the ε = 0 ablation (docs/model.md §5.3)."""
+"""Stochastic plasticity through the sims layer: toy curves and the ε = 0 ablation (docs/model.md
+§5.3)."""
 
 import numpy as np
 
@@ -19,11 +20,16 @@ def test_toy_forward_signal_is_carried_by_the_variance_part_at_initialisation():
 
 
 def test_training_without_fluctuations_leaves_the_slab_variances_to_weight_decay(tmp_path):
-    config = resolve_config("row-mnist", epochs=2, batches_per_epoch=2, batch_size=16,
-                            overrides=["network.n_rec=8", "evaluation.n_samples=1",
-                                       "eval_every=0"])
-    summary, arrays = fluctuation_ablation(config, tmp_path, n_batches=2, n_samples=1,
-                                           fractions=(0.0, 0.5))
+    config = resolve_config(
+        "row-mnist",
+        epochs=2,
+        batches_per_epoch=2,
+        batch_size=16,
+        overrides=["network.n_rec=8", "evaluation.n_samples=1", "eval_every=0"],
+    )
+    summary, arrays = fluctuation_ablation(
+        config, tmp_path, n_batches=2, n_samples=1, fractions=(0.0, 0.5)
+    )
     off = load_run(tmp_path / "fluctuation_off")
     initial = off.snapshots.at(0)
     # ∂L/∂Ξ flows only through the ε/Δ path: with ε = 0 only Adam's decoupled decay

@@ -14,8 +14,10 @@ def test_a_straight_synaptic_drift_is_one_dimensional_with_known_velocity():
     step = 0.25
     epochs = np.arange(0, 20, 2)  # snapshots every second epoch
     trajectory = start + step * np.arange(epochs.size)[:, None] * direction
-    snapshots = {"rec.m": trajectory[:, :15].reshape(-1, 3, 5),
-                 "rec.xi": trajectory[:, 15:].reshape(-1, 3, 5)}
+    snapshots = {
+        "rec.m": trajectory[:, :15].reshape(-1, 3, 5),
+        "rec.xi": trajectory[:, 15:].reshape(-1, 3, 5),
+    }
     summary, arrays = synaptic_projection(snapshots, epochs, blocks=("rec.m", "rec.xi"))
     assert summary["variance_3_pcs"] > 1 - 1e-12
     assert summary["n_pcs_80"] == 1
@@ -29,8 +31,9 @@ def test_mnist_neural_projection_uses_the_first_test_images_of_digits_1_5_9():
     task = make_task("row-mnist")
     rng = np.random.default_rng(1)
     n_rec = 7
-    inp = SaSLayer(rng.standard_normal((n_rec, 28)) * 0.3, np.zeros((n_rec, 28)),
-                   np.zeros((n_rec, 28)))
+    inp = SaSLayer(
+        rng.standard_normal((n_rec, 28)) * 0.3, np.zeros((n_rec, 28)), np.zeros((n_rec, 28))
+    )
     rec = SaSLayer(0.5 * np.eye(n_rec), np.zeros((n_rec, n_rec)), np.full((n_rec, n_rec), 0.01))
     out = SaSLayer(rng.standard_normal((10, n_rec)), np.zeros((10, n_rec)), np.zeros((10, n_rec)))
     net = SaSNetwork(inp, rec, out, alpha=0.5, h0=0.1)

@@ -17,7 +17,7 @@ def planted_rates(task, responses):
     epochs = task.epoch_steps("test", TEST_DT)
     n_steps = epochs["decision"][1]
     rates = np.zeros((n_steps + 1, len(CONDITIONS), N_REC))
-    rates[epochs["stimulus"][0] + 1:] = np.asarray(responses).T[None]
+    rates[epochs["stimulus"][0] + 1 :] = np.asarray(responses).T[None]
     return rates
 
 
@@ -27,18 +27,27 @@ def task():
 
 
 def test_planted_units_fall_in_the_classes_their_responses_define(task):
-    responses = np.array([
-        [1.0, 0.0, 0.0, 0.0],  # unit 0 (auditory group): uni-selective, SLI = 1
-        [1.0, 1.0, 0.0, 0.0],  # unit 1 (auditory): mixed, SLI = 2/3
-        [1.0, 1.0, 1.0, 1.0],  # unit 2 (visual): equal responses, SLI = 0 → non-selective
-        [0.0, 0.0, 0.0, 0.0],  # unit 3 (visual): silent → non-selective
-        [0.0, 2.0, 0.0, 0.1],  # unit 4 (neither): one dominant condition → uni-selective
-        [0.9, 1.0, 0.0, 1.0],  # unit 5 (neither): three of four → mixed
-    ])
+    responses = np.array(
+        [
+            [1.0, 0.0, 0.0, 0.0],  # unit 0 (auditory group): uni-selective, SLI = 1
+            [1.0, 1.0, 0.0, 0.0],  # unit 1 (auditory): mixed, SLI = 2/3
+            [1.0, 1.0, 1.0, 1.0],  # unit 2 (visual): equal responses, SLI = 0 → non-selective
+            [0.0, 0.0, 0.0, 0.0],  # unit 3 (visual): silent → non-selective
+            [0.0, 2.0, 0.0, 0.1],  # unit 4 (neither): one dominant condition → uni-selective
+            [0.9, 1.0, 0.0, 1.0],  # unit 5 (neither): three of four → mixed
+        ]
+    )
     summary, arrays = selectivity_analysis(
-        _FakeNet(), task, test_dt=TEST_DT, rates=planted_rates(task, responses))
-    assert summary["labels"] == [UNI_SELECTIVE, MIXED, NON_SELECTIVE, NON_SELECTIVE,
-                                 UNI_SELECTIVE, MIXED]
+        _FakeNet(), task, test_dt=TEST_DT, rates=planted_rates(task, responses)
+    )
+    assert summary["labels"] == [
+        UNI_SELECTIVE,
+        MIXED,
+        NON_SELECTIVE,
+        NON_SELECTIVE,
+        UNI_SELECTIVE,
+        MIXED,
+    ]
     np.testing.assert_allclose(summary["sli"][:3], [1.0, 2.0 / 3.0, 0.0], atol=1e-12)
     assert summary["groups"] == ["auditory"] * 2 + ["visual"] * 2 + ["neither"] * 2
     assert summary["counts"]["auditory"] == {MIXED: 1, UNI_SELECTIVE: 1, NON_SELECTIVE: 0}

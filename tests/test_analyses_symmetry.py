@@ -12,8 +12,14 @@ def test_slab_collapsing_before_the_spikes_decide_is_reported_as_continuous_firs
     final_pi = (rng.random(shape) < 0.3).astype(float)
     pi = np.stack([np.full(shape, 0.5) if e < 7 else final_pi for e in range(n_epochs)])
     frozen = np.zeros((n_epochs, 5, 2))  # an input layer that never trains
-    snapshots = {"rec.pi": pi, "rec.xi": xi, "out.pi": pi[:, :2], "out.xi": xi[:, :2],
-                 "inp.pi": frozen, "inp.xi": frozen}
+    snapshots = {
+        "rec.pi": pi,
+        "rec.xi": xi,
+        "out.pi": pi[:, :2],
+        "out.xi": xi[:, :2],
+        "inp.pi": frozen,
+        "inp.xi": frozen,
+    }
     epochs = np.arange(n_epochs) * 10
     summary, arrays = symmetry_analysis(snapshots, epochs)
     rec = summary["layers"]["rec"]

@@ -1,4 +1,5 @@
-"""VIP detection and target removal through the sims layer (paper Fig. 4, docs/official-code.md §1.10)."""
+"""VIP detection and target removal through the sims layer (paper Fig. 4, docs/official-code.md
+§1.10)."""
 
 import numpy as np
 import pytest
@@ -22,10 +23,12 @@ def planted_network(n_in=28, n_out=10):
     xi = np.zeros((N_REC, N_REC))
     for i, j in PLANTED:
         m[i, j], pi[i, j], xi[i, j] = 0.5, 0.0, 0.01
-    inp = SaSLayer(rng.standard_normal((N_REC, n_in)), np.zeros((N_REC, n_in)),
-                   np.zeros((N_REC, n_in)))
-    out = SaSLayer(rng.standard_normal((n_out, N_REC)), np.zeros((n_out, N_REC)),
-                   np.zeros((n_out, N_REC)))
+    inp = SaSLayer(
+        rng.standard_normal((N_REC, n_in)), np.zeros((N_REC, n_in)), np.zeros((N_REC, n_in))
+    )
+    out = SaSLayer(
+        rng.standard_normal((n_out, N_REC)), np.zeros((n_out, N_REC)), np.zeros((n_out, N_REC))
+    )
     return SaSNetwork(inp, SaSLayer(m, pi, xi), out, alpha=0.5, h0=0.1)
 
 
@@ -35,8 +38,9 @@ def planted_presence(net, rng):
 
 
 def test_vip_fraction_counts_exactly_the_planted_connections():
-    summary, arrays = vip_analysis(planted_network(), task=None, accuracy_fn=planted_presence,
-                                   fractions=[0.0, 1.0])
+    summary, arrays = vip_analysis(
+        planted_network(), task=None, accuracy_fn=planted_presence, fractions=[0.0, 1.0]
+    )
     assert summary["n_vip"] == len(PLANTED)
     assert summary["n_connections"] == N_REC * N_REC
     assert summary["vip_fraction"] == len(PLANTED) / N_REC**2
@@ -45,8 +49,9 @@ def test_vip_fraction_counts_exactly_the_planted_connections():
 
 def test_vip_removal_removes_floor_p_n_vips_and_random_removal_never_touches_them():
     fractions = [0.0, 0.25, 0.5, 0.75, 1.0]
-    summary, _ = vip_analysis(planted_network(), task=None, accuracy_fn=planted_presence,
-                              fractions=fractions, seed=4)
+    summary, _ = vip_analysis(
+        planted_network(), task=None, accuracy_fn=planted_presence, fractions=fractions, seed=4
+    )
     expected = [1.0 - np.floor(p * len(PLANTED)) / len(PLANTED) for p in fractions]
     np.testing.assert_allclose(summary["accuracy_vip_mean"], expected, rtol=0, atol=1e-15)
     assert summary["accuracy_random_mean"] == [1.0] * len(fractions)
@@ -57,18 +62,25 @@ def test_legacy_first_n_removal_takes_the_first_flattened_indices():
     def presence_of_first_entries(net, rng):
         # W[0, 0] (non-VIP) and W[0, 1] (VIP) are flat indices 0, 1; the two lowest VIP flat
         # indices are W[0, 1] = 1 and W[1, 0] = 6.
-        return np.array([1.0 - net.rec.pi[0, 0], 1.0 - net.rec.pi[0, 1],
-                         1.0 - net.rec.pi[1, 0]])
+        return np.array([1.0 - net.rec.pi[0, 0], 1.0 - net.rec.pi[0, 1], 1.0 - net.rec.pi[1, 0]])
 
-    summary, arrays = vip_analysis(planted_network(), task=None,
-                                   accuracy_fn=presence_of_first_entries, fractions=[0.5],
-                                   legacy=True)
+    summary, arrays = vip_analysis(
+        planted_network(),
+        task=None,
+        accuracy_fn=presence_of_first_entries,
+        fractions=[0.5],
+        legacy=True,
+    )
     # ⌊0.5·4⌋ = 2 removals. Legacy "random": flat 0 and 1 (π = 1 there, W[1, 0] untouched).
     np.testing.assert_array_equal(arrays["accuracy_legacy_random"][0], [0.0, 0.0, 1.0])
     # Legacy "VIP": the two lowest VIP indices, W[0, 1] and W[1, 0]; W[0, 0] keeps π = 0.5.
     np.testing.assert_array_equal(arrays["accuracy_legacy_vip"][0], [0.5, 0.0, 0.0])
-    for key in ("accuracy_legacy_vip_mean", "accuracy_legacy_vip_std",
-                "accuracy_legacy_random_mean", "accuracy_legacy_random_std"):
+    for key in (
+        "accuracy_legacy_vip_mean",
+        "accuracy_legacy_vip_std",
+        "accuracy_legacy_random_mean",
+        "accuracy_legacy_random_std",
+    ):
         assert len(summary[key]) == 1
 
 
@@ -93,13 +105,15 @@ def test_removing_vips_changes_outputs_but_removing_random_non_vips_does_not(row
 
 
 def test_mnist_batch_accuracies_split_the_test_set_into_the_requested_batches(row_task):
-    accuracies = batch_accuracies(planted_network(), row_task, np.random.default_rng(1),
-                                  n_batches=20, mode="meanfield_eps0")
+    accuracies = batch_accuracies(
+        planted_network(), row_task, np.random.default_rng(1), n_batches=20, mode="meanfield_eps0"
+    )
     assert accuracies.shape == (20,)
     assert np.all((accuracies >= 0) & (accuracies <= 1))
 
 
 def test_fraction_outside_unit_interval_is_rejected():
     with pytest.raises(ValueError, match="fractions"):
-        vip_analysis(planted_network(), task=None, accuracy_fn=planted_presence,
-                     fractions=[0.0, 1.5])
+        vip_analysis(
+            planted_network(), task=None, accuracy_fn=planted_presence, fractions=[0.0, 1.5]
+        )

@@ -34,21 +34,24 @@ def test_no_spike_gives_the_gaussian_entropy_to_monte_carlo_error():
     xi = np.array([0.01, 0.3, 2.0])
     s = entropy_one(np.array([0.5, -1.0, 0.0]), np.zeros(3), xi, z)
     # With π = 0 the estimator is ½ ln(2πΞ) + ½ mean(z²) exactly ...
-    np.testing.assert_allclose(s, 0.5 * np.log(2 * np.pi * xi) + 0.5 * np.mean(z**2),
-                               atol=ROUND_OFF)
+    np.testing.assert_allclose(
+        s, 0.5 * np.log(2 * np.pi * xi) + 0.5 * np.mean(z**2), atol=ROUND_OFF
+    )
     # ... and mean(z²)/2 has standard error sqrt(2/K)/2 around ½.
     standard_error = np.sqrt(2.0 / z.size) / 2
     np.testing.assert_allclose(s, gaussian_entropy(xi), atol=N_SIGMA * standard_error)
 
 
 def test_certain_spike_gives_the_log_peak_of_the_regulariser():
-    """At π = 1 the entropy formula (docs/model.md §5.5) gives -ln δ_ε(0) = ½ ln(2πε): the entropy of N(0, ε) minus ½."""
+    """At π = 1 the entropy formula (docs/model.md §5.5) gives -ln δ_ε(0) = ½ ln(2πε): the entropy
+    of N(0, ε) minus ½."""
     z = np.random.default_rng(1).standard_normal(DEFAULT_N_DRAWS)
     s = entropy_one(np.array([0.0, 0.7]), np.ones(2), np.array([0.0, 0.5]), z)
     np.testing.assert_allclose(s, 0.5 * np.log(2 * np.pi * DELTA_VARIANCE), atol=ROUND_OFF)
     np.testing.assert_allclose(s, gaussian_entropy(DELTA_VARIANCE) - 0.5, atol=ROUND_OFF)
     assert regularised_mixture_entropy(0.7, 1.0, 0.5) == pytest.approx(
-        gaussian_entropy(DELTA_VARIANCE), abs=QUADRATURE_TOL)
+        gaussian_entropy(DELTA_VARIANCE), abs=QUADRATURE_TOL
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,11 +61,14 @@ def test_certain_spike_gives_the_log_peak_of_the_regulariser():
 def test_monte_carlo_entropy_one_agrees_with_quadrature_within_its_error(m, pi, xi):
     rng = np.random.default_rng(2)
     n_batches, per_batch = 40, DEFAULT_N_DRAWS
-    batch_means = np.array([
-        entropy_one(np.array([m]), np.array([pi]), np.array([xi]),
-                    rng.standard_normal(per_batch))[0]
-        for _ in range(n_batches)
-    ])
+    batch_means = np.array(
+        [
+            entropy_one(
+                np.array([m]), np.array([pi]), np.array([xi]), rng.standard_normal(per_batch)
+            )[0]
+            for _ in range(n_batches)
+        ]
+    )
     standard_error = batch_means.std(ddof=1) / np.sqrt(n_batches)
     expected = entropy_one_expectation(m, pi, xi)
     assert batch_means.mean() == pytest.approx(expected, abs=N_SIGMA * standard_error + 1e-12)
@@ -73,9 +79,11 @@ def test_monte_carlo_entropy_one_agrees_with_quadrature_within_its_error(m, pi, 
 def test_expected_entropy_one_is_the_exact_entropy_when_there_is_no_spike():
     for m, xi in [(0.4, 0.02), (-2.0, 1.5)]:
         assert entropy_one_expectation(m, 0.0, xi) == pytest.approx(
-            regularised_mixture_entropy(m, 0.0, xi), abs=QUADRATURE_TOL)
+            regularised_mixture_entropy(m, 0.0, xi), abs=QUADRATURE_TOL
+        )
         assert regularised_mixture_entropy(m, 0.0, xi) == pytest.approx(
-            gaussian_entropy(xi), abs=QUADRATURE_TOL)
+            gaussian_entropy(xi), abs=QUADRATURE_TOL
+        )
 
 
 def test_entropy_one_misses_half_a_nat_per_unit_spike_mass_for_a_separated_spike():
@@ -89,14 +97,18 @@ def test_entropy_one_misses_half_a_nat_per_unit_spike_mass_for_a_separated_spike
 def test_entropy_two_is_bernoulli_plus_floored_gaussian_entropy():
     pi = np.array([0.0, 0.5, 1.0, 0.2])
     xi = np.array([0.0, 1e-5, 0.1, 1.0])
-    np.testing.assert_allclose(bernoulli_entropy(pi),
-                               [0.0, np.log(2), 0.0, -0.2 * np.log(0.2) - 0.8 * np.log(0.8)],
-                               atol=ROUND_OFF)
+    np.testing.assert_allclose(
+        bernoulli_entropy(pi),
+        [0.0, np.log(2), 0.0, -0.2 * np.log(0.2) - 0.8 * np.log(0.8)],
+        atol=ROUND_OFF,
+    )
     floored = np.maximum(xi, DELTA_VARIANCE)
-    np.testing.assert_allclose(slab_entropy(xi), 0.5 * np.log(2 * np.pi * floored) + 0.5,
-                               atol=ROUND_OFF)
-    np.testing.assert_allclose(entropy_two(pi, xi), bernoulli_entropy(pi) + slab_entropy(xi),
-                               atol=ROUND_OFF)
+    np.testing.assert_allclose(
+        slab_entropy(xi), 0.5 * np.log(2 * np.pi * floored) + 0.5, atol=ROUND_OFF
+    )
+    np.testing.assert_allclose(
+        entropy_two(pi, xi), bernoulli_entropy(pi) + slab_entropy(xi), atol=ROUND_OFF
+    )
 
 
 def test_layer_average_excludes_the_recurrent_diagonal_when_asked():

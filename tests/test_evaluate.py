@@ -16,14 +16,33 @@ ROUNDOFF = 1e-10
 FIT_RTOL = 1e-4
 
 
-def random_network(rng, n_in=3, n_rec=12, n_out=2, pi=0.2, xi=0.05, readout="last",
-                   loss="cross_entropy", sigma_rec=0.0, alpha=0.2):
+def random_network(
+    rng,
+    n_in=3,
+    n_rec=12,
+    n_out=2,
+    pi=0.2,
+    xi=0.05,
+    readout="last",
+    loss="cross_entropy",
+    sigma_rec=0.0,
+    alpha=0.2,
+):
     def layer(shape):
-        return SaSLayer(rng.standard_normal(shape) / math.sqrt(shape[1]),
-                        np.full(shape, pi), np.full(shape, xi))
+        return SaSLayer(
+            rng.standard_normal(shape) / math.sqrt(shape[1]), np.full(shape, pi), np.full(shape, xi)
+        )
 
-    return SaSNetwork(layer((n_rec, n_in)), layer((n_rec, n_rec)), layer((n_out, n_rec)),
-                      alpha=alpha, h0=0.1, readout=readout, loss=loss, sigma_rec=sigma_rec)
+    return SaSNetwork(
+        layer((n_rec, n_in)),
+        layer((n_rec, n_rec)),
+        layer((n_out, n_rec)),
+        alpha=alpha,
+        h0=0.1,
+        readout=readout,
+        loss=loss,
+        sigma_rec=sigma_rec,
+    )
 
 
 def test_mean_network_readout_equals_the_sampled_mean_mode():
@@ -31,8 +50,9 @@ def test_mean_network_readout_equals_the_sampled_mean_mode():
     net = random_network(rng)
     x = rng.random((7, 5, 3))
     z = evaluate.predict(net, x, mode="meanfield_eps0")
-    np.testing.assert_allclose(z, sampled_forward(net, x, mode="mean"), rtol=ROUNDOFF,
-                               atol=ROUNDOFF)
+    np.testing.assert_allclose(
+        z, sampled_forward(net, x, mode="mean"), rtol=ROUNDOFF, atol=ROUNDOFF
+    )
 
 
 def test_a_deterministic_ensemble_gives_the_same_output_in_every_mode():
@@ -41,8 +61,9 @@ def test_a_deterministic_ensemble_gives_the_same_output_in_every_mode():
     x = rng.random((6, 4, 3))
     reference = evaluate.predict(net, x, mode="meanfield_eps0")
     for mode in ("meanfield", "quenched", "per_step"):
-        np.testing.assert_allclose(evaluate.predict(net, x, mode=mode, rng=rng), reference,
-                                   rtol=ROUNDOFF, atol=ROUNDOFF)
+        np.testing.assert_allclose(
+            evaluate.predict(net, x, mode=mode, rng=rng), reference, rtol=ROUNDOFF, atol=ROUNDOFF
+        )
 
 
 def test_a_quenched_sample_is_one_draw_of_every_weight_from_the_ensemble():
@@ -61,8 +82,9 @@ def test_chunked_evaluation_matches_one_pass(monkeypatch):
     x = rng.random((9, 10, 3))
     whole = evaluate.predict(net, x, mode="meanfield_eps0")
     monkeypatch.setattr(evaluate, "MEMORY_BUDGET_BYTES", 1)  # one sample per chunk
-    np.testing.assert_allclose(evaluate.predict(net, x, mode="meanfield_eps0"), whole,
-                               rtol=ROUNDOFF, atol=ROUNDOFF)
+    np.testing.assert_allclose(
+        evaluate.predict(net, x, mode="meanfield_eps0"), whole, rtol=ROUNDOFF, atol=ROUNDOFF
+    )
 
 
 def test_evaluation_is_replayed_exactly_from_its_seed():
@@ -107,9 +129,11 @@ def test_psychometric_curves_report_eight_probabilities_per_modality_and_the_pyc
     optimal = curves["optimal_integration"]
     sigma = curves["sigma"]
     assert optimal["inverse_sigma_v_sq_plus_a_sq"] == pytest.approx(
-        sigma["v"] ** -2 + sigma["a"] ** -2)
+        sigma["v"] ** -2 + sigma["a"] ** -2
+    )
     assert optimal["sigma_va_predicted"] == pytest.approx(
-        optimal["inverse_sigma_v_sq_plus_a_sq"] ** -0.5)
+        optimal["inverse_sigma_v_sq_plus_a_sq"] ** -0.5
+    )
     assert 0.0 <= curves["accuracy"] <= 1.0
 
 

@@ -67,42 +67,74 @@ def tiny_results(tmp_path_factory) -> Path:
     net.rec.m[0, 1], net.rec.pi[0, 1], net.rec.xi[0, 1] = 0.5, 0.0, 0.0  # one VIP
     msi_params = net.parameters()
     psychometric = {m: [0, 0, 0, 0.1, 0.9, 1, 1, 1] for m in ("v", "a", "va")}
-    msi_final = {"psychometric": psychometric, "frequencies": FREQUENCIES,
-                 "sigma": dict.fromkeys(psychometric, 0.3), "test_accuracy": 0.95,
-                 "stopped_early": True}
-    msi_dir = _write_run(root / "runs" / "msi", msi_params,
-                         [{"epoch": 0, "train_loss": 0.01}], msi_final)
-    mnist_params = {f"{layer}.{p}": rng.random((10, 10)) * (0.1 if p == "xi" else 1.0)
-                    for layer in ("inp", "rec", "out") for p in ("m", "pi", "xi")}
-    mnist_epochs = [{"epoch": e, "train_loss": 1.0 / (e + 1),
-                     "test_accuracy_meanfield": 0.1 + 0.1 * e} for e in range(4)]
-    mnist_final = {"test_accuracy_meanfield": 0.5, "test_accuracy_meanfield_eps0": 0.52,
-                   "test_accuracy_sampled_quenched": 0.4,
-                   "test_accuracy_sampled_quenched_std": 0.02,
-                   "test_accuracy_sampled_per_step": 0.45,
-                   "test_accuracy_sampled_per_step_std": 0.01}
+    msi_final = {
+        "psychometric": psychometric,
+        "frequencies": FREQUENCIES,
+        "sigma": dict.fromkeys(psychometric, 0.3),
+        "test_accuracy": 0.95,
+        "stopped_early": True,
+    }
+    msi_dir = _write_run(
+        root / "runs" / "msi", msi_params, [{"epoch": 0, "train_loss": 0.01}], msi_final
+    )
+    mnist_params = {
+        f"{layer}.{p}": rng.random((10, 10)) * (0.1 if p == "xi" else 1.0)
+        for layer in ("inp", "rec", "out")
+        for p in ("m", "pi", "xi")
+    }
+    mnist_epochs = [
+        {"epoch": e, "train_loss": 1.0 / (e + 1), "test_accuracy_meanfield": 0.1 + 0.1 * e}
+        for e in range(4)
+    ]
+    mnist_final = {
+        "test_accuracy_meanfield": 0.5,
+        "test_accuracy_meanfield_eps0": 0.52,
+        "test_accuracy_sampled_quenched": 0.4,
+        "test_accuracy_sampled_quenched_std": 0.02,
+        "test_accuracy_sampled_per_step": 0.45,
+        "test_accuracy_sampled_per_step_std": 0.01,
+    }
     pixel_dir = _write_run(root / "runs" / "pixel", mnist_params, mnist_epochs, mnist_final)
-    store.atomic_write_json(results / layout.RUNS_INDEX,
-                            {"multisensory": ["../runs/msi"], "pixel-mnist": ["../runs/pixel"],
-                             "row-mnist": []})
+    store.atomic_write_json(
+        results / layout.RUNS_INDEX,
+        {"multisensory": ["../runs/msi"], "pixel-mnist": ["../runs/pixel"], "row-mnist": []},
+    )
 
     # Fig. 3
-    store.atomic_write_json(results / f"{layout.PSYCHOMETRIC}.json", {
-        "frequencies": FREQUENCIES, "n_seeds": 1, "mean": psychometric,
-        "std": {m: [0.0] * 8 for m in psychometric},
-        "fit": {m: {"mu": 12.5, "sigma": 0.4} for m in psychometric}})
+    store.atomic_write_json(
+        results / f"{layout.PSYCHOMETRIC}.json",
+        {
+            "frequencies": FREQUENCIES,
+            "n_seeds": 1,
+            "mean": psychometric,
+            "std": {m: [0.0] * 8 for m in psychometric},
+            "fit": {m: {"mu": 12.5, "sigma": 0.4} for m in psychometric},
+        },
+    )
     steps, test_steps = 125, 90
-    store.atomic_savez(results / f"{layout.MSI_EXAMPLE}.npz", {
-        "train_x": rng.random((steps, 5)), "train_target": np.full((steps, 2), 0.2),
-        "train_mask": np.ones(steps), "train_time_ms": np.arange(steps) * 20.0,
-        "test_time_ms": np.arange(1, test_steps + 1) * 20.0,
-        "z_high": rng.random((test_steps, 2)), "z_low": rng.random((test_steps, 2)),
-        "high_frequency": 14.0, "low_frequency": 11.0,
-        "test_epoch_edges_ms": np.array([0.0, 500.0, 1500.0, 1800.0])})
+    store.atomic_savez(
+        results / f"{layout.MSI_EXAMPLE}.npz",
+        {
+            "train_x": rng.random((steps, 5)),
+            "train_target": np.full((steps, 2), 0.2),
+            "train_mask": np.ones(steps),
+            "train_time_ms": np.arange(steps) * 20.0,
+            "test_time_ms": np.arange(1, test_steps + 1) * 20.0,
+            "z_high": rng.random((test_steps, 2)),
+            "z_low": rng.random((test_steps, 2)),
+            "high_frequency": 14.0,
+            "low_frequency": 11.0,
+            "test_epoch_edges_ms": np.array([0.0, 500.0, 1500.0, 1800.0]),
+        },
+    )
     # Fig. 4: the real removal analysis with a stand-in accuracy (intact 1, pruned by π).
     summary, arrays = vip_analysis(
-        net, task, fractions=(0.0, 0.5, 1.0), n_batches=3,
-        accuracy_fn=lambda network, r: 1.0 - 0.3 * network.rec.pi.mean() + 0.01 * r.random(3))
+        net,
+        task,
+        fractions=(0.0, 0.5, 1.0),
+        n_batches=3,
+        accuracy_fn=lambda network, r: 1.0 - 0.3 * network.rec.pi.mean() + 0.01 * r.random(3),
+    )
     reproduce._write(context, layout.VIP, summary, arrays)
     # Fig. 5: the real selectivity analysis on given rates (T+1, 4 conditions, N).
     n_test = len(np.arange(0, 1800, task.test_dt)) + 1
@@ -110,15 +142,28 @@ def tiny_results(tmp_path_factory) -> Path:
     summary, arrays = selectivity_analysis(net, task, rates=rates)
     reproduce._write(context, layout.SELECTIVITY, summary, arrays)
     # Fig. 7: neural PCA of random trajectories (MNIST 30 trials, MSI 8 trials).
-    for stem, labels, shape in ((layout.PROJECTION_MNIST, np.repeat([1, 5, 9], 2), (20, 6, 10)),
-                                (layout.PROJECTION_MSI, np.array(FREQUENCIES, float),
-                                 (30, 8, N_TINY))):
+    for stem, labels, shape in (
+        (layout.PROJECTION_MNIST, np.repeat([1, 5, 9], 2), (20, 6, 10)),
+        (layout.PROJECTION_MSI, np.array(FREQUENCIES, float), (30, 8, N_TINY)),
+    ):
         pca = neural_trajectory_pca(np.cumsum(rng.standard_normal(shape), axis=0))
-        neural = {"variance_3_pcs": pca["variance_3_pcs"], "n_pcs_80": pca["n_pcs_80"],
-                  "trials": {"digits": [1, 5, 9]}, "sampled_correct": 5, "n_trials": 6}
-        reproduce._write(context, stem, {"neural": neural}, {
-            "neural_projections": pca["projections"], "neural_trial_labels": labels,
-            "neural_explained_variance_ratio": pca["explained_variance_ratio"]})
+        neural = {
+            "variance_3_pcs": pca["variance_3_pcs"],
+            "n_pcs_80": pca["n_pcs_80"],
+            "trials": {"digits": [1, 5, 9]},
+            "sampled_correct": 5,
+            "n_trials": 6,
+        }
+        reproduce._write(
+            context,
+            stem,
+            {"neural": neural},
+            {
+                "neural_projections": pca["projections"],
+                "neural_trial_labels": labels,
+                "neural_explained_variance_ratio": pca["explained_variance_ratio"],
+            },
+        )
     # Figs. 8–10: snapshot analyses of drifting synthetic snapshots.
     stacked = _snapshots(msi_params, rng)
     for stem in (layout.SYNAPTIC_ROW, layout.SYNAPTIC_MSI):
@@ -129,13 +174,24 @@ def tiny_results(tmp_path_factory) -> Path:
     reproduce._write(context, layout.ENTROPY_MSI, {"aggregate": aggregate}, arrays)
     reproduce.stage_toy(context, n_runs=2, n_epochs=5, n_synapses=100, seed=0)
     # Fig. 6, Appendix A1, phase diagram: the reproduce stages at toy sizes.
-    reproduce.stage_kernel_circle(context, alpha=0.5, n_steps=2, widths=[10, 20], n_networks=2,
-                                  n_phi=5, seed=0)
-    reproduce.stage_kernel_curves(context, data="embedded", widths=[8], n_networks=1, epochs=3,
-                                  n_train=8, n_test=4, seed=0)
+    reproduce.stage_kernel_circle(
+        context, alpha=0.5, n_steps=2, widths=[10, 20], n_networks=2, n_phi=5, seed=0
+    )
+    reproduce.stage_kernel_curves(
+        context, data="embedded", widths=[8], n_networks=1, epochs=3, n_train=8, n_test=4, seed=0
+    )
     for name, network in zip(layout.PHASE_SCANS, ("quenched", "mean-field"), strict=True):
-        reproduce.stage_phase(context, name=name, network=network, g=[0.5, 1.5], pi=[0.0, 0.5],
-                              n=10, steps=10, transient=5, seeds=1)
+        reproduce.stage_phase(
+            context,
+            name=name,
+            network=network,
+            g=[0.5, 1.5],
+            pi=[0.0, 0.5],
+            n=10,
+            steps=10,
+            transient=5,
+            seeds=1,
+        )
     assert Path(msi_dir).is_dir() and Path(pixel_dir).is_dir()
     return results
 

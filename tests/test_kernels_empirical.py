@@ -1,4 +1,5 @@
-"""Finite NTK-parameterised SaS networks against the analytic RNTK (sims.kernels, docs/model.md §5.1)."""
+"""Finite NTK-parameterised SaS networks against the analytic RNTK (sims.kernels, docs/model.md
+§5.1)."""
 
 import json
 from types import SimpleNamespace

@@ -56,8 +56,11 @@ def test_probe_theory_reports_the_stability_bound_of_its_own_training_kernel():
     x_train = _mnist_split(12, 4, 0, "embedded")[0]
     eta_max, _ = gd_stability_bound(rntk(x_train, 1.0))
     assert theory["eta_max"] == pytest.approx(eta_max, rel=1e-9)
-    assert theory["reference_lines"][0] == {**theory["reference_lines"][0], "axis": "y",
-                                            "value": theory["eta_max"]}
+    assert theory["reference_lines"][0] == {
+        **theory["reference_lines"][0],
+        "axis": "y",
+        "value": theory["eta_max"],
+    }
     assert kernel_drift_theory("N", (8, 16), "epochs", (1, 2), config) is None
 
 
@@ -73,7 +76,8 @@ def test_lazy_linear_map_diverges_just_above_the_stability_bound_and_converges_b
     displacement = lazy_parameter_displacement(theta, residual0)
     assert displacement(1.01 * eta_max, DIVERGENCE_STEPS) > 1e6
     assert displacement(0.99 * eta_max, DIVERGENCE_STEPS) == pytest.approx(
-        np.sqrt(residual0 @ np.linalg.solve(theta, residual0)), rel=1e-6)
+        np.sqrt(residual0 @ np.linalg.solve(theta, residual0)), rel=1e-6
+    )
 
 
 def test_lazy_displacement_equals_the_summed_steps_of_linearised_gd():
@@ -98,11 +102,13 @@ def test_lazy_displacement_grows_as_eta_t_early_and_saturates_at_the_rkhs_norm()
     displacement = lazy_parameter_displacement(theta, residual0, discrete=False)
     small = 1e-6 * gd_stability_bound(theta)[0]
     assert displacement(small, 10) == pytest.approx(
-        10 * small * np.sqrt(residual0 @ theta @ residual0), rel=1e-5)
+        10 * small * np.sqrt(residual0 @ theta @ residual0), rel=1e-5
+    )
     values = displacement(np.geomspace(1e-4, 0.5, 12) * gd_stability_bound(theta)[0], 100)
     assert np.all(np.diff(values) > 0)
     assert displacement(1.0, 1e9) == pytest.approx(
-        np.sqrt(residual0 @ np.linalg.solve(theta, residual0)), rel=1e-6)
+        np.sqrt(residual0 @ np.linalg.solve(theta, residual0)), rel=1e-6
+    )
 
 
 def test_width_at_kernel_drift_inverts_the_first_order_drift():
@@ -132,8 +138,10 @@ def test_kernel_drift_of_one_network_grows_with_the_learning_rate():
     # robust here; the width scaling is checked on the diagram itself (sims.learning_regime).
     probe = get_probe("kernel-drift")
     for seed in range(3):
-        drifts = [probe.function(probe.resolve({**TINY, "lr": lr, "seed": seed}))["kernel_drift"]
-                  for lr in (1e-4, 3e-4, 1e-3)]
+        drifts = [
+            probe.function(probe.resolve({**TINY, "lr": lr, "seed": seed}))["kernel_drift"]
+            for lr in (1e-4, 3e-4, 1e-3)
+        ]
         assert np.all(np.diff(drifts) > 0), drifts
 
 
@@ -158,8 +166,9 @@ def test_expected_displacement_uses_the_readout_kernel_as_output_prior():
     blocks = rntk_blocks(x_train, 1.0)
     theta = rntk(x_train, 1.0)
     reference = lazy_parameter_displacement(theta, np.outer(y_train, y_train) + blocks["m_out"])
-    assert expected_lazy_displacement(config)(1e-3, 6) == pytest.approx(reference(1e-3, 6),
-                                                                        rel=1e-8)
+    assert expected_lazy_displacement(config)(1e-3, 6) == pytest.approx(
+        reference(1e-3, 6), rel=1e-8
+    )
 
 
 def test_fit_recovers_the_constant_of_an_exact_first_order_drift():
@@ -178,9 +187,15 @@ def test_fit_recovers_the_constant_of_an_exact_first_order_drift():
 
 def test_tiny_scan_gets_a_fitted_overlay_and_draws_on_log_axes(tmp_path):
     widths, lrs = (4.0, 16.0, 64.0), (1e-5, 1e-4, 1e-3)
-    run_scan("kernel-drift", Axis("N", widths, "log"), Axis("lr", lrs, "log"), "kernel_drift",
-             out=tmp_path, fixed={**{k: v for k, v in TINY.items() if k != "N"}, "epochs": 2},
-             progress=False)
+    run_scan(
+        "kernel-drift",
+        Axis("N", widths, "log"),
+        Axis("lr", lrs, "log"),
+        "kernel_drift",
+        out=tmp_path,
+        fixed={**{k: v for k, v in TINY.items() if k != "N"}, "epochs": 2},
+        progress=False,
+    )
     scan = attach_drift_fit(tmp_path)
     stored = json.loads((tmp_path / "scan.json").read_text())
     assert stored["theory"]["fit"]["constant"] == scan["theory"]["fit"]["constant"] > 0

@@ -48,8 +48,9 @@ def _network(n, seed, **ensemble):
         ("tanh", "quenched", {"g": 0.7, "J0": 0.0, "pi": 0.0, "xi": 0.0}, 0.5),
     ],
 )
-def test_qr_exponent_matches_direct_growth_of_small_perturbations(activation, network, ensemble,
-                                                                  alpha):
+def test_qr_exponent_matches_direct_growth_of_small_perturbations(
+    activation, network, ensemble, alpha
+):
     n, transient, steps = 80, 300, 1500
     rng, m, pi, xi = _network(n, 3, **ensemble)
     h0 = rng.standard_normal(n)
@@ -71,8 +72,9 @@ def test_decaying_tanh_network_exponent_is_log_spectral_radius_of_leaky_matrix()
     n, alpha = 60, 0.5
     rng, m, pi, xi = _network(n, 1, g=0.6, J0=0.0, pi=0.0, xi=0.0)
     w = sample_weights(m, pi, xi, rng)
-    result = lyapunov_quenched(w, rng.standard_normal(n), activation="tanh", alpha=alpha,
-                               steps=3000, transient=200)
+    result = lyapunov_quenched(
+        w, rng.standard_normal(n), activation="tanh", alpha=alpha, steps=3000, transient=200
+    )
     radius = np.abs(np.linalg.eigvals((1 - alpha) * np.eye(n) + alpha * w)).max()
     assert result.phase == "decay"
     assert abs(result.lyapunov - np.log(radius)) < SPECTRAL_RADIUS_TOLERANCE
@@ -82,8 +84,15 @@ def test_full_qr_spectrum_sums_to_log_determinant_of_linearised_map():
     n, alpha = 12, 0.7
     rng, m, pi, xi = _network(n, 2, g=0.5, J0=0.0, pi=0.0, xi=0.0)
     w = sample_weights(m, pi, xi, rng)
-    result = lyapunov_quenched(w, 1e-3 * rng.standard_normal(n), activation="tanh", alpha=alpha,
-                               steps=400, transient=400, n_exponents=n)
+    result = lyapunov_quenched(
+        w,
+        1e-3 * rng.standard_normal(n),
+        activation="tanh",
+        alpha=alpha,
+        steps=400,
+        transient=400,
+        n_exponents=n,
+    )
     _, log_det = np.linalg.slogdet((1 - alpha) * np.eye(n) + alpha * w)
     assert np.all(np.diff(result.exponents) <= 0)
     assert abs(result.exponents.sum() - log_det) < LOG_DET_TOLERANCE
@@ -94,8 +103,9 @@ def test_mean_field_network_without_variance_is_the_network_of_mean_weights():
     rng, m, pi, xi = _network(n, 4, g=1.5, J0=0.5, pi=0.0, xi=0.0)
     h0 = rng.standard_normal(n)
     eps = rng.standard_normal((700, n))
-    mean_field = lyapunov_mean_field(m, np.zeros((n, n)), h0, eps, activation="tanh",
-                                     alpha=0.8, transient=200)
+    mean_field = lyapunov_mean_field(
+        m, np.zeros((n, n)), h0, eps, activation="tanh", alpha=0.8, transient=200
+    )
     sampled = lyapunov_quenched(m, h0, activation="tanh", alpha=0.8, steps=500, transient=200)
     assert mean_field.lyapunov == sampled.lyapunov
     np.testing.assert_array_equal(mean_field.log_rms_trace, sampled.log_rms_trace)
@@ -116,8 +126,9 @@ def test_exploding_relu_network_grows_at_the_theory_gain_without_overflow():
     n, g = 400, 3.0
     rng, m, pi, xi = _network(n, 6, g=g, J0=0.0, pi=0.0, xi=0.0)
     w = sample_weights(m, pi, xi, rng)
-    result = lyapunov_quenched(w, rng.standard_normal(n), activation="relu", alpha=1.0,
-                               steps=400, transient=100)
+    result = lyapunov_quenched(
+        w, rng.standard_normal(n), activation="relu", alpha=1.0, steps=400, transient=100
+    )
     assert result.phase == "explosion"
     assert np.isfinite(result.lyapunov) and result.log_rms_trace[-1] > 100
     # self-similar growth factor kappa = g / sqrt(2) (theory.phase.relu_gain); the sampled
@@ -136,18 +147,23 @@ def test_bad_inputs_raise_one_clear_error():
     with pytest.raises(ValueError, match="pi"):
         draw_sas_ensemble(3, g=1.0, J0=0.0, pi=1.5, xi=0.0, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="eps"):
-        lyapunov_mean_field(w, w, np.zeros(3), np.zeros((2, 3)), activation="tanh", alpha=1.0,
-                            transient=5)
+        lyapunov_mean_field(
+            w, w, np.zeros(3), np.zeros((2, 3)), activation="tanh", alpha=1.0, transient=5
+        )
 
 
-def _crossing_in_effective_gain(pi, n, seeds, alpha=1.0, metric="lyapunov",
-                                level=-LAMBDA_MARGINAL):
+def _crossing_in_effective_gain(pi, n, seeds, alpha=1.0, metric="lyapunov", level=-LAMBDA_MARGINAL):
     probe = get_probe("init-dynamics")
     g_grid = np.linspace(0.7, 1.3, 13) / np.sqrt(1 - pi)
     values = [
-        np.mean([probe.function(probe.resolve(
-            {"g": g, "pi": pi, "N": n, "alpha": alpha, "seed": seed}))[metric]
-            for seed in range(seeds)])
+        np.mean(
+            [
+                probe.function(
+                    probe.resolve({"g": g, "pi": pi, "N": n, "alpha": alpha, "seed": seed})
+                )[metric]
+                for seed in range(seeds)
+            ]
+        )
         for g in g_grid
     ]
     crossing_g = first_upward_crossing(g_grid, values, level=level)
@@ -179,6 +195,7 @@ def test_leaky_tanh_activity_onset_stays_at_unit_effective_gain(pi):
     stable non-zero fixed points, lambda ~ -5e-3, up to g_eff ~ 1.1 before chaos: so the onset
     is read from the phase code, decay (0) -> saturation (1), at level 0.5.)
     """
-    g_eff_crossing = _crossing_in_effective_gain(pi, n=1000, seeds=2, alpha=0.3, metric="phase",
-                                                 level=0.5)
+    g_eff_crossing = _crossing_in_effective_gain(
+        pi, n=1000, seeds=2, alpha=0.3, metric="phase", level=0.5
+    )
     assert abs(g_eff_crossing - 1.0) < CROSSING_TOLERANCE_N1000

@@ -49,7 +49,8 @@ def test_moments_follow_the_spike_and_slab_definition():
 
 
 def test_meanfield_preactivation_matches_monte_carlo_over_sampled_weights():
-    """Given the presynaptic rates, u = Σ w r + Σ w_in x has mean G and variance Δ² (docs/model.md §1.3)."""
+    """Given the presynaptic rates, u = Σ w r + Σ w_in x has mean G and variance Δ² (docs/model.md
+    §1.3)."""
     rng = np.random.default_rng(1)
     net = random_network(rng)
     rates = rng.random(net.n_rec)

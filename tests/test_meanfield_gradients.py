@@ -92,7 +92,8 @@ def test_all_nine_gradient_blocks_match_central_finite_differences(
 
 
 def test_fluctuation_path_contributes_zero_where_variance_vanishes():
-    """h0 = 0 gives r = 0 at the first step, so Δ = 0 there (docs/official-code.md §4): no ε/1e-30 blow-up."""
+    """h0 = 0 gives r = 0 at the first step, so Δ = 0 there (docs/official-code.md §4): no ε/1e-30
+    blow-up."""
     rng = np.random.default_rng(3)
     net, x, target, noise = make_problem("all", "mse", 0.2, "relu", 0.0, True, seed=3)
     net.h0 = 0.0
@@ -134,8 +135,13 @@ def test_input_gradients_match_finite_differences_when_inputs_are_many():
 
     rng = np.random.default_rng(11)
     n_in = FEW_INPUTS + 3
-    net = SaSNetwork(interior_layer(rng, N_REC, n_in), interior_layer(rng, N_REC, N_REC),
-                     interior_layer(rng, N_OUT, N_REC), alpha=0.4, h0=0.2)
+    net = SaSNetwork(
+        interior_layer(rng, N_REC, n_in),
+        interior_layer(rng, N_REC, N_REC),
+        interior_layer(rng, N_OUT, N_REC),
+        alpha=0.4,
+        h0=0.2,
+    )
     x = rng.normal(size=(T, B, n_in))
     target = np.eye(N_OUT)[rng.integers(0, N_OUT, B)]
     noise = {"eps": rng.standard_normal((T, B, N_REC)), "eps_out": rng.standard_normal((B, N_OUT))}

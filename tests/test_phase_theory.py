@@ -90,7 +90,8 @@ def test_sampled_network_boundary_is_unit_effective_gain_for_every_leak(alpha):
         g_c = critical_g(pi=pi, xi=xi, alpha=alpha)
         assert g_c == pytest.approx(math.sqrt(1 / (1 - pi) - xi))
         assert critical_g(pi=pi, xi=xi, alpha=alpha, activation="relu") == pytest.approx(
-            math.sqrt(2 / (1 - pi) - xi))
+            math.sqrt(2 / (1 - pi) - xi)
+        )
 
 
 def test_mean_field_boundary_matches_sampled_one_only_without_leak():
@@ -106,8 +107,9 @@ def test_tanh_growth_factor_matches_a_simulated_decaying_mean_field_network(alph
     m, pi, xi = draw_sas_ensemble(n, rng=rng, **params)
     mu, var = (1 - pi) * m, (1 - pi) * xi + pi * (1 - pi) * m**2
     eps = rng.standard_normal((800, n))
-    result = lyapunov_mean_field(mu, var, 1e-3 * rng.standard_normal(n), eps, activation="tanh",
-                                 alpha=alpha, transient=200)
+    result = lyapunov_mean_field(
+        mu, var, 1e-3 * rng.standard_normal(n), eps, activation="tanh", alpha=alpha, transient=200
+    )
     gamma = quiescent_growth_factor(**params, alpha=alpha, network="mean-field")
     assert result.phase == "decay"
     assert result.norm_growth == pytest.approx(math.log(gamma), abs=SIMULATED_GROWTH_TOLERANCE)
@@ -119,5 +121,6 @@ def test_bad_parameters_raise_one_clear_error():
     with pytest.raises(ValueError, match="network"):
         quiescent_growth_factor(g=1.0, J0=0.0, pi=0.0, xi=0.0, network="sampled")
     with pytest.raises(ValueError, match="alpha = 1"):
-        quiescent_growth_factor(g=1.0, J0=0.0, pi=0.0, xi=0.0, alpha=0.5, activation="relu",
-                                network="mean-field")
+        quiescent_growth_factor(
+            g=1.0, J0=0.0, pi=0.0, xi=0.0, alpha=0.5, activation="relu", network="mean-field"
+        )

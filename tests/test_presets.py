@@ -1,4 +1,5 @@
-"""Paper presets reproduce the official hyperparameters; overrides are checked (docs/model.md §2.4–2.5)."""
+"""Paper presets reproduce the official hyperparameters; overrides are checked (docs/model.md
+§2.4–2.5)."""
 
 import math
 
@@ -27,11 +28,15 @@ def test_mnist_presets_use_adam_with_the_official_schedule_clip_and_decay():
         assert opt.clip == "spectral" and opt.clip_bound == 10.0
         assert opt.weight_decay["rec.m"] == 1e-4 and opt.weight_decay["rec.xi"] == 1e-4
         assert opt.weight_decay["rec.pi"] == 0.0
-        # lr = 1e-3 · 0.5^((epoch+1)//40): first halving at epoch index 39 (docs/model.md §2.4; docs/official-code.md §1.17)
+        # lr = 1e-3 · 0.5^((epoch+1)//40): first halving at epoch index 39 (docs/model.md §2.4;
+        # docs/official-code.md §1.17)
         assert opt.learning_rate("rec.m", 38) == 1e-3
         assert opt.learning_rate("rec.m", 39) == 5e-4
-        assert (config["epochs"], config["batches_per_epoch"], config["batch_size"]) == \
-            (200, 200, 128)
+        assert (config["epochs"], config["batches_per_epoch"], config["batch_size"]) == (
+            200,
+            200,
+            128,
+        )
 
 
 def test_pixel_mnist_input_layer_is_deterministic_and_frozen_in_pi_and_xi():
@@ -49,7 +54,8 @@ def test_row_mnist_initialisation_is_identity_recurrence_with_scaled_normal_read
     assert np.array_equal(net.rec.m, np.eye(100))
     assert 0.0 <= net.rec.xi.min() and net.rec.xi.max() <= 0.1
     assert np.all(net.rec.pi == 0)
-    # m_out = N(0, 1)·√(28/100) (sic: N_in, docs/official-code.md §1.20); 1,000 draws give the std to ~5 %
+    # m_out = N(0, 1)·√(28/100) (sic: N_in, docs/official-code.md §1.20); 1,000 draws give the std
+    # to ~5 %
     assert net.out.m.std() == pytest.approx(math.sqrt(28 / 100), rel=0.1)
     assert (net.alpha, net.h0, net.readout, net.loss) == (0.1, 0.1, "last", "cross_entropy")
 
@@ -75,8 +81,7 @@ def test_set_values_are_parsed_as_toml_literals():
     assert parse_override('optimizer.method="sgd"') == ("optimizer.method", "sgd")
     assert parse_override("optimizer.method=sgd") == ("optimizer.method", "sgd")
     assert parse_override("early_stop.enabled=false") == ("early_stop.enabled", False)
-    config = resolve_config("row-mnist", overrides=["optimizer.lr.rec.pi=5e-4", "seed=3"],
-                            epochs=4)
+    config = resolve_config("row-mnist", overrides=["optimizer.lr.rec.pi=5e-4", "seed=3"], epochs=4)
     assert config["optimizer"]["lr"]["rec"]["pi"] == 5e-4
     assert (config["seed"], config["epochs"]) == (3, 4)
 

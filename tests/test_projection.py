@@ -74,8 +74,9 @@ def test_straight_line_drift_with_noise_has_planted_velocity_and_full_persistenc
     epochs = np.arange(n_epochs)[:, None]
     start = rng.standard_normal(n_params)
     snapshots = {
-        "rec.m": (start + speed * epochs * direction + noise * rng.standard_normal(
-            (n_epochs, n_params))).reshape(n_epochs, 5, 10)
+        "rec.m": (
+            start + speed * epochs * direction + noise * rng.standard_normal((n_epochs, n_params))
+        ).reshape(n_epochs, 5, 10)
     }
     out = synaptic_trajectory_pca(snapshots)
     # The velocity estimate is (c_end - c_0)/(E-1); each endpoint carries noise of std `noise` along

@@ -1,4 +1,5 @@
-"""Known answers for the VIP criteria and target removal (paper Fig. 4, docs/official-code.md §1.10)."""
+"""Known answers for the VIP criteria and target removal (paper Fig. 4, docs/official-code.md
+§1.10)."""
 
 import numpy as np
 import pytest
@@ -85,10 +86,12 @@ def test_full_vip_removal_removes_every_vip():
 def test_legacy_first_n_reproduces_the_official_index_choice():
     _, _, _, truth = planted_layer()
     n = removal_count(40, 0.3)
-    np.testing.assert_array_equal(vip_removal_indices(truth, 0.3, legacy_first_n=True),
-                                  np.flatnonzero(truth)[:n])
-    np.testing.assert_array_equal(random_removal_indices(truth, 0.3, legacy_first_n=True),
-                                  np.arange(n))
+    np.testing.assert_array_equal(
+        vip_removal_indices(truth, 0.3, legacy_first_n=True), np.flatnonzero(truth)[:n]
+    )
+    np.testing.assert_array_equal(
+        random_removal_indices(truth, 0.3, legacy_first_n=True), np.arange(n)
+    )
 
 
 def test_removal_count_floors_like_the_official_code_without_round_off_loss():

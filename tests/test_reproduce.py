@@ -15,7 +15,8 @@ MSI_TRAINING_PREFIX = "train-msi-seed"
 
 def test_paper_settings_have_no_reductions_and_quick_lists_every_change():
     assert reproduce.reductions(reproduce.settings_for("full", data="/mnist")) == [
-        {"setting": "data", "used": "/mnist", "paper": "env"}]
+        {"setting": "data", "used": "/mnist", "paper": "env"}
+    ]
     quick = reproduce.settings_for("quick")
     changed = {item["setting"] for item in reproduce.reductions(quick)}
     assert changed == set(reproduce.QUICK_CHANGES)
@@ -27,29 +28,26 @@ def test_unknown_mode_and_unknown_figure_are_clear_value_errors(tmp_path):
     with pytest.raises(ValueError, match="mode 'fast' is unknown"):
         reproduce.settings_for("fast")
     with pytest.raises(ValueError, match="unknown figure"):
-        reproduce.plan_stages(reproduce.settings_for("smoke"), reproduce.Context(tmp_path),
-                              only=["fig42"])
+        reproduce.plan_stages(
+            reproduce.settings_for("smoke"), reproduce.Context(tmp_path), only=["fig42"]
+        )
 
 
 def test_only_plans_the_stages_a_figure_reads_and_their_training_runs(tmp_path):
     settings = reproduce.settings_for("quick")
     stages = reproduce.plan_stages(settings, reproduce.Context(tmp_path), only=["fig3"])
     names = [s.name for s in stages]
-    assert names == [f"{MSI_TRAINING_PREFIX}{k}" for k in range(settings.msi_seeds)] + [
-        "behaviour"]
+    assert names == [f"{MSI_TRAINING_PREFIX}{k}" for k in range(settings.msi_seeds)] + ["behaviour"]
     kernel_only = reproduce.plan_stages(settings, reproduce.Context(tmp_path), only=["fig6"])
     assert [s.name for s in kernel_only] == ["kernel-circle", "kernel-curves"]
 
 
 def test_cache_keys_change_with_settings_and_propagate_to_dependent_stages(tmp_path):
     context = reproduce.Context(tmp_path)
-    quick = {s.name: s.key for s in reproduce.plan_stages(reproduce.settings_for("quick"),
-                                                           context)}
-    again = {s.name: s.key for s in reproduce.plan_stages(reproduce.settings_for("quick"),
-                                                           context)}
+    quick = {s.name: s.key for s in reproduce.plan_stages(reproduce.settings_for("quick"), context)}
+    again = {s.name: s.key for s in reproduce.plan_stages(reproduce.settings_for("quick"), context)}
     assert quick == again
-    smoke = {s.name: s.key for s in reproduce.plan_stages(reproduce.settings_for("smoke"),
-                                                           context)}
+    smoke = {s.name: s.key for s in reproduce.plan_stages(reproduce.settings_for("smoke"), context)}
     assert quick["train-msi-seed0"] != smoke["train-msi-seed0"]
     assert quick["selectivity"] != smoke["selectivity"]  # through its training dependency
     assert quick["toy"] != smoke["toy"]
@@ -62,8 +60,17 @@ def test_full_mode_without_mnist_files_says_how_to_provide_them(tmp_path, monkey
 
 
 def test_dry_run_prints_the_cost_in_hours_and_runs_nothing(tmp_path, capsys):
-    code = main(["reproduce", "--full", "--data", str(tmp_path), "--dry-run",
-                 "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "reproduce",
+            "--full",
+            "--data",
+            str(tmp_path),
+            "--dry-run",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "core-hours" in printed and "train-pixel" in printed
@@ -89,7 +96,8 @@ def test_kernel_figures_reproduce_from_cold_then_warm_cache(tmp_path):
     assert len(summary["headline"]) == 14
     paper = reproduce.Settings()
     assert {item["setting"] for item in summary["reductions"]} == {
-        key for key, value in reproduce.SMOKE_CHANGES.items() if getattr(paper, key) != value}
+        key for key, value in reproduce.SMOKE_CHANGES.items() if getattr(paper, key) != value
+    }
 
 
 @pytest.mark.slow

@@ -19,8 +19,14 @@ from sims.train import load_run, train_run
 #: 3 ms, so the kill window (minibatches 1 to 194 of epoch 1) lasts about half a second, far
 #: longer than one poll of the checkpoint (30 minibatches once left it under 0.1 s, and a slow
 #: poll could miss it).
-SETTINGS = ["network.n_rec=16", "batch_size=16", "checkpoint_every=1", "eval_every=0",
-            "evaluation.test_samples=32", "evaluation.n_samples=1"]
+SETTINGS = [
+    "network.n_rec=16",
+    "batch_size=16",
+    "checkpoint_every=1",
+    "eval_every=0",
+    "evaluation.test_samples=32",
+    "evaluation.n_samples=1",
+]
 EPOCHS, BATCHES = 2, 200
 #: Generous bound on a run that takes a few seconds, so that a stuck child fails the test.
 TIMEOUT_SECONDS = 120
@@ -28,9 +34,25 @@ TIMEOUT_SECONDS = 120
 
 def cli_command(out: Path, *extra: str) -> list[str]:
     sets = [arg for setting in SETTINGS for arg in ("--set", setting)]
-    return [sys.executable, "-m", "sims.cli", "train", "--task", "row-mnist", "--epochs",
-            str(EPOCHS), "--batches-per-epoch", str(BATCHES), "--seed", "4", *sets, "--out",
-            str(out), "--quiet", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "sims.cli",
+        "train",
+        "--task",
+        "row-mnist",
+        "--epochs",
+        str(EPOCHS),
+        "--batches-per-epoch",
+        str(BATCHES),
+        "--seed",
+        "4",
+        *sets,
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
 
 
 def checkpoint_position(out: Path):
@@ -45,8 +67,12 @@ def checkpoint_position(out: Path):
 
 def kill_mid_epoch(out: Path) -> tuple[int, int]:
     """Start the CLI run, SIGKILL it once a mid-epoch checkpoint of epoch >= 1 exists."""
-    child = subprocess.Popen(cli_command(out), cwd=Path(__file__).resolve().parent.parent,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        cli_command(out),
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + TIMEOUT_SECONDS
     try:
         while time.monotonic() < deadline:
@@ -56,8 +82,10 @@ def kill_mid_epoch(out: Path) -> tuple[int, int]:
                 child.wait()
                 return position
             if child.poll() is not None:
-                pytest.fail(f"the run ended before it could be killed: "
-                            f"{child.stderr.read().decode()[-2000:]}")
+                pytest.fail(
+                    f"the run ended before it could be killed: "
+                    f"{child.stderr.read().decode()[-2000:]}"
+                )
             time.sleep(0.005)
         pytest.fail("no mid-epoch checkpoint appeared in time")
     finally:
@@ -70,14 +98,19 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_run(tmp_path):
     killed = tmp_path / "killed"
     epoch, batch = kill_mid_epoch(killed)
     assert not (killed / "params.npz").exists()  # really interrupted
-    completed = subprocess.run(cli_command(killed, "--resume"), capture_output=True, text=True,
-                               timeout=TIMEOUT_SECONDS,
-                               cwd=Path(__file__).resolve().parent.parent)
+    completed = subprocess.run(
+        cli_command(killed, "--resume"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert completed.returncode == 0, completed.stderr[-2000:]
 
     reference = tmp_path / "reference"
-    config = resolve_config("row-mnist", epochs=EPOCHS, batches_per_epoch=BATCHES, seed=4,
-                            overrides=SETTINGS)
+    config = resolve_config(
+        "row-mnist", epochs=EPOCHS, batches_per_epoch=BATCHES, seed=4, overrides=SETTINGS
+    )
     train_run(config, reference, progress=False)
 
     resumed, uninterrupted = load_run(killed), load_run(reference)

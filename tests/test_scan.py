@@ -33,9 +33,11 @@ def _cli(argv):
 COUNT_DIR_KEY = "count_dir"
 
 
-@register_probe("test-counting", defaults={"a": 0.0, "b": 0.0, "seed": 0, COUNT_DIR_KEY: "",
-                                           "fail_after": -1},
-                metrics=("product",))
+@register_probe(
+    "test-counting",
+    defaults={"a": 0.0, "b": 0.0, "seed": 0, COUNT_DIR_KEY: "", "fail_after": -1},
+    metrics=("product",),
+)
 def counting_probe(config):
     calls = Path(config[COUNT_DIR_KEY])
     done = len(list(calls.iterdir()))
@@ -60,8 +62,19 @@ def test_axis_parsing_includes_both_ends_and_rejects_bad_text():
     assert parse_axis("pi=0,0.5,0.75").scale == "linear"  # not all positive
     with pytest.raises(ValueError, match="scale must be 'linear' or 'log'"):
         Axis("lr", (1e-4, 1e-3), "geometric")
-    bad_axes = ("g=0.5:1.5", "g0.5:1:3", "g=a:1:3", "g=0:1:0", "g=", "=1,2", "lr=0:1:3:log",
-                "lr=1e-3:1:3:lin", "N=32,32", "N=32,nan", "g=0:inf:3")
+    bad_axes = (
+        "g=0.5:1.5",
+        "g0.5:1:3",
+        "g=a:1:3",
+        "g=0:1:0",
+        "g=",
+        "=1,2",
+        "lr=0:1:3:log",
+        "lr=1e-3:1:3:lin",
+        "N=32,32",
+        "N=32,nan",
+        "g=0:inf:3",
+    )
     for bad in bad_axes:
         with pytest.raises(ValueError, match="KEY=START:STOP:NUM"):
             parse_axis(bad)
@@ -69,14 +82,21 @@ def test_axis_parsing_includes_both_ends_and_rejects_bad_text():
 
 def test_unknown_probe_key_or_metric_raises_one_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown probe"):
-        run_scan("no-such-probe", parse_axis("g=0:1:2"), parse_axis("pi=0:1:2"), "lyapunov",
-                 out=tmp_path)
+        run_scan(
+            "no-such-probe", parse_axis("g=0:1:2"), parse_axis("pi=0:1:2"), "lyapunov", out=tmp_path
+        )
     with pytest.raises(ValueError, match="no config key"):
-        run_scan("init-dynamics", parse_axis("gain=0:1:2"), parse_axis("pi=0:1:2"), "lyapunov",
-                 out=tmp_path)
+        run_scan(
+            "init-dynamics",
+            parse_axis("gain=0:1:2"),
+            parse_axis("pi=0:1:2"),
+            "lyapunov",
+            out=tmp_path,
+        )
     with pytest.raises(ValueError, match="no metric"):
-        run_scan("init-dynamics", parse_axis("g=0:1:2"), parse_axis("pi=0:1:2"), "entropy",
-                 out=tmp_path)
+        run_scan(
+            "init-dynamics", parse_axis("g=0:1:2"), parse_axis("pi=0:1:2"), "entropy", out=tmp_path
+        )
 
 
 def test_interrupted_scan_reruns_only_the_missing_cells(tmp_path):
@@ -86,30 +106,70 @@ def test_interrupted_scan_reruns_only_the_missing_cells(tmp_path):
     x, y = parse_axis("a=1:3:3"), parse_axis("b=0:1:2")
     fixed = {COUNT_DIR_KEY: str(calls)}
     with pytest.raises(RuntimeError, match="simulated"):
-        run_scan("test-counting", x, y, "product", out=tmp_path / "scan", fixed=fixed, seeds=2,
-                 progress=False)
+        run_scan(
+            "test-counting",
+            x,
+            y,
+            "product",
+            out=tmp_path / "scan",
+            fixed=fixed,
+            seeds=2,
+            progress=False,
+        )
     assert len(list((tmp_path / "scan" / "cells").glob("*.json"))) == 5
     (tmp_path / "calls.budget").unlink()
-    scan = run_scan("test-counting", x, y, "product", out=tmp_path / "scan", fixed=fixed,
-                    seeds=2, progress=False)
+    scan = run_scan(
+        "test-counting",
+        x,
+        y,
+        "product",
+        out=tmp_path / "scan",
+        fixed=fixed,
+        seeds=2,
+        progress=False,
+    )
     assert scan["cells"] == {"total": 12, "cached": 5, "computed": 7}
     assert len(list(calls.iterdir())) == 12  # 5 before the failure + 7 after: none twice
     expected = np.outer(y.values, x.values) + 0.5  # seed-mean of seeds 0 and 1
     np.testing.assert_allclose(scan["values"], expected)
-    rerun = run_scan("test-counting", x, y, "product", out=tmp_path / "scan", fixed=fixed,
-                     seeds=2, progress=False)
+    rerun = run_scan(
+        "test-counting",
+        x,
+        y,
+        "product",
+        out=tmp_path / "scan",
+        fixed=fixed,
+        seeds=2,
+        progress=False,
+    )
     assert rerun["cells"]["computed"] == 0 and rerun["values"] == scan["values"]
 
 
 def test_scan_killed_with_sigkill_resumes_from_its_cached_cells(tmp_path):
     out = tmp_path / "scan"
-    scan_args = ["phase", "--x", "g=0.5:1.5:6", "--y", "pi=0:0.5:2", "--metric", "lyapunov",
-                 "--fixed", "N=150", "--fixed", "steps=4000", "--no-figure", "--quiet",
-                 "--out", str(out)]
+    scan_args = [
+        "phase",
+        "--x",
+        "g=0.5:1.5:6",
+        "--y",
+        "pi=0:0.5:2",
+        "--metric",
+        "lyapunov",
+        "--fixed",
+        "N=150",
+        "--fixed",
+        "steps=4000",
+        "--no-figure",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     # the command module run directly (sims.cli would import every registered command)
-    code = ("import argparse, sys; from sims.commands import phase; "
-            "p = argparse.ArgumentParser(); phase.register(p.add_subparsers()); "
-            "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))")
+    code = (
+        "import argparse, sys; from sims.commands import phase; "
+        "p = argparse.ArgumentParser(); phase.register(p.add_subparsers()); "
+        "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
+    )
     argv = [sys.executable, "-c", code, *scan_args]
     process = subprocess.Popen(argv, cwd=ROOT, start_new_session=True)
     cells = out / "cells"
@@ -120,20 +180,41 @@ def test_scan_killed_with_sigkill_resumes_from_its_cached_cells(tmp_path):
     process.wait()
     cached = len(list(cells.glob("*.json")))
     assert 3 <= cached < 12 and not (out / "scan.json").exists()
-    scan = run_scan("init-dynamics", parse_axis("g=0.5:1.5:6"), parse_axis("pi=0:0.5:2"),
-                    "lyapunov", out=out, fixed={"N": 150, "steps": 4000}, progress=False)
+    scan = run_scan(
+        "init-dynamics",
+        parse_axis("g=0.5:1.5:6"),
+        parse_axis("pi=0:0.5:2"),
+        "lyapunov",
+        out=out,
+        fixed={"N": 150, "steps": 4000},
+        progress=False,
+    )
     assert scan["cells"] == {"total": 12, "cached": cached, "computed": 12 - cached}
 
 
 def test_dask_scheduler_gives_exactly_the_numbers_of_the_local_run(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
-    argv = ["--x", "g=0.5:2.0:3", "--y", "pi=0:0.5:2", "--metric", "lyapunov", "--seeds", "2",
-            *TINY, "--no-figure", "--quiet"]
+    argv = [
+        "--x",
+        "g=0.5:2.0:3",
+        "--y",
+        "pi=0:0.5:2",
+        "--metric",
+        "lyapunov",
+        "--seeds",
+        "2",
+        *TINY,
+        "--no-figure",
+        "--quiet",
+    ]
     assert _cli([*argv, "--jobs", "2", "--out", str(tmp_path / "local")]) == 0
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
-        assert _cli([*argv, "--scheduler", cluster.scheduler_address,
-                     "--out", str(tmp_path / "dask")]) == 0
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        assert (
+            _cli([*argv, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask")])
+            == 0
+        )
     local, remote = load_scan(tmp_path / "local"), load_scan(tmp_path / "dask")
     assert remote["cells"]["computed"] == 12
     np.testing.assert_array_equal(local["per_seed"], remote["per_seed"])
@@ -142,8 +223,24 @@ def test_dask_scheduler_gives_exactly_the_numbers_of_the_local_run(tmp_path):
 
 
 def test_scan_summary_follows_the_contract_and_carries_the_theory_boundary(tmp_path):
-    assert _cli(["--x", "g=0.5:2.0:4", "--y", "pi=0:0.6:3", "--metric", "lyapunov", *TINY,
-                 "--no-figure", "--quiet", "--out", str(tmp_path)]) == 0
+    assert (
+        _cli(
+            [
+                "--x",
+                "g=0.5:2.0:4",
+                "--y",
+                "pi=0:0.6:3",
+                "--metric",
+                "lyapunov",
+                *TINY,
+                "--no-figure",
+                "--quiet",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     raw = json.loads((tmp_path / "scan.json").read_text())
     assert raw["x"] == {"key": "g", "values": [0.5, 1.0, 1.5, 2.0], "scale": "linear"}
     assert raw["y"]["key"] == "pi" and raw["metric"] == "lyapunov"
@@ -163,8 +260,24 @@ def test_first_upward_crossing_interpolates_and_ignores_later_sign_changes():
 
 def test_phase_diagram_renders_with_labelled_axes_and_colour_bar(tmp_path):
     figures = pytest.importorskip("figures.phase_diagram")
-    assert _cli(["--x", "g=0.5:2.0:4", "--y", "pi=0:0.6:3", "--metric", "phase", *TINY,
-                 "--no-figure", "--quiet", "--out", str(tmp_path)]) == 0
+    assert (
+        _cli(
+            [
+                "--x",
+                "g=0.5:2.0:4",
+                "--y",
+                "pi=0:0.6:3",
+                "--metric",
+                "phase",
+                *TINY,
+                "--no-figure",
+                "--quiet",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     png, pdf = figures.draw_phase_diagram(tmp_path)
     assert png.stat().st_size > 10_000 and pdf.exists()
     import matplotlib.pyplot as plt
@@ -176,8 +289,13 @@ def test_phase_diagram_renders_with_labelled_axes_and_colour_bar(tmp_path):
 
 
 def test_scans_stored_before_axes_had_a_scale_get_the_guessed_one(tmp_path):
-    raw = {"probe": "p", "metric": "m", "values": [[1.0, 2.0, 3.0]],
-           "x": {"key": "N", "values": [32.0, 128.0, 512.0]}, "y": {"key": "g", "values": [1.0]}}
+    raw = {
+        "probe": "p",
+        "metric": "m",
+        "values": [[1.0, 2.0, 3.0]],
+        "x": {"key": "N", "values": [32.0, 128.0, 512.0]},
+        "y": {"key": "g", "values": [1.0]},
+    }
     (tmp_path / "scan.json").write_text(json.dumps(raw))
     scan = load_scan(tmp_path)
     assert scan["x"]["scale"] == "log" and scan["y"]["scale"] == "linear"

@@ -54,8 +54,8 @@ def test_graded_response_to_every_condition_is_non_selective():
 def test_window_average_selects_the_steps_of_the_window():
     n_steps, n_conditions, n_units = 10, 4, 3
     rates = np.zeros((n_steps, n_conditions, n_units))
-    rates[5:, 1, 0] = 2.0          # unit 0 answers condition 1 late in the trial
-    rates[:5, :, 1] = 1.0          # unit 1 answers everything early only
+    rates[5:, 1, 0] = 2.0  # unit 0 answers condition 1 late in the trial
+    rates[:5, :, 1] = 1.0  # unit 1 answers everything early only
     responses = window_responses(rates, window=(5, 10))
     assert responses.shape == (n_units, n_conditions)
     np.testing.assert_allclose(responses[0], [0.0, 2.0, 0.0, 0.0])
@@ -65,10 +65,16 @@ def test_window_average_selects_the_steps_of_the_window():
 
 
 def test_counts_per_group_add_up_to_the_population():
-    responses = np.array([
-        [1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0],
-        [0.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0], [0.0, 1.0, 1.0, 1.0],
-    ])
+    responses = np.array(
+        [
+            [1.0, 0.0, 0.0, 0.0],
+            [1.0, 1.0, 0.0, 0.0],
+            [1.0, 1.0, 1.0, 1.0],
+            [0.0, 0.0, 0.0, 0.0],
+            [0.0, 2.0, 0.0, 0.0],
+            [0.0, 1.0, 1.0, 1.0],
+        ]
+    )
     labels = classify_selectivity(responses)["labels"]
     counts = selectivity_counts(labels, groups=np.array([0, 0, 0, 1, 1, 1]))
     assert counts[0] == {MIXED: 1, UNI_SELECTIVE: 1, NON_SELECTIVE: 1}

@@ -74,8 +74,10 @@ def test_pi_rising_from_zero_breaks_when_it_spreads():
     pi = np.where(epochs < PI_SPLIT_EPOCH, 0.0, spread)
     xi = np.full_like(pi, 0.1)
     out = symmetry_breaking_summary(pi, xi)
-    assert out["order_parameters"]["pi_mean_entropy"][-1] > out["order_parameters"][
-        "pi_mean_entropy"][0]
+    assert (
+        out["order_parameters"]["pi_mean_entropy"][-1]
+        > out["order_parameters"]["pi_mean_entropy"][0]
+    )
     assert out["discrete_break_epoch"] == PI_SPLIT_EPOCH
     assert out["continuous_break_epoch"] is None
     assert out["first_to_break"] == "undetermined"

@@ -1,4 +1,5 @@
-"""The analytic SaS RNTK (theory.rntk) against the official code's reference values (docs/model.md §5.1) and its own derivations."""
+"""The analytic SaS RNTK (theory.rntk) against the official code's reference values (docs/model.md
+§5.1) and its own derivations."""
 
 import numpy as np
 import pytest

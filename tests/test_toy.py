@@ -27,8 +27,9 @@ def instantaneous_loss(m, pi, xi, x_t, y_t, h_prev, eps_t, alpha=ALPHA):
     a = m.size
     mu = (1 - pi) * m
     var = (1 - pi) * xi + pi * (1 - pi) * m**2
-    h = (1 - alpha) * h_prev + alpha * (mu.sum() * x_t + eps_t * np.sqrt(var.sum() * x_t**2)) \
-        / np.sqrt(a)
+    h = (1 - alpha) * h_prev + alpha * (
+        mu.sum() * x_t + eps_t * np.sqrt(var.sum() * x_t**2)
+    ) / np.sqrt(a)
     return 0.5 * (np.tanh(h) - y_t) ** 2
 
 
@@ -39,8 +40,9 @@ def finite_difference(params, name, args):
         down = {k: v.copy() for k, v in params.items()}
         up[name][j] += FD_STEP
         down[name][j] -= FD_STEP
-        grad[j] = (instantaneous_loss(**up, **args) - instantaneous_loss(**down, **args)) \
-            / (2 * FD_STEP)
+        grad[j] = (instantaneous_loss(**up, **args) - instantaneous_loss(**down, **args)) / (
+            2 * FD_STEP
+        )
     return grad
 
 
@@ -57,8 +59,13 @@ def test_instantaneous_gradients_match_finite_differences_at_fixed_noise(eps_t):
     grads = toy_instantaneous_gradients(**params, **args)
     assert grads["loss"] == pytest.approx(instantaneous_loss(**params, **args), abs=ROUND_OFF)
     for name in ("m", "pi", "xi"):
-        np.testing.assert_allclose(grads[name], finite_difference(params, name, args),
-                                   rtol=FD_TOL, atol=FD_TOL, err_msg=name)
+        np.testing.assert_allclose(
+            grads[name],
+            finite_difference(params, name, args),
+            rtol=FD_TOL,
+            atol=FD_TOL,
+            err_msg=name,
+        )
 
 
 def sequential_reference(x, y, m, pi, xi, eps, alpha, lrs):
@@ -75,8 +82,9 @@ def sequential_reference(x, y, m, pi, xi, eps, alpha, lrs):
         c = (r - y[t]) * (1 - r**2) * alpha
         k = eps[t] * x[t] ** 2 / (a * delta)
         m = m - lrs[0] * c * ((1 - pi) * x[t] / np.sqrt(a) + k * mu * pi)
-        pi = np.clip(pi - lrs[1] * c * (-m * x[t] / np.sqrt(a)
-                                        + k * ((1 - 2 * pi) * m**2 - xi) / 2), 0, 1)
+        pi = np.clip(
+            pi - lrs[1] * c * (-m * x[t] / np.sqrt(a) + k * ((1 - 2 * pi) * m**2 - xi) / 2), 0, 1
+        )
         xi = np.maximum(xi - lrs[2] * c * k * (1 - pi) / 2, 0)
     return m, pi, xi
 
@@ -88,8 +96,9 @@ def test_training_step_applies_m_then_pi_then_xi_with_fresh_values():
     lrs = (0.5, 0.3, 0.2)  # large rates so that the update order matters at O(1)
     eps = rng.standard_normal((1, x.size))
     out = train_toy(x, y, **params, eps=eps, n_epochs=1, lr_m=lrs[0], lr_pi=lrs[1], lr_xi=lrs[2])
-    expected = sequential_reference(x, y, params["m"], params["pi"], params["xi"], eps[0], ALPHA,
-                                    lrs)
+    expected = sequential_reference(
+        x, y, params["m"], params["pi"], params["xi"], eps[0], ALPHA, lrs
+    )
     for name, value in zip(("m", "pi", "xi"), expected, strict=True):
         np.testing.assert_allclose(out[name], value, rtol=1e-10, atol=ROUND_OFF, err_msg=name)
 
@@ -110,16 +119,18 @@ def test_records_have_one_value_per_epoch_and_are_reproducible():
     results = []
     for _ in range(2):
         rng = np.random.default_rng(3)
-        results.append(train_toy(x, y, **toy_initial_parameters(200, rng), rng=rng,
-                                 n_epochs=n_epochs))
+        results.append(
+            train_toy(x, y, **toy_initial_parameters(200, rng), rng=rng, n_epochs=n_epochs)
+        )
     keys = ("loss", "forward_mean", "forward_std", "gradient_mean_part", "gradient_variance_part")
     for key in keys:
         assert results[0][key].shape == (n_epochs,)
         assert np.all(np.isfinite(results[0][key]))
         np.testing.assert_array_equal(results[0][key], results[1][key])
     assert results[0]["eps"].shape == (n_epochs, x.size)
-    runs = train_toy_runs(x, y, n_runs=3, rng=np.random.default_rng(4), n_synapses=100,
-                          n_epochs=n_epochs)
+    runs = train_toy_runs(
+        x, y, n_runs=3, rng=np.random.default_rng(4), n_synapses=100, n_epochs=n_epochs
+    )
     assert runs["loss"].shape == (3, n_epochs)
     assert runs["final_loss"].shape == (3,)
 
@@ -127,8 +138,9 @@ def test_records_have_one_value_per_epoch_and_are_reproducible():
 def test_constraints_hold_after_training():
     rng = np.random.default_rng(5)
     x, y = sine_task()
-    out = train_toy(x, y, **toy_initial_parameters(300, rng), rng=rng, n_epochs=50, lr_pi=5.0,
-                    lr_xi=5.0)
+    out = train_toy(
+        x, y, **toy_initial_parameters(300, rng), rng=rng, n_epochs=50, lr_pi=5.0, lr_xi=5.0
+    )
     assert np.all((out["pi"] >= 0) & (out["pi"] <= 1))
     assert np.all(out["xi"] >= 0)
 
@@ -141,7 +153,6 @@ def test_bad_inputs_raise_one_clear_value_error():
     with pytest.raises(ValueError, match="eps has shape"):
         train_toy(x, y, **params, eps=np.zeros((2, 3)), n_epochs=2)
     with pytest.raises(ValueError, match="pi must lie"):
-        train_toy(x, y, params["m"], params["pi"] + 1.5, params["xi"],
-                  rng=np.random.default_rng(0))
+        train_toy(x, y, params["m"], params["pi"] + 1.5, params["xi"], rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="equal length"):
         train_toy(x, y[:-1], **params, rng=np.random.default_rng(0))

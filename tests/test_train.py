@@ -20,19 +20,29 @@ from sims.train import (
 )
 
 CLASSIFICATION_FINAL_KEYS = {
-    "test_accuracy_meanfield", "test_accuracy_meanfield_eps0",
-    "test_accuracy_sampled_quenched", "test_accuracy_sampled_per_step",
+    "test_accuracy_meanfield",
+    "test_accuracy_meanfield_eps0",
+    "test_accuracy_sampled_quenched",
+    "test_accuracy_sampled_per_step",
 }
 #: The same float64 forward pass run by the gradient and by the forward-only code: round-off.
 ROUNDOFF = 1e-12
 #: A small row-MNIST network that trains in well under a second.
-TINY_ROW = ["network.n_rec=16", "batch_size=16", "evaluation.test_samples=64",
-            "evaluation.n_samples=2", "checkpoint_every=2"]
+TINY_ROW = [
+    "network.n_rec=16",
+    "batch_size=16",
+    "evaluation.test_samples=64",
+    "evaluation.n_samples=2",
+    "checkpoint_every=2",
+]
 
 
 def tiny_row_config(extra=(), **settings):
-    return resolve_config("row-mnist", overrides=[*TINY_ROW, *extra],
-                          **{"epochs": 2, "batches_per_epoch": 3, **settings})
+    return resolve_config(
+        "row-mnist",
+        overrides=[*TINY_ROW, *extra],
+        **{"epochs": 2, "batches_per_epoch": 3, **settings},
+    )
 
 
 def test_row_mnist_run_writes_config_metadata_metrics_params_and_snapshots(tmp_path):
@@ -59,9 +69,17 @@ def test_row_mnist_run_writes_config_metadata_metrics_params_and_snapshots(tmp_p
 
 
 def test_pixel_mnist_trains_end_to_end_on_the_full_784_step_sequence(tmp_path):
-    config = resolve_config("pixel-mnist", epochs=1, batches_per_epoch=2,
-                            overrides=["batch_size=8", "evaluation.test_samples=16",
-                                       "evaluation.n_samples=1", "evaluation.test_batch_size=16"])
+    config = resolve_config(
+        "pixel-mnist",
+        epochs=1,
+        batches_per_epoch=2,
+        overrides=[
+            "batch_size=8",
+            "evaluation.test_samples=16",
+            "evaluation.n_samples=1",
+            "evaluation.test_batch_size=16",
+        ],
+    )
     result = train_run(config, tmp_path / "pixel", progress=False)
     assert result.task().n_steps == 784
     assert CLASSIFICATION_FINAL_KEYS <= set(result.metrics["final"])
@@ -71,8 +89,11 @@ def test_pixel_mnist_trains_end_to_end_on_the_full_784_step_sequence(tmp_path):
 
 
 def test_multisensory_run_reports_psychometric_curves_thresholds_and_train_mse(tmp_path):
-    config = resolve_config("multisensory", epochs=3, overrides=[
-        "network.n_rec=15", "evaluation.n_test_batches=1", "evaluation.test_dt=20.0"])
+    config = resolve_config(
+        "multisensory",
+        epochs=3,
+        overrides=["network.n_rec=15", "evaluation.n_test_batches=1", "evaluation.test_dt=20.0"],
+    )
     result = train_run(config, tmp_path / "msi", progress=False)
     final = result.metrics["final"]
     assert set(final["psychometric"]) == {"v", "a", "va"}
@@ -85,16 +106,25 @@ def test_multisensory_run_reports_psychometric_curves_thresholds_and_train_mse(t
 
 
 def test_multisensory_stops_early_once_past_min_epoch_with_small_loss():
-    config = resolve_config("multisensory", epochs=10, overrides=[
-        "network.n_rec=15", "evaluation.n_test_batches=1", "evaluation.test_dt=20.0",
-        "early_stop.min_epoch=1", "early_stop.max_loss=1e9"])
+    config = resolve_config(
+        "multisensory",
+        epochs=10,
+        overrides=[
+            "network.n_rec=15",
+            "evaluation.n_test_batches=1",
+            "evaluation.test_dt=20.0",
+            "early_stop.min_epoch=1",
+            "early_stop.max_loss=1e9",
+        ],
+    )
     trainer = Trainer(config).fit(progress=False)
     assert trainer.stopped_early_ and len(trainer.history_) == 2  # epochs 0 and 1
 
 
 def test_binary_mnist_is_a_mean_field_mse_run_on_the_scalar_output():
-    config = resolve_config("binary-mnist", epochs=2, overrides=["network.n_rec=16",
-                                                                 "evaluation.n_samples=1"])
+    config = resolve_config(
+        "binary-mnist", epochs=2, overrides=["network.n_rec=16", "evaluation.n_samples=1"]
+    )
     trainer = Trainer(config).fit(progress=False)
     assert trainer.network_.loss == "mse" and trainer.network_.n_out == 1
     assert 0.0 <= trainer.final_["test_accuracy_meanfield"] <= 1.0
@@ -104,8 +134,13 @@ def test_sine_runs_the_toy_model_and_stores_its_per_epoch_records(tmp_path):
     config = resolve_config("sine", epochs=20, overrides=["toy.n_synapses=200"])
     result = train_run(config, tmp_path / "sine", progress=False)
     epochs = result.metrics["epochs"]
-    assert len(epochs) == 20 and {"loss", "forward_mean", "forward_std",
-                                  "gradient_mean_part", "gradient_variance_part"} <= set(epochs[0])
+    assert len(epochs) == 20 and {
+        "loss",
+        "forward_mean",
+        "forward_std",
+        "gradient_mean_part",
+        "gradient_variance_part",
+    } <= set(epochs[0])
     assert result.network is None and result.params["m"].shape == (200,)
     assert result.snapshots.epochs.tolist() == [0, 20]
 
@@ -135,8 +170,15 @@ def run_cli(capsys, *argv):
 
 
 def test_cli_rejects_unknown_set_keys_with_the_list_of_valid_keys(capsys, tmp_path):
-    code, err = run_cli(capsys, "--task", "row-mnist", "--set", "optimizer.lr.rec.mean=1",
-                        "--out", str(tmp_path / "x"))
+    code, err = run_cli(
+        capsys,
+        "--task",
+        "row-mnist",
+        "--set",
+        "optimizer.lr.rec.mean=1",
+        "--out",
+        str(tmp_path / "x"),
+    )
     assert code == 2
     assert "unknown config key 'optimizer.lr.rec.mean'" in err and "optimizer.lr.rec.pi" in err
     assert err.count("\n") == 1  # one line, no traceback
@@ -144,18 +186,27 @@ def test_cli_rejects_unknown_set_keys_with_the_list_of_valid_keys(capsys, tmp_pa
 
 
 def test_cli_rejects_bad_values_naming_the_key(capsys, tmp_path):
-    code, err = run_cli(capsys, "--task", "multisensory", "--set", "network.sigma_rec=-1",
-                        "--out", str(tmp_path / "x"))
+    code, err = run_cli(
+        capsys,
+        "--task",
+        "multisensory",
+        "--set",
+        "network.sigma_rec=-1",
+        "--out",
+        str(tmp_path / "x"),
+    )
     assert code == 2 and "'network.sigma_rec'" in err and "must be >= 0" in err
-    code, err = run_cli(capsys, "--task", "row-mnist", "--epochs", "0",
-                        "--out", str(tmp_path / "x"))
+    code, err = run_cli(
+        capsys, "--task", "row-mnist", "--epochs", "0", "--out", str(tmp_path / "x")
+    )
     assert code == 2 and "'epochs'" in err
 
 
 def test_cli_reports_a_missing_data_directory(capsys, tmp_path):
     missing = tmp_path / "no-mnist-here"
-    code, err = run_cli(capsys, "--task", "row-mnist", "--data", str(missing),
-                        "--out", str(tmp_path / "x"))
+    code, err = run_cli(
+        capsys, "--task", "row-mnist", "--data", str(missing), "--out", str(tmp_path / "x")
+    )
     assert code == 2 and "does not exist" in err and str(missing) in err
     assert not (tmp_path / "x").exists()
 
@@ -175,8 +226,9 @@ def test_without_fluctuation_the_training_loss_is_that_of_the_mean_network():
     on the first minibatch of the documented streams (init = spawn 0, data = spawn 1)."""
     config = tiny_row_config(epochs=1, batches_per_epoch=1, extra=["fluctuation=false"])
     trainer = Trainer(config).fit(progress=False)
-    init_rng, data_rng = (np.random.default_rng(s)
-                          for s in np.random.SeedSequence(config["seed"]).spawn(4)[:2])
+    init_rng, data_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(config["seed"]).spawn(4)[:2]
+    )
     task = build_task(config)
     net = build_network(config, task, init_rng)
     batch = next(task.epoch_batches(data_rng, batch_size=16, n_minibatches=1))

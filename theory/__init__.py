@@ -1,8 +1,10 @@
-"""Infinite-width theory of the spike-and-slab RNN: sympy derivations and closed forms (docs/model.md §5).
+"""Infinite-width theory of the spike-and-slab RNN: sympy derivations and closed forms
+(docs/model.md §5).
 
 Public API:
 
-* :func:`rntk`, :func:`rntk_blocks` — analytic recurrent NTK of the leaky SaS RNN (docs/model.md §5.1);
+* :func:`rntk`, :func:`rntk_blocks` — analytic recurrent NTK of the leaky SaS RNN (docs/model.md
+§5.1);
 * :func:`gradient_descent_mse` — lazy-regime closed-form learning dynamics (docs/model.md §5.1);
 * :mod:`theory.derivations` — the symbolic derivations (``python -m theory.derivations``).
 

@@ -499,7 +499,9 @@ def _latex_lines():
     for key in sorted(k for k in moments if k.startswith("d")):
         moment, parameter = key[1:].split("_d")
         lines.append(rf"\partial {moment}/\partial {parameter} = {sp.latex(moments[key])}")
-    lines.append(r"\section*{Gradient factors of u = G + \epsilon\Delta (docs/model.md §1.3, §2.2)}")
+    lines.append(
+        r"\section*{Gradient factors of u = G + \epsilon\Delta (docs/model.md §1.3, §2.2)}"
+    )
     factors = preactivation_gradient_factors()
     for name in PARAMETERS:
         f = factors[name]

@@ -40,7 +40,8 @@ def gradient_descent_mse(k_train_train, y_train, lr, *, discrete=False):
         f_t(X) = Y + (I - ηΘ)^t (f_0(X) - Y)
         f_t(x) = f_0(x) - Θ(x, X) Θ^{-1} (I - (I - ηΘ)^t) (f_0(X) - Y)
 
-    Both are evaluated in the eigenbasis of Θ(X, X) (``numpy.linalg.eigh``, docs/official-code.md §1 item 15);
+    Both are evaluated in the eigenbasis of Θ(X, X) (``numpy.linalg.eigh``, docs/official-code.md
+    §1 item 15);
     for a zero eigenvalue the factor Θ^{-1}(I - e^{-ηΘt}) takes its limit ηt (continuous) or
     ηt (discrete).  ``t=None`` means t = ∞ (zero modes then keep their initial residual).
     docs/model.md §5.1, after neural-tangents ``predict.gradient_descent_mse``.

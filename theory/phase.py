@@ -1,6 +1,7 @@
 """Phase diagram of untrained SaS networks: effective couplings and the quiescent-state boundary.
 
-Ensemble (docs/model.md §1.2 at initialisation): m_ij ~ N(J0/N, g^2/N), Xi_ij = xi/N, pi_ij = pi, no input,
+Ensemble (docs/model.md §1.2 at initialisation): m_ij ~ N(J0/N, g^2/N), Xi_ij = xi/N, pi_ij = pi,
+no input,
 leak alpha, activation tanh or ReLU. A weight is w = (m + sqrt(Xi) z) * 1[U > pi].
 
 Effective couplings (derived with sympy in :func:`derive_coupling_statistics`; exact)::
@@ -135,8 +136,13 @@ def effective_couplings(g: float, J0: float, pi: float, xi: float) -> dict[str, 
     quenched = (1 - pi) ** 2 * g**2
     annealed = (1 - pi) * xi + pi * (1 - pi) * g**2
     g_eff2 = (1 - pi) * (g**2 + xi)
-    return {"J0_eff": (1 - pi) * J0, "g_eff": math.sqrt(g_eff2), "g_eff2": g_eff2,
-            "quenched": quenched, "annealed": annealed}
+    return {
+        "J0_eff": (1 - pi) * J0,
+        "g_eff": math.sqrt(g_eff2),
+        "g_eff2": g_eff2,
+        "quenched": quenched,
+        "annealed": annealed,
+    }
 
 
 def relu_gain(g_eff: float, J0_eff: float) -> float:
@@ -199,6 +205,7 @@ def tanh_bulk_growth(sigma_q2: float, sigma_a2: float, alpha: float) -> float:
     floor = a + alpha * math.sqrt(sigma_q2)
     if sigma_a2 == 0:
         return floor
+
     # P = gamma^2 + a^2 - alpha^2 sigma_q^2 = sqrt(4 a^2 gamma^2 + alpha^4 sigma_a^4), a root
     # of a quadratic in gamma^2 after squaring; solve it numerically on (floor, large).
     def excess(gamma):
@@ -212,8 +219,14 @@ def tanh_bulk_growth(sigma_q2: float, sigma_a2: float, alpha: float) -> float:
 
 
 def quiescent_growth_factor(
-    *, g: float, J0: float, pi: float, xi: float, alpha: float = 1.0,
-    activation: str = "tanh", network: str = "quenched",
+    *,
+    g: float,
+    J0: float,
+    pi: float,
+    xi: float,
+    alpha: float = 1.0,
+    activation: str = "tanh",
+    network: str = "quenched",
 ) -> float:
     """Per-step growth factor gamma of small activity around h = 0 (N -> infinity).
 
@@ -262,8 +275,14 @@ def stability_margin(**parameters) -> float:
 
 
 def critical_g(
-    *, pi: float, xi: float = 0.0, J0: float = 0.0, alpha: float = 1.0,
-    activation: str = "tanh", network: str = "quenched", g_max: float = 100.0,
+    *,
+    pi: float,
+    xi: float = 0.0,
+    J0: float = 0.0,
+    alpha: float = 1.0,
+    activation: str = "tanh",
+    network: str = "quenched",
+    g_max: float = 100.0,
 ) -> float:
     """The g at which the quiescent state loses stability (other parameters fixed).
 
@@ -272,9 +291,11 @@ def critical_g(
     Returns:
         g_c, 0.0 if unstable already at g = 0, inf if stable up to g_max (or pi = 1).
     """
+
     def margin(g):
-        return stability_margin(g=g, J0=J0, pi=pi, xi=xi, alpha=alpha,
-                                activation=activation, network=network)
+        return stability_margin(
+            g=g, J0=J0, pi=pi, xi=xi, alpha=alpha, activation=activation, network=network
+        )
 
     if margin(0.0) >= 0:
         return 0.0

@@ -1,6 +1,7 @@
 """Where the lazy (kernel) regime holds: GD stability bound and lazy parameter displacement.
 
-Setting (docs/model.md §5.1): an NTK-parameterised network f(x; θ̃) trained by full-batch gradient descent
+Setting (docs/model.md §5.1): an NTK-parameterised network f(x; θ̃) trained by full-batch gradient
+descent
 θ̃ ← θ̃ − η ∂L/∂θ̃ on L = ½ Σ_μ (f(x_μ) − y_μ)², with tangent kernel Θ = J Jᵀ, J = ∂f(X)/∂θ̃
 (n × P).  In the infinite-width limit Θ is the constant analytic RNTK (:func:`theory.rntk`), and
 the training residual r_t = f_t(X) − Y obeys the linear map r_{t+1} = (I − ηΘ) r_t.
@@ -134,7 +135,8 @@ def lazy_parameter_displacement(k_train_train, residual, *, discrete=True):
     else:
         raise ValueError(
             f"residual must be r_0 of shape ({n},) or E[r_0 r_0ᵀ] of shape ({n}, {n}), "
-            f"got {residual.shape}")
+            f"got {residual.shape}"
+        )
     if not np.all(np.isfinite(weights)):
         raise ValueError("residual contains NaN or inf")
     zero_mode = eigenvalues <= ZERO_MODE_RTOL * max(abs(eigenvalues).max(), 1e-300)

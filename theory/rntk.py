@@ -64,7 +64,8 @@ def relu_arccos_kernels(cov, var_a, var_b):
         K  = E[relu(a) relu(b)] = (1/2π) √(var_a var_b) [c (π - arccos c) + √(1 - c²)]
         K̇ = E[relu'(a) relu'(b)] = (1/2π) (π - arccos c)
 
-    (docs/model.md §5.1; derived from Price's theorem in :mod:`theory.derivations`).  Where a variance is
+    (docs/model.md §5.1; derived from Price's theorem in :mod:`theory.derivations`).  Where a
+    variance is
     zero the unit is silent (relu'(0) = 0), so K = K̇ = 0 there.
 
     Args:
@@ -436,7 +437,8 @@ def rntk(
     quadrature_order=48,
     fast_path=True,
 ):
-    """Analytic RNTK Θ(x, x') of the leaky SaS RNN, summed over parameter blocks (docs/model.md §5.1).
+    """Analytic RNTK Θ(x, x') of the leaky SaS RNN, summed over parameter blocks (docs/model.md
+    §5.1).
 
     Θ = Θ_m_in + Θ_m_rec + Θ_π_rec + Θ_Ξ_rec + Θ_m_out [+ Θ_π_out + Θ_Ξ_out]; see
     :func:`rntk_blocks` for the blocks and the arguments.

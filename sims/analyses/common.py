@@ -76,8 +76,10 @@ class AnalysisRun:
     def snapshot(self, epoch: int) -> dict[str, np.ndarray]:
         """Parameters after ``epoch`` (epoch 0 = initial state) as {block: array}."""
         if epoch not in self.snapshot_files:
-            raise ValueError(f"run {str(self.run_dir)!r} has no snapshot of epoch {epoch}; "
-                             f"available: {sorted(self.snapshot_files)[:5]}...")
+            raise ValueError(
+                f"run {str(self.run_dir)!r} has no snapshot of epoch {epoch}; "
+                f"available: {sorted(self.snapshot_files)[:5]}..."
+            )
         with np.load(self.snapshot_files[epoch]) as data:
             return {key: data[key] for key in data.files}
 
@@ -92,7 +94,8 @@ def build_task(config: Mapping) -> Any:
 def build_network(config: Mapping, params: Mapping[str, np.ndarray], task) -> SaSNetwork:
     """Rebuild the network of a run from its config and nine parameter blocks.
 
-    The structure (readout, loss, the multisensory structural input mask of docs/model.md §3.3) comes from
+    The structure (readout, loss, the multisensory structural input mask of docs/model.md §3.3)
+    comes from
     :func:`sims.train.build_network`; the values from ``params``.
 
     Raises:
@@ -100,8 +103,12 @@ def build_network(config: Mapping, params: Mapping[str, np.ndarray], task) -> Sa
     """
     from sims.train import build_network as train_build_network
 
-    missing = [f"{layer}.{p}" for layer in ("inp", "rec", "out") for p in ("m", "pi", "xi")
-               if f"{layer}.{p}" not in params]
+    missing = [
+        f"{layer}.{p}"
+        for layer in ("inp", "rec", "out")
+        for p in ("m", "pi", "xi")
+        if f"{layer}.{p}" not in params
+    ]
     if missing:
         raise ValueError(f"parameters lack the blocks {missing}; is this a sasrnn params file?")
     network = train_build_network(dict(config), task, np.random.default_rng(0))
@@ -140,25 +147,36 @@ def open_run(run_dir) -> AnalysisRun:
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise FileNotFoundError(f"run directory {str(run_dir)!r} does not exist; pass the "
-                                f"directory a training run wrote (sasrnn train --out DIR).")
+        raise FileNotFoundError(
+            f"run directory {str(run_dir)!r} does not exist; pass the "
+            f"directory a training run wrote (sasrnn train --out DIR)."
+        )
     config = read_toml(run_dir / CONFIG_FILE)
     if config.get("task") == "sine":
-        raise ValueError(f"{str(run_dir)!r} is a toy-model (sine) run; the network analyses need "
-                         f"a pixel-mnist, row-mnist or multisensory run (toy curves: "
-                         f"sasrnn analyze plasticity --toy).")
+        raise ValueError(
+            f"{str(run_dir)!r} is a toy-model (sine) run; the network analyses need "
+            f"a pixel-mnist, row-mnist or multisensory run (toy curves: "
+            f"sasrnn analyze plasticity --toy)."
+        )
     params_path = run_dir / PARAMS_FILE
     if not params_path.is_file():
-        raise FileNotFoundError(f"{str(params_path)!r} is missing: the run has not finished "
-                                f"(resume it) or the directory is not a run directory.")
+        raise FileNotFoundError(
+            f"{str(params_path)!r} is missing: the run has not finished "
+            f"(resume it) or the directory is not a run directory."
+        )
     metrics_path = run_dir / METRICS_FILE
     if metrics_path.is_file() and (run_dir / RUN_FILE).is_file():
         from sims.train import load_run
 
         result = load_run(run_dir)
-        return AnalysisRun(run_dir=run_dir, config=result.config, network=result.network,
-                           task=result.task(), metrics=result.metrics,
-                           snapshot_files=_snapshot_files(run_dir))
+        return AnalysisRun(
+            run_dir=run_dir,
+            config=result.config,
+            network=result.network,
+            task=result.task(),
+            metrics=result.metrics,
+            snapshot_files=_snapshot_files(run_dir),
+        )
     try:
         with np.load(params_path) as data:
             params = {key: data[key] for key in data.files}
@@ -167,8 +185,14 @@ def open_run(run_dir) -> AnalysisRun:
     task = build_task(config)
     network = build_network(config, params, task)
     metrics = read_json(metrics_path) if metrics_path.is_file() else None
-    return AnalysisRun(run_dir=run_dir, config=config, network=network, task=task,
-                       metrics=metrics, snapshot_files=_snapshot_files(run_dir))
+    return AnalysisRun(
+        run_dir=run_dir,
+        config=config,
+        network=network,
+        task=task,
+        metrics=metrics,
+        snapshot_files=_snapshot_files(run_dir),
+    )
 
 
 def snapshot_epochs(run: AnalysisRun, stride: int = 1) -> list[int]:
@@ -181,16 +205,21 @@ def snapshot_epochs(run: AnalysisRun, stride: int = 1) -> list[int]:
         raise ValueError(f"stride must be >= 1, got {stride}")
     epochs = sorted(run.snapshot_files)
     if not epochs:
-        raise ValueError(f"run {str(run.run_dir)!r} has no parameter snapshots "
-                         f"({SNAPSHOT_DIR}/epoch_*.npz); train with snapshot_every >= 1.")
+        raise ValueError(
+            f"run {str(run.run_dir)!r} has no parameter snapshots "
+            f"({SNAPSHOT_DIR}/epoch_*.npz); train with snapshot_every >= 1."
+        )
     chosen = epochs[::stride]
     if chosen[-1] != epochs[-1]:
         chosen.append(epochs[-1])
     return chosen
 
 
-def stack_snapshots(snapshots: Mapping[int, Mapping[str, np.ndarray]] | AnalysisRun,
-                    blocks: Iterable[str], epochs: Iterable[int] | None = None):
+def stack_snapshots(
+    snapshots: Mapping[int, Mapping[str, np.ndarray]] | AnalysisRun,
+    blocks: Iterable[str],
+    epochs: Iterable[int] | None = None,
+):
     """Stack per-epoch parameter snapshots into {block: (E, ...)} arrays.
 
     Args:
@@ -241,8 +270,9 @@ def msi_input_groups(task: MultisensoryTask, n_rec: int) -> np.ndarray:
     return groups.astype(str)
 
 
-def network_pass(net: SaSNetwork, x, mode: str, rng: np.random.Generator,
-                 return_states: bool = False):
+def network_pass(
+    net: SaSNetwork, x, mode: str, rng: np.random.Generator, return_states: bool = False
+):
     """Run ``net`` on inputs ``x`` (T, B, n_in) in one of :data:`MSI_TEST_MODES`.
 
     "meanfield": mean-field pass with fresh ε (docs/model.md §1.3); "meanfield_eps0": ε = 0 (W = μ);
@@ -262,7 +292,7 @@ def network_pass(net: SaSNetwork, x, mode: str, rng: np.random.Generator,
         return predict(net, x, mode=mode, rng=rng)
     x = np.asarray(x, dtype=net.dtype)
     n_steps, batch, _ = x.shape
-    noise = (rng.standard_normal((n_steps, batch, net.n_rec)) if net.sigma_rec > 0.0 else None)
+    noise = rng.standard_normal((n_steps, batch, net.n_rec)) if net.sigma_rec > 0.0 else None
     if mode in ("quenched", "per_step"):
         return sampled_forward(net, x, mode=mode, rng=rng, rec_noise=noise, return_states=True)
     out_shape = (batch, net.n_out) if net.readout == "last" else (n_steps, batch, net.n_out)
@@ -276,11 +306,18 @@ def network_pass(net: SaSNetwork, x, mode: str, rng: np.random.Generator,
     return trace.z, trace.r
 
 
-def batch_accuracies(net: SaSNetwork, task, rng: np.random.Generator, n_batches: int = 20,
-                     mode: str = "meanfield", test_dt: float | None = None) -> np.ndarray:
+def batch_accuracies(
+    net: SaSNetwork,
+    task,
+    rng: np.random.Generator,
+    n_batches: int = 20,
+    mode: str = "meanfield",
+    test_dt: float | None = None,
+) -> np.ndarray:
     """Task accuracy on each of ``n_batches`` test batches (the removal protocol, paper Fig. 4b).
 
-    Multisensory (docs/model.md §3.3 "Accuracy for the removal experiment"): the network runs at the test
+    Multisensory (docs/model.md §3.3 "Accuracy for the removal experiment"): the network runs at
+    the test
     step (α = test_dt/τ, 0.5 ms → 0.005) on ``n_batches`` batches of the 24 conditions with fresh
     input noise; choice = 1 − argmax z(T_last); accuracy = fraction of trials whose choice is
     correct. MNIST-type tasks: the test set, in order, split into ``n_batches`` near-equal batches;
@@ -316,8 +353,9 @@ def batch_accuracies(net: SaSNetwork, task, rng: np.random.Generator, n_batches:
         return np.asarray(out)
     data = getattr(task, "data", None)
     if data is None or not hasattr(task, "batch_from_images"):
-        raise ValueError(f"accuracy is defined for the multisensory and MNIST tasks, not "
-                         f"{type(task).__name__}")
+        raise ValueError(
+            f"accuracy is defined for the multisensory and MNIST tasks, not {type(task).__name__}"
+        )
     n_test = data.n_test
     if int(n_batches) > n_test:
         raise ValueError(f"n_batches={n_batches} exceeds the {n_test} test images")

@@ -22,8 +22,13 @@ ENTROPY_LAYERS = ("rec", "out")
 ENTROPY_KEYS = ("entropy_one", "entropy_two", "bernoulli_entropy", "slab_entropy")
 
 
-def entropy_analysis(snapshots: dict, epochs=None, seed: int = 0,
-                     n_draws: int = DEFAULT_N_DRAWS, layers=ENTROPY_LAYERS) -> dict:
+def entropy_analysis(
+    snapshots: dict,
+    epochs=None,
+    seed: int = 0,
+    n_draws: int = DEFAULT_N_DRAWS,
+    layers=ENTROPY_LAYERS,
+) -> dict:
     """Entropy I and II per saved epoch for each layer of one run.
 
     Args:
@@ -40,8 +45,13 @@ def entropy_analysis(snapshots: dict, epochs=None, seed: int = 0,
     some = next(iter(snapshots.values()))
     epochs = np.arange(some.shape[0]) if epochs is None else np.asarray(epochs)
     z = np.random.default_rng(seed).standard_normal(int(n_draws))
-    out = {"epochs": epochs.tolist(), "layers": {}, "n_draws": int(n_draws), "seed": int(seed),
-           "exclude_diagonal": {}}
+    out = {
+        "epochs": epochs.tolist(),
+        "layers": {},
+        "n_draws": int(n_draws),
+        "seed": int(seed),
+        "exclude_diagonal": {},
+    }
     for layer in layers:
         m, pi, xi = (snapshots[f"{layer}.{p}"] for p in ("m", "pi", "xi"))
         square = layer == "rec" and m.shape[-1] == m.shape[-2]

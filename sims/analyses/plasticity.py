@@ -1,4 +1,5 @@
-"""Role of stochastic plasticity (docs/model.md §5.3, Fig. 10): the toy model and a fluctuation ablation.
+"""Role of stochastic plasticity (docs/model.md §5.3, Fig. 10): the toy model and a fluctuation
+ablation.
 
 1. Toy curves (:func:`toy_curves`): ``n_runs`` (10) independent runs of the single-unit SaS model
    on the sine task (:func:`dynamics.train_toy_runs`), per-epoch loss, forward mean |G| vs
@@ -30,19 +31,25 @@ from sims.analyses.common import batch_accuracies, open_run
 from sims.analyses.vip import pruned_network
 from sims.tasks import SineTask
 
-__all__ = ["FLUCTUATION_KEY", "ROBUSTNESS_FRACTIONS", "compare_runs", "fluctuation_ablation",
-           "toy_curves", "train_without_fluctuation"]
+__all__ = [
+    "FLUCTUATION_KEY",
+    "ROBUSTNESS_FRACTIONS",
+    "compare_runs",
+    "fluctuation_ablation",
+    "toy_curves",
+    "train_without_fluctuation",
+]
 
 #: Config key (bool) of the trainer: false = ε = ε_out = 0 in training passes.
 FLUCTUATION_KEY = "fluctuation"
 #: Fractions of all recurrent connections removed for the robustness curve.
 ROBUSTNESS_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.5)
-_TOY_KEYS = ("loss", "forward_mean", "forward_std", "gradient_mean_part",
-             "gradient_variance_part")
+_TOY_KEYS = ("loss", "forward_mean", "forward_std", "gradient_mean_part", "gradient_variance_part")
 
 
-def toy_curves(n_runs: int = 10, seed: int = 0, n_epochs: int = 600, n_synapses: int = 10_000,
-               **train_kwargs) -> tuple[dict, dict]:
+def toy_curves(
+    n_runs: int = 10, seed: int = 0, n_epochs: int = 600, n_synapses: int = 10_000, **train_kwargs
+) -> tuple[dict, dict]:
     """Toy-model curves of docs/model.md §3.6 / Fig. 10 (ii), mean ± std over independent runs.
 
     Args:
@@ -56,13 +63,27 @@ def toy_curves(n_runs: int = 10, seed: int = 0, n_epochs: int = 600, n_synapses:
         final_loss_mean/std, and the settings; arrays {key: (n_runs, E)}, final_loss.
     """
     sequence = SineTask().sequence()
-    runs = train_toy_runs(sequence, sequence, int(n_runs), np.random.default_rng(seed),
-                          n_synapses=int(n_synapses), n_epochs=int(n_epochs), **train_kwargs)
-    summary = {"n_runs": int(n_runs), "n_epochs": int(n_epochs), "n_synapses": int(n_synapses),
-               "seed": int(seed), "curves": {}}
+    runs = train_toy_runs(
+        sequence,
+        sequence,
+        int(n_runs),
+        np.random.default_rng(seed),
+        n_synapses=int(n_synapses),
+        n_epochs=int(n_epochs),
+        **train_kwargs,
+    )
+    summary = {
+        "n_runs": int(n_runs),
+        "n_epochs": int(n_epochs),
+        "n_synapses": int(n_synapses),
+        "seed": int(seed),
+        "curves": {},
+    }
     for key in _TOY_KEYS:
-        summary["curves"][key] = {"mean": runs[key].mean(axis=0).tolist(),
-                                  "std": runs[key].std(axis=0).tolist()}
+        summary["curves"][key] = {
+            "mean": runs[key].mean(axis=0).tolist(),
+            "std": runs[key].std(axis=0).tolist(),
+        }
     summary["final_loss_mean"] = float(runs["final_loss"].mean())
     summary["final_loss_std"] = float(runs["final_loss"].std())
     # Where the forward signal is carried: variance part |Δ| over mean part |G|, first/last epoch.
@@ -89,8 +110,13 @@ def train_without_fluctuation(config: dict, out_dir, progress: bool = False):
     return train_run(config, out_dir, resume=True, progress=progress)
 
 
-def compare_runs(run_dirs: dict, seed: int = 0, n_batches: int = 20, n_samples: int = 5,
-                 fractions=ROBUSTNESS_FRACTIONS) -> tuple[dict, dict]:
+def compare_runs(
+    run_dirs: dict,
+    seed: int = 0,
+    n_batches: int = 20,
+    n_samples: int = 5,
+    fractions=ROBUSTNESS_FRACTIONS,
+) -> tuple[dict, dict]:
     """Accuracies and removal robustness of trained runs (e.g. {"on": dir, "off": dir}).
 
     Every accuracy of every run uses the same evaluation seed (common random numbers).
@@ -120,8 +146,7 @@ def compare_runs(run_dirs: dict, seed: int = 0, n_batches: int = 20, n_samples: 
             count = int(np.floor(q * net.rec.pi.size + 1e-9))
             pi = net.rec.pi.copy()
             pi.reshape(-1)[removal_rng.choice(pi.size, size=count, replace=False)] = 1.0
-            rows.append(meanfield if count == 0 else accuracy(pruned_network(net, pi),
-                                                              "meanfield"))
+            rows.append(meanfield if count == 0 else accuracy(pruned_network(net, pi), "meanfield"))
         table = np.stack(rows)
         vip = vip_mask(net.rec.m, net.rec.pi, net.rec.xi)
         summary[name] = {
@@ -144,9 +169,16 @@ def compare_runs(run_dirs: dict, seed: int = 0, n_batches: int = 20, n_samples: 
     return summary, arrays
 
 
-def fluctuation_ablation(config: dict, out_dir, seed: int = 0, n_batches: int = 20,
-                         n_samples: int = 5, fractions=ROBUSTNESS_FRACTIONS,
-                         progress: bool = False, on_run_dir=None) -> tuple[dict, dict]:
+def fluctuation_ablation(
+    config: dict,
+    out_dir,
+    seed: int = 0,
+    n_batches: int = 20,
+    n_samples: int = 5,
+    fractions=ROBUSTNESS_FRACTIONS,
+    progress: bool = False,
+    on_run_dir=None,
+) -> tuple[dict, dict]:
     """Train ``config`` with the fluctuation term on and off and compare them (module docstring).
 
     Runs go to ``out_dir/fluctuation_on`` and ``out_dir/fluctuation_off`` (finished runs there
@@ -163,5 +195,10 @@ def fluctuation_ablation(config: dict, out_dir, seed: int = 0, n_batches: int = 
     if on_run_dir is None:
         train_run(copy.deepcopy(config), on, resume=True, progress=progress)
     train_without_fluctuation(config, out / "fluctuation_off", progress=progress)
-    return compare_runs({"on": on, "off": out / "fluctuation_off"}, seed=seed,
-                        n_batches=n_batches, n_samples=n_samples, fractions=fractions)
+    return compare_runs(
+        {"on": on, "off": out / "fluctuation_off"},
+        seed=seed,
+        n_batches=n_batches,
+        n_samples=n_samples,
+        fractions=fractions,
+    )

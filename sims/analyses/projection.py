@@ -1,4 +1,5 @@
-"""Low-dimensional projections of the neural and synaptic dynamics of a run (docs/model.md §5.2, Figs. 7–8).
+"""Low-dimensional projections of the neural and synaptic dynamics of a run (docs/model.md §5.2,
+Figs. 7–8).
 
 Neural (Fig. 7), states r(t) stacked over time and trials and PCA'd
 (:func:`dynamics.neural_trajectory_pca`):
@@ -28,7 +29,8 @@ __all__ = ["DIGITS", "SYNAPTIC_BLOCKS", "neural_projection", "synaptic_projectio
 
 #: Digits of the MNIST projection (Fig. 7a).
 DIGITS = (1, 5, 9)
-#: Parameter blocks of the synaptic PCA (recurrent layer; docs/official-code.md §2 leaves the choice open).
+#: Parameter blocks of the synaptic PCA (recurrent layer; docs/official-code.md §2 leaves the
+#: choice open).
 SYNAPTIC_BLOCKS = ("rec.m", "rec.pi", "rec.xi")
 
 
@@ -42,9 +44,16 @@ def _summary(pca: dict) -> dict:
     }
 
 
-def neural_projection(net: SaSNetwork, task, seed: int = 0, mode: str = "per_step",
-                      n_per_digit: int = 10, digits=DIGITS, test_dt: float | None = None,
-                      n_components: int = 3) -> tuple[dict, dict]:
+def neural_projection(
+    net: SaSNetwork,
+    task,
+    seed: int = 0,
+    mode: str = "per_step",
+    n_per_digit: int = 10,
+    digits=DIGITS,
+    test_dt: float | None = None,
+    n_components: int = 3,
+) -> tuple[dict, dict]:
     """Neural-trajectory PCA of a trained network on its task (module docstring).
 
     Args:
@@ -65,44 +74,56 @@ def neural_projection(net: SaSNetwork, task, seed: int = 0, mode: str = "per_ste
     if isinstance(task, MultisensoryTask):
         dt = task.test_dt if test_dt is None else float(test_dt)
         frequencies = np.asarray(task.frequencies, dtype=float)
-        batch = task.condition_batch(rng, np.zeros(frequencies.size, dtype=int), frequencies,
-                                     phase="test", dt=dt)
-        _, states = network_pass(with_alpha(net, dt / task.tau), batch.x, mode, rng,
-                                 return_states=True)
+        batch = task.condition_batch(
+            rng, np.zeros(frequencies.size, dtype=int), frequencies, phase="test", dt=dt
+        )
+        _, states = network_pass(
+            with_alpha(net, dt / task.tau), batch.x, mode, rng, return_states=True
+        )
         labels = frequencies
         trials = {"modality": "v", "frequencies_hz": frequencies.tolist(), "test_dt": dt}
         extra = {}
     else:
         data = getattr(task, "data", None)
         if data is None:
-            raise ValueError(f"neural projection is defined for MNIST and multisensory runs, not "
-                             f"{type(task).__name__}")
+            raise ValueError(
+                f"neural projection is defined for MNIST and multisensory runs, not "
+                f"{type(task).__name__}"
+            )
         index = []
         for digit in digits:
             found = np.flatnonzero(data.test_labels == digit)[:n_per_digit]
             if found.size < n_per_digit:
-                raise ValueError(f"the test set has only {found.size} images of digit {digit}; "
-                                 f"lower n_per_digit")
+                raise ValueError(
+                    f"the test set has only {found.size} images of digit {digit}; lower n_per_digit"
+                )
             index.extend(found.tolist())
         index = np.asarray(index)
         batch = task.batch_from_images(data.test_images[index], data.test_labels[index], index)
         z, states = network_pass(net, batch.x, mode, rng, return_states=True)
         labels = batch.labels
         correct = int(np.sum(np.argmax(z, axis=1) == batch.labels))
-        trials = {"digits": list(digits), "n_per_digit": int(n_per_digit),
-                  "test_indices": index.tolist()}
+        trials = {
+            "digits": list(digits),
+            "n_per_digit": int(n_per_digit),
+            "test_indices": index.tolist(),
+        }
         extra = {"sampled_correct": correct, "n_trials": int(index.size)}
     pca = neural_trajectory_pca(states, n_components=n_components)
     summary = {**_summary(pca), **extra, "trials": trials, "mode": mode, "seed": int(seed)}
-    arrays = {"neural_projections": pca["projections"],
-              "neural_explained_variance_ratio": pca["explained_variance_ratio"],
-              "neural_trial_labels": np.asarray(labels)}
+    arrays = {
+        "neural_projections": pca["projections"],
+        "neural_explained_variance_ratio": pca["explained_variance_ratio"],
+        "neural_trial_labels": np.asarray(labels),
+    }
     return summary, arrays
 
 
-def synaptic_projection(snapshots: dict, epochs=None, blocks=SYNAPTIC_BLOCKS,
-                        n_components: int = 3) -> tuple[dict, dict]:
-    """Synaptic-trajectory PCA of per-epoch snapshots and the PC1 drift (docs/model.md §5.2, Fig. 8).
+def synaptic_projection(
+    snapshots: dict, epochs=None, blocks=SYNAPTIC_BLOCKS, n_components: int = 3
+) -> tuple[dict, dict]:
+    """Synaptic-trajectory PCA of per-epoch snapshots and the PC1 drift (docs/model.md §5.2, Fig.
+    8).
 
     Args:
         snapshots: {block: (E, ...)} stacked snapshots (:func:`sims.analyses.common.
@@ -120,13 +141,21 @@ def synaptic_projection(snapshots: dict, epochs=None, blocks=SYNAPTIC_BLOCKS,
     n_epochs = next(iter(snapshots.values())).shape[0]
     epochs = np.arange(n_epochs) if epochs is None else np.asarray(epochs)
     pca = synaptic_trajectory_pca(snapshots, blocks=list(blocks), n_components=n_components)
-    summary = {**_summary(pca), "drift_velocity": pca["drift_velocity"],
-               "drift_velocity_per_epoch": float(
-                   (pca["pc1_coordinate"][-1] - pca["pc1_coordinate"][0])
-                   / max(int(epochs[-1] - epochs[0]), 1)),
-               "drift_persistence": pca["drift_persistence"], "blocks": list(blocks),
-               "n_epochs": int(n_epochs),
-               "epoch_range": [int(epochs[0]), int(epochs[-1])]}
-    arrays = {"synaptic_projections": pca["projections"], "synaptic_epochs": epochs,
-              "synaptic_explained_variance_ratio": pca["explained_variance_ratio"]}
+    summary = {
+        **_summary(pca),
+        "drift_velocity": pca["drift_velocity"],
+        "drift_velocity_per_epoch": float(
+            (pca["pc1_coordinate"][-1] - pca["pc1_coordinate"][0])
+            / max(int(epochs[-1] - epochs[0]), 1)
+        ),
+        "drift_persistence": pca["drift_persistence"],
+        "blocks": list(blocks),
+        "n_epochs": int(n_epochs),
+        "epoch_range": [int(epochs[0]), int(epochs[-1])],
+    }
+    arrays = {
+        "synaptic_projections": pca["projections"],
+        "synaptic_epochs": epochs,
+        "synaptic_explained_variance_ratio": pca["explained_variance_ratio"],
+    }
     return summary, arrays

@@ -40,13 +40,23 @@ from sims.tasks import MultisensoryTask
 __all__ = ["CONDITIONS", "condition_rates", "selectivity_analysis"]
 
 #: The four conditions of Fig. 5: (name, modality index into MODALITIES, frequency in Hz).
-CONDITIONS = (("visual_14Hz", 0, 14.0), ("visual_11Hz", 0, 11.0),
-              ("auditory_14Hz", 1, 14.0), ("auditory_11Hz", 1, 11.0))
+CONDITIONS = (
+    ("visual_14Hz", 0, 14.0),
+    ("visual_11Hz", 0, 11.0),
+    ("auditory_14Hz", 1, 14.0),
+    ("auditory_11Hz", 1, 11.0),
+)
 
 
-def condition_rates(net: SaSNetwork, task: MultisensoryTask, rng: np.random.Generator,
-                    conditions=CONDITIONS, n_repeats: int = 10, mode: str = "meanfield",
-                    test_dt: float | None = None) -> np.ndarray:
+def condition_rates(
+    net: SaSNetwork,
+    task: MultisensoryTask,
+    rng: np.random.Generator,
+    conditions=CONDITIONS,
+    n_repeats: int = 10,
+    mode: str = "meanfield",
+    test_dt: float | None = None,
+) -> np.ndarray:
     """Trial-averaged rates per condition at the test step.
 
     Args:
@@ -62,8 +72,9 @@ def condition_rates(net: SaSNetwork, task: MultisensoryTask, rng: np.random.Gene
         (T+1, N_s, N) rates, r[0] the initial state.
     """
     if not isinstance(task, MultisensoryTask):
-        raise ValueError("selectivity is defined for the multisensory task; got "
-                         f"{type(task).__name__}")
+        raise ValueError(
+            f"selectivity is defined for the multisensory task; got {type(task).__name__}"
+        )
     if int(n_repeats) < 1:
         raise ValueError(f"n_repeats must be >= 1, got {n_repeats}")
     dt = task.test_dt if test_dt is None else float(test_dt)
@@ -76,12 +87,20 @@ def condition_rates(net: SaSNetwork, task: MultisensoryTask, rng: np.random.Gene
     return rates.reshape(n_steps, len(conditions), int(n_repeats), -1).mean(axis=2)
 
 
-def selectivity_analysis(net: SaSNetwork, task: MultisensoryTask, seed: int = 0,
-                         n_repeats: int = 10, mode: str = "meanfield",
-                         test_dt: float | None = None, window: tuple[int, int] | None = None,
-                         min_sli: float = MIN_SLI, response_fraction: float = RESPONSE_FRACTION,
-                         silent_rate: float = SILENT_RATE, trace_stride: int = 10,
-                         rates: np.ndarray | None = None) -> tuple[dict, dict]:
+def selectivity_analysis(
+    net: SaSNetwork,
+    task: MultisensoryTask,
+    seed: int = 0,
+    n_repeats: int = 10,
+    mode: str = "meanfield",
+    test_dt: float | None = None,
+    window: tuple[int, int] | None = None,
+    min_sli: float = MIN_SLI,
+    response_fraction: float = RESPONSE_FRACTION,
+    silent_rate: float = SILENT_RATE,
+    trace_stride: int = 10,
+    rates: np.ndarray | None = None,
+) -> tuple[dict, dict]:
     """SLI, selectivity classes and their counts per input group (paper Fig. 5; module docstring).
 
     Args:
@@ -101,8 +120,9 @@ def selectivity_analysis(net: SaSNetwork, task: MultisensoryTask, seed: int = 0,
     """
     dt = task.test_dt if test_dt is None else float(test_dt)
     if rates is None:
-        rates = condition_rates(net, task, np.random.default_rng(seed), CONDITIONS, n_repeats,
-                                mode, dt)
+        rates = condition_rates(
+            net, task, np.random.default_rng(seed), CONDITIONS, n_repeats, mode, dt
+        )
     rates = np.asarray(rates, dtype=float)
     if window is None:
         epochs = task.epoch_steps("test", dt)
@@ -120,19 +140,24 @@ def selectivity_analysis(net: SaSNetwork, task: MultisensoryTask, seed: int = 0,
         examples[name] = unit
         if unit is not None:
             arrays[f"example_traces_{name.replace('-', '_')}"] = rates[:, :, unit]
-    arrays.update({
-        "responses": responses,
-        "sli": classes["sli"],
-        "traces": rates[::trace_stride],
-        "time_ms": np.arange(rates.shape[0]) * dt,
-        "trace_time_ms": (np.arange(rates.shape[0]) * dt)[::trace_stride],
-    })
+    arrays.update(
+        {
+            "responses": responses,
+            "sli": classes["sli"],
+            "traces": rates[::trace_stride],
+            "time_ms": np.arange(rates.shape[0]) * dt,
+            "trace_time_ms": (np.arange(rates.shape[0]) * dt)[::trace_stride],
+        }
+    )
     summary = {
         "conditions": [name for name, _, _ in CONDITIONS],
         "window_steps": [int(window[0]), int(window[1])],
         "window_ms": [window[0] * dt, window[1] * dt],
-        "thresholds": {"min_sli": min_sli, "response_fraction": response_fraction,
-                       "silent_rate": silent_rate},
+        "thresholds": {
+            "min_sli": min_sli,
+            "response_fraction": response_fraction,
+            "silent_rate": silent_rate,
+        },
         "counts": counts,
         "classes_found": [c for c in SELECTIVITY_CLASSES if counts["all"][c] > 0],
         "n_silent": int(classes["silent"].sum()),
@@ -140,7 +165,6 @@ def selectivity_analysis(net: SaSNetwork, task: MultisensoryTask, seed: int = 0,
         "labels": classes["labels"].tolist(),
         "groups": groups.tolist(),
         "example_units": examples,
-        "evaluation": {"mode": mode, "n_repeats": int(n_repeats), "seed": int(seed),
-                       "test_dt": dt},
+        "evaluation": {"mode": mode, "n_repeats": int(n_repeats), "seed": int(seed), "test_dt": dt},
     }
     return summary, arrays

@@ -28,8 +28,9 @@ __all__ = ["LAYERS", "symmetry_analysis"]
 LAYERS = ("inp", "rec", "out")
 
 
-def symmetry_analysis(snapshots: dict, epochs=None, layers=LAYERS, n_pi_bins: int = 20,
-                      n_xi_bins: int = 30) -> tuple[dict, dict]:
+def symmetry_analysis(
+    snapshots: dict, epochs=None, layers=LAYERS, n_pi_bins: int = 20, n_xi_bins: int = 30
+) -> tuple[dict, dict]:
     """Order parameters, break epochs and histograms per layer (module docstring).
 
     Args:
@@ -55,9 +56,13 @@ def symmetry_analysis(snapshots: dict, epochs=None, layers=LAYERS, n_pi_bins: in
         square = layer == "rec" and pi.shape[-1] == pi.shape[-2]
         result = symmetry_breaking_summary(pi, xi, epochs=epochs, exclude_diagonal=square)
         order = result["order_parameters"]
-        change = {part: float(order[name][-1] - order[name][0]) for part, name in
-                  (("continuous", result["continuous_representative"]),
-                   ("discrete", result["discrete_representative"]))}
+        change = {
+            part: float(order[name][-1] - order[name][0])
+            for part, name in (
+                ("continuous", result["continuous_representative"]),
+                ("discrete", result["discrete_representative"]),
+            )
+        }
         summary["layers"][layer] = {
             "first_to_order": _first_to_order(result, change),
             "continuous_entropy_change": change["continuous"],
@@ -72,8 +77,10 @@ def symmetry_analysis(snapshots: dict, epochs=None, layers=LAYERS, n_pi_bins: in
         hist = parameter_histograms(pi, xi, n_pi_bins, n_xi_bins, exclude_diagonal=square)
         for key in ("pi_edges", "pi_counts", "log10_xi_edges", "log10_xi_counts"):
             arrays[f"{layer}_{key}"] = hist[key]
-    summary["representatives"] = {"continuous": result["continuous_representative"],
-                                   "discrete": result["discrete_representative"]}
+    summary["representatives"] = {
+        "continuous": result["continuous_representative"],
+        "discrete": result["discrete_representative"],
+    }
     if "rec" in summary["layers"]:
         summary["first_to_break"] = summary["layers"]["rec"]["first_to_break"]
         summary["first_to_order"] = summary["layers"]["rec"]["first_to_order"]
@@ -82,8 +89,11 @@ def symmetry_analysis(snapshots: dict, epochs=None, layers=LAYERS, n_pi_bins: in
 
 def _first_to_order(result: dict, change: dict) -> str:
     """Which part orders first, counting only parts whose entropy fell (module docstring)."""
-    epochs = {part: result[f"{part}_break_epoch"] for part in ("continuous", "discrete")
-              if change[part] < 0.0 and result[f"{part}_break_epoch"] is not None}
+    epochs = {
+        part: result[f"{part}_break_epoch"]
+        for part in ("continuous", "discrete")
+        if change[part] < 0.0 and result[f"{part}_break_epoch"] is not None
+    }
     if not epochs:
         return "none"
     if len(epochs) == 1:

@@ -10,11 +10,13 @@ recurrent layer of a copy of the network, either
 
 and the task accuracy is measured on ``n_batches`` test batches (mean ± std over batches;
 :func:`sims.analyses.common.batch_accuracies`). ``legacy=True`` adds the official first-n
-removal of ``sub_tasks.py`` (docs/official-code.md §1 item 10): the first n sorted VIP indices, and the first n
+removal of ``sub_tasks.py`` (docs/official-code.md §1 item 10): the first n sorted VIP indices, and
+the first n
 flattened connections (the first rows of W) as "random".
 
 Evaluation (documented choice): the mean-field pass with fresh ε, as ``sub_tasks.py`` does
-(docs/model.md §2.6), at the MSI test step dt = 0.5 ms (α = 0.005), choice read at the final step. Every
+(docs/model.md §2.6), at the MSI test step dt = 0.5 ms (α = 0.005), choice read at the final step.
+Every
 accuracy (intact and every pruned network) uses the SAME evaluation noise (common random numbers:
 one evaluation seed, replayed), so curve differences reflect the removal, not the test noise. The
 p = 0 point of both curves is the intact network.
@@ -41,10 +43,20 @@ def pruned_network(net: SaSNetwork, rec_pi: np.ndarray) -> SaSNetwork:
     return pruned
 
 
-def vip_analysis(net: SaSNetwork, task, seed: int = 0, fractions=DEFAULT_FRACTIONS,
-                 n_batches: int = 20, mode: str = "meanfield", test_dt: float | None = None,
-                 pi_max: float = PI_MAX, xi_max: float = XI_MAX, abs_m_min: float = ABS_M_MIN,
-                 legacy: bool = False, accuracy_fn=None) -> tuple[dict, dict]:
+def vip_analysis(
+    net: SaSNetwork,
+    task,
+    seed: int = 0,
+    fractions=DEFAULT_FRACTIONS,
+    n_batches: int = 20,
+    mode: str = "meanfield",
+    test_dt: float | None = None,
+    pi_max: float = PI_MAX,
+    xi_max: float = XI_MAX,
+    abs_m_min: float = ABS_M_MIN,
+    legacy: bool = False,
+    accuracy_fn=None,
+) -> tuple[dict, dict]:
     """VIP fraction and target-removal curves of a trained network (paper Fig. 4, module docstring).
 
     Example:
@@ -78,20 +90,22 @@ def vip_analysis(net: SaSNetwork, task, seed: int = 0, fractions=DEFAULT_FRACTIO
     """
     fractions = np.asarray(fractions, dtype=float)
     if fractions.ndim != 1 or fractions.size == 0 or np.any((fractions < 0) | (fractions > 1)):
-        raise ValueError(f"fractions must be a non-empty list of values in [0, 1], got "
-                         f"{fractions.tolist()}")
+        raise ValueError(
+            f"fractions must be a non-empty list of values in [0, 1], got {fractions.tolist()}"
+        )
     removal_seed, evaluation_seed = np.random.SeedSequence(seed).spawn(2)
     removal_rng = np.random.default_rng(removal_seed)
 
     if accuracy_fn is None:
+
         def accuracy_fn(network, rng):
-            return batch_accuracies(network, task, rng, n_batches=n_batches, mode=mode,
-                                    test_dt=test_dt)
+            return batch_accuracies(
+                network, task, rng, n_batches=n_batches, mode=mode, test_dt=test_dt
+            )
 
     def evaluate(network):
         # Common random numbers: every network sees the same test inputs and noise draws.
-        return np.asarray(accuracy_fn(network, np.random.default_rng(evaluation_seed)),
-                          dtype=float)
+        return np.asarray(accuracy_fn(network, np.random.default_rng(evaluation_seed)), dtype=float)
 
     rec = net.rec
     intact = evaluate(net)
@@ -100,20 +114,38 @@ def vip_analysis(net: SaSNetwork, task, seed: int = 0, fractions=DEFAULT_FRACTIO
         curves.update({"legacy_vip": [], "legacy_random": []})
     n_removed, mask = [], None
     for p in fractions:
-        sets = removal_sets(rec.m, rec.pi, rec.xi, float(p), removal_rng, pi_max=pi_max,
-                            xi_max=xi_max, abs_m_min=abs_m_min)
+        sets = removal_sets(
+            rec.m,
+            rec.pi,
+            rec.xi,
+            float(p),
+            removal_rng,
+            pi_max=pi_max,
+            xi_max=xi_max,
+            abs_m_min=abs_m_min,
+        )
         mask = sets["vip_mask"]
         n_removed.append(sets["n_removed"])
         for kind in ("vip", "random"):
-            curves[kind].append(intact if sets["n_removed"] == 0
-                                else evaluate(pruned_network(net, sets[kind][1])))
+            curves[kind].append(
+                intact if sets["n_removed"] == 0 else evaluate(pruned_network(net, sets[kind][1]))
+            )
         if legacy:
-            old = removal_sets(rec.m, rec.pi, rec.xi, float(p), None, legacy_first_n=True,
-                               pi_max=pi_max, xi_max=xi_max, abs_m_min=abs_m_min)
+            old = removal_sets(
+                rec.m,
+                rec.pi,
+                rec.xi,
+                float(p),
+                None,
+                legacy_first_n=True,
+                pi_max=pi_max,
+                xi_max=xi_max,
+                abs_m_min=abs_m_min,
+            )
             for kind in ("vip", "random"):
                 curves[f"legacy_{kind}"].append(
-                    intact if old["n_removed"] == 0
-                    else evaluate(pruned_network(net, old[kind][1])))
+                    intact if old["n_removed"] == 0 else evaluate(pruned_network(net, old[kind][1]))
+                )
     n_vip = int(mask.sum())
     summary = {
         "vip_fraction": n_vip / mask.size,
@@ -124,11 +156,15 @@ def vip_analysis(net: SaSNetwork, task, seed: int = 0, fractions=DEFAULT_FRACTIO
         "accuracy_intact": float(intact.mean()),
         "accuracy_intact_std": float(intact.std()),
         "thresholds": {"pi_max": pi_max, "xi_max": xi_max, "abs_m_min": abs_m_min},
-        "evaluation": {"mode": mode, "n_batches": int(intact.size), "seed": int(seed),
-                       "test_dt": test_dt if test_dt is not None
-                       else getattr(task, "test_dt", None),
-                       "common_random_numbers": True, "layer": "rec",
-                       "random_pool": "non-VIP connections"},
+        "evaluation": {
+            "mode": mode,
+            "n_batches": int(intact.size),
+            "seed": int(seed),
+            "test_dt": test_dt if test_dt is not None else getattr(task, "test_dt", None),
+            "common_random_numbers": True,
+            "layer": "rec",
+            "random_pool": "non-VIP connections",
+        },
     }
     arrays = {"vip_mask": mask, "fractions": fractions, "accuracy_intact": intact}
     for kind, rows in curves.items():

@@ -33,55 +33,85 @@ KINDS = ("vip", "selectivity", "projection", "symmetry", "entropy", "plasticity"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "analyze", help="ensemble analyses of a stored run (vip, selectivity, projection, "
-                        "symmetry, entropy, plasticity)",
-        description="Run an ensemble analysis on a stored run and write JSON (+ npz arrays).")
+        "analyze",
+        help="ensemble analyses of a stored run (vip, selectivity, projection, "
+        "symmetry, entropy, plasticity)",
+        description="Run an ensemble analysis on a stored run and write JSON (+ npz arrays).",
+    )
     parser.add_argument("kind", choices=KINDS, metavar="KIND", help=" | ".join(KINDS))
-    parser.add_argument("run_dirs", nargs="*", metavar="RUN_DIR",
-                        help="run directory (entropy: several are aggregated; plasticity --toy: "
-                             "none)")
-    parser.add_argument("--out", default=None,
-                        help="output JSON path (default RUN_DIR/analysis-KIND.json)")
+    parser.add_argument(
+        "run_dirs",
+        nargs="*",
+        metavar="RUN_DIR",
+        help="run directory (entropy: several are aggregated; plasticity --toy: none)",
+    )
+    parser.add_argument(
+        "--out", default=None, help="output JSON path (default RUN_DIR/analysis-KIND.json)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the analysis' randomness")
-    parser.add_argument("--batches", type=int, default=20,
-                        help="test batches per accuracy (vip, plasticity)")
-    parser.add_argument("--mode", default=None,
-                        choices=("meanfield", "meanfield_eps0", "quenched", "per_step"),
-                        help="network pass (default: meanfield for vip/selectivity, per_step "
-                             "for projection)")
+    parser.add_argument(
+        "--batches", type=int, default=20, help="test batches per accuracy (vip, plasticity)"
+    )
+    parser.add_argument(
+        "--mode",
+        default=None,
+        choices=("meanfield", "meanfield_eps0", "quenched", "per_step"),
+        help="network pass (default: meanfield for vip/selectivity, per_step for projection)",
+    )
     parser.add_argument("--test-dt", type=float, default=None, help="MSI test step in ms (0.5)")
     vip = parser.add_argument_group("vip")
-    vip.add_argument("--fractions", type=float, nargs="+", default=None,
-                     help="removed fractions of the VIP count (default 0, 0.1, ..., 1)")
+    vip.add_argument(
+        "--fractions",
+        type=float,
+        nargs="+",
+        default=None,
+        help="removed fractions of the VIP count (default 0, 0.1, ..., 1)",
+    )
     vip.add_argument("--pi-max", type=float, default=0.1, help="VIP: π ≤ PI_MAX")
     vip.add_argument("--xi-max", type=float, default=0.1, help="VIP: Ξ < XI_MAX")
     vip.add_argument("--abs-m-min", type=float, default=0.08, help="VIP: |m| > ABS_M_MIN")
-    vip.add_argument("--legacy", action="store_true",
-                     help="also the official first-n removal curves (sub_tasks.py)")
+    vip.add_argument(
+        "--legacy",
+        action="store_true",
+        help="also the official first-n removal curves (sub_tasks.py)",
+    )
     sel = parser.add_argument_group("selectivity")
     sel.add_argument("--repeats", type=int, default=10, help="trials averaged per condition")
-    sel.add_argument("--window", type=int, nargs=2, default=None, metavar=("T0", "T1"),
-                     help="response window in rate indices (default stimulus + decision)")
+    sel.add_argument(
+        "--window",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("T0", "T1"),
+        help="response window in rate indices (default stimulus + decision)",
+    )
     snap = parser.add_argument_group("snapshots (projection, symmetry, entropy)")
     snap.add_argument("--stride", type=int, default=1, help="use every STRIDE-th snapshot")
-    snap.add_argument("--blocks", nargs="+", default=None,
-                      help="projection: blocks of the synaptic PCA (default rec.m rec.pi rec.xi)")
+    snap.add_argument(
+        "--blocks",
+        nargs="+",
+        default=None,
+        help="projection: blocks of the synaptic PCA (default rec.m rec.pi rec.xi)",
+    )
     plas = parser.add_argument_group("plasticity")
     plas.add_argument("--toy", action="store_true", help="toy-model curves (sine task)")
     plas.add_argument("--runs", type=int, default=10, help="toy: independent runs")
     plas.add_argument("--epochs", type=int, default=600, help="toy: epochs")
     plas.add_argument("--synapses", type=int, default=10_000, help="toy: synapses N")
-    plas.add_argument("--ablation-dir", default=None,
-                      help="ablation: where the fluctuation on/off runs go "
-                           "(default RUN_DIR/../<name>-ablation)")
+    plas.add_argument(
+        "--ablation-dir",
+        default=None,
+        help="ablation: where the fluctuation on/off runs go (default RUN_DIR/../<name>-ablation)",
+    )
     plas.add_argument("--samples", type=int, default=5, help="ablation: sampled networks")
     parser.set_defaults(func=run)
 
 
 def _one_run(args):
     if len(args.run_dirs) != 1:
-        raise ValueError(f"sasrnn analyze {args.kind} takes exactly one RUN_DIR; got "
-                         f"{len(args.run_dirs)}.")
+        raise ValueError(
+            f"sasrnn analyze {args.kind} takes exactly one RUN_DIR; got {len(args.run_dirs)}."
+        )
     return args.run_dirs[0]
 
 
@@ -103,8 +133,10 @@ def run(args) -> int:
             raise ValueError("plasticity --toy takes no RUN_DIR (it trains the toy model).")
         summary, arrays = toy_curves(args.runs, args.seed, args.epochs, args.synapses)
         out = _out_path(args, None)
-        brief = {"final_loss_mean": summary["final_loss_mean"],
-                 "final_loss_std": summary["final_loss_std"]}
+        brief = {
+            "final_loss_mean": summary["final_loss_mean"],
+            "final_loss_std": summary["final_loss_std"],
+        }
     elif args.kind == "entropy":
         summary, arrays, out, brief = _entropy(args, common)
     else:
@@ -112,14 +144,26 @@ def run(args) -> int:
         analysis = common.open_run(run_dir)
         out = _out_path(args, run_dir)
         summary, arrays, brief = _ANALYSES[args.kind](args, analysis, common)
-        summary = {"kind": args.kind, "run_dir": str(run_dir),
-                   "task": analysis.config["task"], "run_seed": analysis.config.get("seed"),
-                   **summary}
+        summary = {
+            "kind": args.kind,
+            "run_dir": str(run_dir),
+            "task": analysis.config["task"],
+            "run_seed": analysis.config.get("seed"),
+            **summary,
+        }
     if "kind" not in summary:
         summary = {"kind": args.kind, **summary}
     paths = common.write_results(summary, arrays, out)
-    print(json.dumps({**brief, "json": str(paths["json"]),
-                      "npz": None if paths["npz"] is None else str(paths["npz"])}, indent=1))
+    print(
+        json.dumps(
+            {
+                **brief,
+                "json": str(paths["json"]),
+                "npz": None if paths["npz"] is None else str(paths["npz"]),
+            },
+            indent=1,
+        )
+    )
     return 0
 
 
@@ -127,11 +171,19 @@ def _vip(args, run, common):
     from sims.analyses.vip import DEFAULT_FRACTIONS, vip_analysis
 
     summary, arrays = vip_analysis(
-        run.network, run.task, seed=args.seed, fractions=args.fractions or DEFAULT_FRACTIONS,
-        n_batches=args.batches, mode=args.mode or "meanfield", test_dt=args.test_dt,
-        pi_max=args.pi_max, xi_max=args.xi_max, abs_m_min=args.abs_m_min, legacy=args.legacy)
-    keys = ("vip_fraction", "n_vip", "accuracy_intact", "accuracy_vip_mean",
-            "accuracy_random_mean")
+        run.network,
+        run.task,
+        seed=args.seed,
+        fractions=args.fractions or DEFAULT_FRACTIONS,
+        n_batches=args.batches,
+        mode=args.mode or "meanfield",
+        test_dt=args.test_dt,
+        pi_max=args.pi_max,
+        xi_max=args.xi_max,
+        abs_m_min=args.abs_m_min,
+        legacy=args.legacy,
+    )
+    keys = ("vip_fraction", "n_vip", "accuracy_intact", "accuracy_vip_mean", "accuracy_random_mean")
     return summary, arrays, {k: summary[k] for k in keys}
 
 
@@ -139,23 +191,29 @@ def _selectivity(args, run, common):
     from sims.analyses.selectivity import selectivity_analysis
 
     summary, arrays = selectivity_analysis(
-        run.network, run.task, seed=args.seed, n_repeats=args.repeats,
-        mode=args.mode or "meanfield", test_dt=args.test_dt,
-        window=None if args.window is None else tuple(args.window))
-    return summary, arrays, {"counts": summary["counts"],
-                             "classes_found": summary["classes_found"]}
+        run.network,
+        run.task,
+        seed=args.seed,
+        n_repeats=args.repeats,
+        mode=args.mode or "meanfield",
+        test_dt=args.test_dt,
+        window=None if args.window is None else tuple(args.window),
+    )
+    return summary, arrays, {"counts": summary["counts"], "classes_found": summary["classes_found"]}
 
 
 def _projection(args, run, common):
     from sims.analyses.projection import SYNAPTIC_BLOCKS, neural_projection, synaptic_projection
 
-    neural, arrays = neural_projection(run.network, run.task, seed=args.seed,
-                                       mode=args.mode or "per_step", test_dt=args.test_dt)
+    neural, arrays = neural_projection(
+        run.network, run.task, seed=args.seed, mode=args.mode or "per_step", test_dt=args.test_dt
+    )
     summary = {"neural": neural}
     blocks = tuple(args.blocks or SYNAPTIC_BLOCKS)
     if run.snapshot_files:
-        epochs, stacked = common.stack_snapshots(run, blocks, common.snapshot_epochs(run,
-                                                                                   args.stride))
+        epochs, stacked = common.stack_snapshots(
+            run, blocks, common.snapshot_epochs(run, args.stride)
+        )
         synaptic, synaptic_arrays = synaptic_projection(stacked, epochs, blocks)
         summary["synaptic"] = synaptic
         arrays.update(synaptic_arrays)
@@ -163,9 +221,11 @@ def _projection(args, run, common):
         summary["synaptic"] = None
     brief = {"neural_variance_3_pcs": neural["variance_3_pcs"]}
     if summary["synaptic"] is not None:
-        brief.update(synaptic_variance_3_pcs=summary["synaptic"]["variance_3_pcs"],
-                     drift_velocity=summary["synaptic"]["drift_velocity"],
-                     drift_persistence=summary["synaptic"]["drift_persistence"])
+        brief.update(
+            synaptic_variance_3_pcs=summary["synaptic"]["variance_3_pcs"],
+            drift_velocity=summary["synaptic"]["drift_velocity"],
+            drift_persistence=summary["synaptic"]["drift_persistence"],
+        )
     return summary, arrays, brief
 
 
@@ -173,26 +233,40 @@ def _symmetry(args, run, common):
     from sims.analyses.symmetry import LAYERS, symmetry_analysis
 
     blocks = [f"{layer}.{p}" for layer in LAYERS for p in ("pi", "xi")]
-    epochs, stacked = common.stack_snapshots(run, blocks, common.snapshot_epochs(run,
-                                                                               args.stride))
+    epochs, stacked = common.stack_snapshots(run, blocks, common.snapshot_epochs(run, args.stride))
     summary, arrays = symmetry_analysis(stacked, epochs)
     rec = summary["layers"]["rec"]
-    return summary, arrays, {"first_to_break": summary["first_to_break"],
-                             "first_to_order": summary["first_to_order"],
-                             "continuous_break_epoch": rec["continuous_break_epoch"],
-                             "discrete_break_epoch": rec["discrete_break_epoch"]}
+    return (
+        summary,
+        arrays,
+        {
+            "first_to_break": summary["first_to_break"],
+            "first_to_order": summary["first_to_order"],
+            "continuous_break_epoch": rec["continuous_break_epoch"],
+            "discrete_break_epoch": rec["discrete_break_epoch"],
+        },
+    )
 
 
 def _plasticity(args, run, common):
     from sims.analyses.plasticity import fluctuation_ablation
 
     directory = Path(args.ablation_dir or run.run_dir.parent / f"{run.run_dir.name}-ablation")
-    summary, arrays = fluctuation_ablation(run.config, directory, seed=args.seed,
-                                           n_batches=args.batches, n_samples=args.samples,
-                                           on_run_dir=run.run_dir)
-    brief = {name: {k: summary[name][k] for k in ("accuracy_meanfield_mean",
-                                                  "accuracy_sampled_mean", "n_vip")}
-             for name in ("on", "off")}
+    summary, arrays = fluctuation_ablation(
+        run.config,
+        directory,
+        seed=args.seed,
+        n_batches=args.batches,
+        n_samples=args.samples,
+        on_run_dir=run.run_dir,
+    )
+    brief = {
+        name: {
+            k: summary[name][k]
+            for k in ("accuracy_meanfield_mean", "accuracy_sampled_mean", "n_vip")
+        }
+        for name in ("on", "off")
+    }
     return {"ablation_dir": str(directory), **summary}, arrays, brief
 
 
@@ -205,22 +279,40 @@ def _entropy(args, common):
     per_run = []
     for run_dir in args.run_dirs:
         run = common.open_run(run_dir)
-        epochs, stacked = common.stack_snapshots(run, blocks,
-                                                 common.snapshot_epochs(run, args.stride))
+        epochs, stacked = common.stack_snapshots(
+            run, blocks, common.snapshot_epochs(run, args.stride)
+        )
         result = entropy_analysis(stacked, epochs, seed=args.seed)
-        per_run.append({"run_dir": str(run_dir), "task": run.config["task"],
-                        "run_seed": run.config.get("seed"), **result})
+        per_run.append(
+            {
+                "run_dir": str(run_dir),
+                "task": run.config["task"],
+                "run_seed": run.config.get("seed"),
+                **result,
+            }
+        )
     aggregate, arrays = aggregate_entropy(per_run)
     out = _out_path(args, args.run_dirs[0] if len(args.run_dirs) == 1 else None)
     summary = {"kind": "entropy", "runs": per_run, "aggregate": aggregate}
     rec = aggregate["layers"]["rec"]
-    brief = {"rec_entropy_one_first_last": [rec["entropy_one"]["mean"][0],
-                                            rec["entropy_one"]["mean"][-1]],
-             "rec_entropy_two_first_last": [rec["entropy_two"]["mean"][0],
-                                            rec["entropy_two"]["mean"][-1]],
-             "n_runs": len(per_run)}
+    brief = {
+        "rec_entropy_one_first_last": [
+            rec["entropy_one"]["mean"][0],
+            rec["entropy_one"]["mean"][-1],
+        ],
+        "rec_entropy_two_first_last": [
+            rec["entropy_two"]["mean"][0],
+            rec["entropy_two"]["mean"][-1],
+        ],
+        "n_runs": len(per_run),
+    }
     return summary, arrays, out, brief
 
 
-_ANALYSES = {"vip": _vip, "selectivity": _selectivity, "projection": _projection,
-             "symmetry": _symmetry, "plasticity": _plasticity}
+_ANALYSES = {
+    "vip": _vip,
+    "selectivity": _selectivity,
+    "projection": _projection,
+    "symmetry": _symmetry,
+    "plasticity": _plasticity,
+}

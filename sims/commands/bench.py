@@ -7,10 +7,13 @@ import json
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "bench", help="time one pixel-MNIST training step against the GEMM floor (JSON)",
-        description=__doc__)
-    parser.add_argument("--repeats", type=int, default=9,
-                        help="best of this many round-robin timings (default 9)")
+        "bench",
+        help="time one pixel-MNIST training step against the GEMM floor (JSON)",
+        description=__doc__,
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=9, help="best of this many round-robin timings (default 9)"
+    )
     parser.set_defaults(func=run)
 
 

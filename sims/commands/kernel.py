@@ -1,8 +1,10 @@
-"""``sasrnn kernel``: the infinite-width SaS RNTK against finite networks (docs/model.md §5.1, §3.4–3.5).
+"""``sasrnn kernel``: the infinite-width SaS RNTK against finite networks (docs/model.md §5.1,
+§3.4–3.5).
 
 Two parts:
 
-* ``circle`` — analytic vs empirical kernel over the φ-circle inputs of docs/model.md §3.5 at several
+* ``circle`` — analytic vs empirical kernel over the φ-circle inputs of docs/model.md §3.5 at
+several
   widths (per α and T), with the log-log slope of the per-network error against N;
 * ``curves`` — simulated full-batch GD vs the analytic lazy prediction on MNIST 0/1
   (docs/model.md §3.4) at several widths, with the early train-loss gap and the kernel drift.
@@ -39,24 +41,39 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of numpy.random.default_rng")
     parser.add_argument("--alphas", type=float, nargs="+", default=[0.5, 1.0], help="circle: α")
     parser.add_argument("--steps", type=int, nargs="+", default=[2, 3], help="circle: T (2, 3)")
-    parser.add_argument("--widths", type=int, nargs="+", default=[250, 500, 1000, 2000, 4000],
-                        help="circle: widths N")
+    parser.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=[250, 500, 1000, 2000, 4000],
+        help="circle: widths N",
+    )
     parser.add_argument("--networks", type=int, default=20, help="circle: networks per width")
     parser.add_argument("--n-phi", type=int, default=41, help="circle: φ grid points on [0, 2π]")
-    parser.add_argument("--curve-widths", type=int, nargs="+", default=[64, 128, 256, 512],
-                        help="curves: widths N")
+    parser.add_argument(
+        "--curve-widths", type=int, nargs="+", default=[64, 128, 256, 512], help="curves: widths N"
+    )
     parser.add_argument("--curve-networks", type=int, default=2, help="curves: networks per width")
     parser.add_argument("--epochs", type=int, default=100, help="curves: full-batch GD epochs")
     parser.add_argument("--lr", type=float, default=1e-3, help="curves: learning rate η")
     parser.add_argument("--n-train", type=int, default=512, help="curves: training digits")
     parser.add_argument("--n-test", type=int, default=128, help="curves: test digits")
-    parser.add_argument("--n-probe", type=int, default=32,
-                        help="curves: training inputs on which the kernel drift is measured")
-    parser.add_argument("--resample-noise", action="store_true",
-                        help="curves: redraw ε and h0 every epoch (official code) instead of "
-                        "freezing them")
-    parser.add_argument("--mnist-source", default="embedded",
-                        help="curves: sims.data.load_mnist source (embedded, a directory, env)")
+    parser.add_argument(
+        "--n-probe",
+        type=int,
+        default=32,
+        help="curves: training inputs on which the kernel drift is measured",
+    )
+    parser.add_argument(
+        "--resample-noise",
+        action="store_true",
+        help="curves: redraw ε and h0 every epoch (official code) instead of freezing them",
+    )
+    parser.add_argument(
+        "--mnist-source",
+        default="embedded",
+        help="curves: sims.data.load_mnist source (embedded, a directory, env)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -111,7 +128,12 @@ def run(args) -> int:
         for alpha in args.alphas:
             for n_steps in args.steps:
                 circle[f"alpha={alpha:g},T={n_steps}"] = circle_experiment(
-                    alpha, n_steps, args.widths, args.networks, rng, n_phi=args.n_phi,
+                    alpha,
+                    n_steps,
+                    args.widths,
+                    args.networks,
+                    rng,
+                    n_phi=args.n_phi,
                     progress=print,
                 )
         meta_circle = {**meta, "elapsed_seconds": time.perf_counter() - start}
@@ -125,15 +147,35 @@ def run(args) -> int:
         start = time.perf_counter()
         data = load_mnist(args.mnist_source)
         curves = learning_curve_experiment(
-            data, args.curve_widths, args.curve_networks, rng, lr=args.lr, epochs=args.epochs,
-            n_train=args.n_train, n_test=args.n_test, n_probe=args.n_probe,
-            resample_noise=args.resample_noise, progress=print,
+            data,
+            args.curve_widths,
+            args.curve_networks,
+            rng,
+            lr=args.lr,
+            epochs=args.epochs,
+            n_train=args.n_train,
+            n_test=args.n_test,
+            n_probe=args.n_probe,
+            resample_noise=args.resample_noise,
+            progress=print,
         )
         meta_curves = {**meta, "elapsed_seconds": time.perf_counter() - start}
-        _write(out_dir, "kernel_curves", curves, {"train_loss", "test_loss", "train_loss_lazy",
-                                                  "test_loss_lazy", "train_loss_lazy_flow"},
-               meta_curves)
-        print(f"curves: slope of early train-loss gap vs N = {curves['slope_early_gap']}; "
-              f"slope of final kernel drift vs N = {curves['slope_final_drift']}")
+        _write(
+            out_dir,
+            "kernel_curves",
+            curves,
+            {
+                "train_loss",
+                "test_loss",
+                "train_loss_lazy",
+                "test_loss_lazy",
+                "train_loss_lazy_flow",
+            },
+            meta_curves,
+        )
+        print(
+            f"curves: slope of early train-loss gap vs N = {curves['slope_early_gap']}; "
+            f"slope of final kernel drift vs N = {curves['slope_final_drift']}"
+        )
     print(f"wrote results to {out_dir}")
     return 0

@@ -21,25 +21,46 @@ from sims.scan import parse_assignment, parse_axis, run_scan
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "phase", help="scan two config keys of a probe (phase diagrams)",
+        "phase",
+        help="scan two config keys of a probe (phase diagrams)",
         description="Sweep two config keys of a registered probe over a grid (cached per cell, "
-                    "parallel with joblib, optionally on a dask cluster) and draw a heat map.")
+        "parallel with joblib, optionally on a dask cluster) and draw a heat map.",
+    )
     parser.add_argument("--probe", default="init-dynamics", help="registered probe name")
-    axis_help = ("{} axis: KEY=START:STOP:NUM (even), KEY=START:STOP:NUM:log (geometric) or "
-                 "KEY=V1,V2,... (listed)")
+    axis_help = (
+        "{} axis: KEY=START:STOP:NUM (even), KEY=START:STOP:NUM:log (geometric) or "
+        "KEY=V1,V2,... (listed)"
+    )
     parser.add_argument("--x", required=True, metavar="KEY=...", help=axis_help.format("x"))
     parser.add_argument("--y", required=True, metavar="KEY=...", help=axis_help.format("y"))
     parser.add_argument("--metric", required=True, help="metric to map (e.g. lyapunov)")
-    parser.add_argument("--fixed", action="append", default=[], metavar="KEY=VALUE",
-                        help="other config values (repeatable)")
+    parser.add_argument(
+        "--fixed",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="other config values (repeatable)",
+    )
     parser.add_argument("--seeds", type=int, default=1, help="seeds per grid point")
     parser.add_argument("--jobs", type=int, default=1, help="local worker processes (loky)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="dask.distributed scheduler address (uses joblib's dask backend)")
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help="output directory (default results/phase/PROBE_X_Y)")
-    parser.add_argument("--crossing-level", type=float, default=0.0,
-                        help="report the first upward crossing of this level along x per row")
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="dask.distributed scheduler address (uses joblib's dask backend)",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output directory (default results/phase/PROBE_X_Y)",
+    )
+    parser.add_argument(
+        "--crossing-level",
+        type=float,
+        default=0.0,
+        help="report the first upward crossing of this level along x per row",
+    )
     parser.add_argument("--no-figure", action="store_true", help="skip drawing the heat map")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -49,22 +70,36 @@ def run(args) -> int:
     x, y = parse_axis(args.x), parse_axis(args.y)
     fixed = dict(parse_assignment(text) for text in args.fixed)
     out = Path(args.out or f"results/phase/{args.probe}_{x.key}_{y.key}")
-    scan = run_scan(args.probe, x, y, args.metric, out=out, fixed=fixed, seeds=args.seeds,
-                    jobs=args.jobs, scheduler=args.scheduler, progress=not args.quiet,
-                    crossing_level=args.crossing_level)
+    scan = run_scan(
+        args.probe,
+        x,
+        y,
+        args.metric,
+        out=out,
+        fixed=fixed,
+        seeds=args.seeds,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        crossing_level=args.crossing_level,
+    )
     cells = scan["cells"]
-    print(f"{out / 'scan.json'}: {cells['computed']} cells computed, {cells['cached']} cached, "
-          f"{scan['elapsed_seconds']:.1f} s")
+    print(
+        f"{out / 'scan.json'}: {cells['computed']} cells computed, {cells['cached']} cached, "
+        f"{scan['elapsed_seconds']:.1f} s"
+    )
     crossings = scan["crossings"]
     for y_value, crossing in zip(y.values, crossings["x"], strict=True):
         shown = "none" if crossing is None else f"{crossing:.4g}"
-        print(f"  {y.key}={y_value:g}: {args.metric} rises through {crossings['level']:g} "
-              f"at {x.key}={shown}")
+        print(
+            f"  {y.key}={y_value:g}: {args.metric} rises through {crossings['level']:g} "
+            f"at {x.key}={shown}"
+        )
     if not args.no_figure:
         completed = subprocess.run(
-            [sys.executable, "-m", "figures.phase_diagram", str(out)], check=False)
+            [sys.executable, "-m", "figures.phase_diagram", str(out)], check=False
+        )
         if completed.returncode != 0:
-            print("sasrnn phase: drawing the figure failed (scan.json is written)",
-                  file=sys.stderr)
+            print("sasrnn phase: drawing the figure failed (scan.json is written)", file=sys.stderr)
             return completed.returncode
     return 0

@@ -23,32 +23,71 @@ DEFAULT_OUT = "results/reproduce-{mode}"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "reproduce", help="run the simulations of every paper figure and draw them",
+        "reproduce",
+        help="run the simulations of every paper figure and draw them",
         description="Train, analyse (cached by config hash) and draw every figure of the paper; "
-                    "write OUT/summary.json with the headline numbers of docs/model.md §6.")
+        "write OUT/summary.json with the headline numbers of docs/model.md §6.",
+    )
     modes = parser.add_mutually_exclusive_group()
-    modes.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                       help="reduced but honest settings on the embedded MNIST subset "
-                            "(default; ≤ 10 min on 2 cores)")
-    modes.add_argument("--full", dest="mode", action="store_const", const="full",
-                       help="the paper's settings (hours to days; needs MNIST IDX files)")
-    modes.add_argument("--smoke", dest="mode", action="store_const", const="smoke",
-                       help="toy sizes, to test the pipeline (numbers are meaningless)")
+    modes.add_argument(
+        "--quick",
+        dest="mode",
+        action="store_const",
+        const="quick",
+        help="reduced but honest settings on the embedded MNIST subset "
+        "(default; ≤ 10 min on 2 cores)",
+    )
+    modes.add_argument(
+        "--full",
+        dest="mode",
+        action="store_const",
+        const="full",
+        help="the paper's settings (hours to days; needs MNIST IDX files)",
+    )
+    modes.add_argument(
+        "--smoke",
+        dest="mode",
+        action="store_const",
+        const="smoke",
+        help="toy sizes, to test the pipeline (numbers are meaningless)",
+    )
     parser.set_defaults(mode="quick")
-    parser.add_argument("--only", default=None, metavar="FIG,...",
-                        help="comma-separated figure names (fig1 … fig10, appendix-kernel, "
-                             "phase-g-pi); only their simulations run")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="worker processes for the stages (default: one per core)")
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help="output directory (default results/reproduce-MODE)")
-    parser.add_argument("--data", default=None, metavar="DIR",
-                        help="MNIST IDX directory (default: embedded subset for --quick, "
-                             "$SASRNN_MNIST_DIR for --full)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print the plan, the reductions and the estimated cost; run nothing")
-    parser.add_argument("--yes", action="store_true",
-                        help="do not ask for confirmation before a --full run on a terminal")
+    parser.add_argument(
+        "--only",
+        default=None,
+        metavar="FIG,...",
+        help="comma-separated figure names (fig1 … fig10, appendix-kernel, "
+        "phase-g-pi); only their simulations run",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes for the stages (default: one per core)",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output directory (default results/reproduce-MODE)",
+    )
+    parser.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help="MNIST IDX directory (default: embedded subset for --quick, "
+        "$SASRNN_MNIST_DIR for --full)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan, the reductions and the estimated cost; run nothing",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask for confirmation before a --full run on a terminal",
+    )
     parser.add_argument("--no-figures", action="store_true", help="simulate only")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -59,9 +98,11 @@ def _print_plan(mode, settings, only, jobs) -> float:
 
     cost = estimate_seconds(settings)
     total = sum(cost.values())
-    print(f"sasrnn reproduce --{mode}: estimated cost {total / 3600:.2f} core-hours "
-          f"(about {total / 3600 / max(1, min(jobs, 2)):.2f} h wall with --jobs {jobs} "
-          f"on 2 cores){' for ' + ','.join(only) if only else ''}")
+    print(
+        f"sasrnn reproduce --{mode}: estimated cost {total / 3600:.2f} core-hours "
+        f"(about {total / 3600 / max(1, min(jobs, 2)):.2f} h wall with --jobs {jobs} "
+        f"on 2 cores){' for ' + ','.join(only) if only else ''}"
+    )
     for name, seconds in cost.items():
         print(f"  {name:<42s} {seconds / 60:9.1f} min")
     changes = reductions(settings)
@@ -91,14 +132,25 @@ def run(args) -> int:
             print("aborted")
             return 1
     out = args.out or DEFAULT_OUT.format(mode=args.mode)
-    summary = reproduce(out, mode=args.mode, only=only, jobs=args.jobs, data=data,
-                        progress=not args.quiet, draw=not args.no_figures)
-    print(f"wall time: {summary['wall_seconds']['total']:.1f} s "
-          f"(simulations {summary['wall_seconds']['simulations']:.1f} s)")
+    summary = reproduce(
+        out,
+        mode=args.mode,
+        only=only,
+        jobs=args.jobs,
+        data=data,
+        progress=not args.quiet,
+        draw=not args.no_figures,
+    )
+    print(
+        f"wall time: {summary['wall_seconds']['total']:.1f} s "
+        f"(simulations {summary['wall_seconds']['simulations']:.1f} s)"
+    )
     for row in summary["headline"]:
         print(f"- {row['quantity']} [{row['figure']}]: {json.dumps(row['ours'])[:300]}")
         print(f"    paper: {row['paper']}")
     failed = [name for name, outcome in summary["figures"].items() if "error" in outcome]
-    print(f"figures in {out}/figures ({len(summary['figures']) - len(failed)} drawn"
-          f"{', FAILED: ' + ', '.join(failed) if failed else ''}); summary in {out}/summary.json")
+    print(
+        f"figures in {out}/figures ({len(summary['figures']) - len(failed)} drawn"
+        f"{', FAILED: ' + ', '.join(failed) if failed else ''}); summary in {out}/summary.json"
+    )
     return 1 if failed else 0

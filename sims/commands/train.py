@@ -21,27 +21,45 @@ from sims.store import config_hash
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a network on a task (paper presets, checkpoints, resume)",
+        "train",
+        help="train a network on a task (paper presets, checkpoints, resume)",
         description="Train a spike-and-slab RNN with mean-field generalized BPTT using the "
-                    "official hyperparameters of a task (docs/model.md §2.4-2.5), overridable with --set.")
+        "official hyperparameters of a task (docs/model.md §2.4-2.5), overridable with --set.",
+    )
     parser.add_argument("--task", required=True, choices=TASK_NAMES)
     parser.add_argument("--preset", default="paper", choices=PRESETS)
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs (multisensory: maximum iterations)")
-    parser.add_argument("--batches-per-epoch", type=int, default=None,
-                        help="minibatches per epoch (paper MNIST: 200)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs (multisensory: maximum iterations)"
+    )
+    parser.add_argument(
+        "--batches-per-epoch",
+        type=int,
+        default=None,
+        help="minibatches per epoch (paper MNIST: 200)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed of every random stream (0)")
-    parser.add_argument("--data", default=None, metavar="embedded|DIR",
-                        help="MNIST source: 'embedded' (default) or a directory of IDX files")
+    parser.add_argument(
+        "--data",
+        default=None,
+        metavar="embedded|DIR",
+        help="MNIST source: 'embedded' (default) or a directory of IDX files",
+    )
     parser.add_argument("--dtype", default=None, choices=("float64", "float32"))
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE",
-                        help="override a config key, value as a TOML literal (repeatable), "
-                             "e.g. --set optimizer.lr.rec.pi=5e-4")
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help="run directory (default runs/TASK/seedS-HASH8)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoint")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, value as a TOML literal (repeatable), "
+        "e.g. --set optimizer.lr.rec.pi=5e-4",
+    )
+    parser.add_argument(
+        "--out", default=None, metavar="DIR", help="run directory (default runs/TASK/seedS-HASH8)"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -49,13 +67,23 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from sims.train import train_run  # heavy imports only when the command runs
 
-    config = resolve_config(args.task, preset=args.preset, overrides=args.overrides,
-                            epochs=args.epochs, batches_per_epoch=args.batches_per_epoch,
-                            seed=args.seed, data=args.data, dtype=args.dtype)
+    config = resolve_config(
+        args.task,
+        preset=args.preset,
+        overrides=args.overrides,
+        epochs=args.epochs,
+        batches_per_epoch=args.batches_per_epoch,
+        seed=args.seed,
+        data=args.data,
+        dtype=args.dtype,
+    )
     if args.task in ("pixel-mnist", "row-mnist", "binary-mnist") and config["data"] != "embedded":
         config["data"] = str(Path(config["data"]).expanduser().resolve())
-    out = Path(args.out) if args.out else Path(
-        "runs", args.task, f"seed{config['seed']}-{config_hash(config)[:8]}")
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("runs", args.task, f"seed{config['seed']}-{config_hash(config)[:8]}")
+    )
     result = train_run(config, out, resume=args.resume, progress=not args.quiet)
     final = result.metrics["final"]
     print(f"{out}: {len(result.metrics['epochs'])} epochs")

@@ -27,7 +27,8 @@ class MnistSequenceTask(Task):
     x[t, b, k] = pixel ``n_in·t + k`` of image b (row-major), target = one-hot label (B, 10),
     read out at the last step with softmax + cross-entropy (docs/model.md §1.5, §3.1–3.2).
 
-    Training protocol of the official scripts (docs/model.md §2.4; docs/official-code.md §1.4): each "epoch" reshuffles the
+    Training protocol of the official scripts (docs/model.md §2.4; docs/official-code.md §1.4):
+    each "epoch" reshuffles the
     training set and takes ``minibatches_per_epoch`` consecutive minibatches of ``batch_size``
     (200 × 128 = 25,600 samples, not a full pass): :meth:`epoch_batches`. The test set is read in
     order in batches of ``test_batch_size`` (1,000): :meth:`test_batches`.

@@ -103,7 +103,8 @@ class Task:
     """Interface of a task (one subclass per module in :mod:`sims.tasks`).
 
     Class attributes:
-        metadata: ``paper_name``, ``paper_link``, ``section`` (of docs/model.md), ``source`` (where the
+        metadata: ``paper_name``, ``paper_link``, ``section`` (of docs/model.md), ``source`` (where
+        the
             trial structure comes from), ``tags`` and ``defaults`` (network and training settings
             docs/model.md gives for this task, e.g. ``n_rec``, ``alpha``, ``h0``).
         readout: "last" (read z at the last step only) or "all" (every step).

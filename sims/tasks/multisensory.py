@@ -1,10 +1,12 @@
-"""Multisensory integration (MSI) task (docs/model.md §3.3), after pycog's ``multisensory.py`` / Raposo 2014.
+"""Multisensory integration (MSI) task (docs/model.md §3.3), after pycog's ``multisensory.py`` /
+Raposo 2014.
 
 Two variants share one generator:
 
 - ``variant="official"`` (default) follows ``RNN_SaS_cogni.py`` of the official code exactly;
 - ``variant="pycog"`` restores pycog's ``multisensory.py`` in every point where the official code
-  departs from it (docs/official-code.md §1 item 9). Each difference is a constructor parameter, so any mixture
+  departs from it (docs/official-code.md §1 item 9). Each difference is a constructor parameter, so
+  any mixture
   can be built:
 
   ===================== ============================== =====================================
@@ -148,7 +150,8 @@ class MultisensoryTask(Task):
     - padding 1400–2500 ms (steps 70–124): no stimulus, START = 0, mask 0.
 
     Every channel carries baseline 0.2 at all times plus input noise (1/α)·√(2α σ_in²)·N(0, 1)
-    per step and channel (std 0.0316 at dt = 20 ms, 0.2 at dt = 0.5 ms; docs/model.md §3.3; docs/official-code.md §1.11).
+    per step and channel (std 0.0316 at dt = 20 ms, 0.2 at dt = 0.5 ms; docs/model.md §3.3;
+    docs/official-code.md §1.11).
     Catch trials have no stimulus and no START; targets 0.2 / 0.2 with mask 1 for
     ``catch_duration_ms``. f_min, f_max are the extremes of ``train_frequencies``.
 
@@ -350,7 +353,8 @@ class MultisensoryTask(Task):
         return len(MODALITIES) * len(self.train_frequencies) + self.n_catch
 
     def input_noise_std(self, dt: float | None = None) -> float:
-        """Per-step input noise std (1/α)·√(2α σ_in²) = σ_in·√(2/α), α = dt/τ (docs/model.md §3.3)."""
+        """Per-step input noise std (1/α)·√(2α σ_in²) = σ_in·√(2/α), α = dt/τ (docs/model.md
+        §3.3)."""
         alpha = (self.dt if dt is None else float(dt)) / self.tau
         return float(np.sqrt(2.0 * alpha * self.sigma_in**2) / alpha)
 

@@ -1,4 +1,5 @@
-"""Pixel-by-pixel MNIST (docs/model.md §3.1): 784 steps of one grey level, classified at the last step."""
+"""Pixel-by-pixel MNIST (docs/model.md §3.1): 784 steps of one grey level, classified at the last
+step."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ class PixelMnistTask(MnistSequenceTask):
     B)`` in the official script), pixels in [0, 1]. No noise, no mask. The label is read at the
     last step only (softmax + cross-entropy): ``target`` is the one-hot label (B, 10).
 
-    Protocol (docs/model.md §2.4; docs/official-code.md §1.4): training minibatches of 128; an "epoch" is 200 minibatches
+    Protocol (docs/model.md §2.4; docs/official-code.md §1.4): training minibatches of 128; an
+    "epoch" is 200 minibatches
     from a fresh shuffle (:meth:`epoch_batches`); test in order in batches of 1,000
     (:meth:`test_batches`).
-    The official input layer is deterministic (docs/model.md §1.4; docs/official-code.md §1.1); that is a network setting.
+    The official input layer is deterministic (docs/model.md §1.4; docs/official-code.md §1.1);
+    that is a network setting.
 
     Args: see :class:`sims.tasks._mnist.MnistSequenceTask`.
     """

@@ -15,7 +15,8 @@ class RowMnistTask(MnistSequenceTask):
     28, B)`` in the official script), pixels in [0, 1]. No noise, no mask. The label is read at
     the last step only (softmax + cross-entropy): ``target`` is the one-hot label (B, 10).
 
-    Protocol: as pixel-by-pixel MNIST (docs/model.md §2.4): minibatches of 128, 200 per "epoch", test in
+    Protocol: as pixel-by-pixel MNIST (docs/model.md §2.4): minibatches of 128, 200 per "epoch",
+    test in
     batches of 1,000. All three layers are SaS in this task (docs/model.md §1.4).
 
     Args: see :class:`sims.tasks._mnist.MnistSequenceTask`.

@@ -1,4 +1,5 @@
-"""Toy sine task of the feature-learning / stochastic-plasticity illustration (docs/model.md §3.6, §5.3)."""
+"""Toy sine task of the feature-learning / stochastic-plasticity illustration (docs/model.md §3.6,
+§5.3)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ class SineTask(Task):
     """Reproduce the input: x(t) = y(t) = sin(s_t), s_t = linspace(2, 10, 21) (docs/model.md §3.6).
 
     Trial structure: one deterministic sequence of ``n_points`` (21) steps with a scalar input
-    and a scalar target equal to it, scored at every step (L = Σ_t ½ (r(t) − y(t))², docs/model.md §1.5).
+    and a scalar target equal to it, scored at every step (L = Σ_t ½ (r(t) − y(t))², docs/model.md
+    §1.5).
     There is no noise and no mask; every trial of a batch is the same sequence. In the toy model
     (a single leaky tanh unit with 10,000 SaS synapses, α = 0.9) the unit's own rate r(t) is the
     output.
