@@ -15,6 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+#: Activation names; an activation's code inside the compiled kernels is its index here.
+ACTIVATIONS = ("relu", "tanh")
 RELU, TANH = 0, 1
 #: Up to this many inputs, input currents are summed inline rather than by a GEMM call.
 FEW_INPUTS = 4

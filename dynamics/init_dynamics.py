@@ -43,8 +43,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-#: Activation codes used inside the compiled kernels.
-ACTIVATIONS = {"tanh": 0, "relu": 1}
+from ._kernels import ACTIVATIONS, RELU, TANH
 
 #: Phase labels (and their numeric codes, used as a scan metric).
 PHASES = ("decay", "saturation", "explosion")
@@ -375,7 +374,7 @@ def _check_run(n, h0, activation, alpha, steps, transient, n_exponents, tangent0
     tangent0 = np.ascontiguousarray(tangent0, dtype=np.float64)
     if tangent0.shape != (n, n_exponents) or not np.all(np.isfinite(tangent0)):
         raise ValueError(f"tangent0 must be a finite ({n}, {n_exponents}) array")
-    return h0, tangent0, ACTIVATIONS[activation]
+    return h0, tangent0, ACTIVATIONS.index(activation)
 
 
 def _measurement(exponents, log_rms, mean_trace, abs_mean, mean_sq, var_mean):
@@ -424,7 +423,7 @@ def _measurement(exponents, log_rms, mean_trace, abs_mean, mean_sq, var_mean):
 @numba.njit(cache=True)
 def _rates(h, kind, r, slope):
     for i in range(h.size):
-        if kind == 0:
+        if kind == TANH:
             t = np.tanh(h[i])
             r[i] = t
             slope[i] = 1.0 - t * t
@@ -506,7 +505,7 @@ def _lyapunov_kernel(matrix, var, eps, h0, tangent0, alpha, kind, transient, ste
                     log_growth[c] += np.log(np.abs(rr[c, c]))
             q = np.ascontiguousarray(qq)
         rms = np.sqrt(np.mean(h * h))
-        if kind == 1 and rms > 0.0 and (rms > _RESCALE_HIGH or rms < _RESCALE_LOW):
+        if kind == RELU and rms > 0.0 and (rms > _RESCALE_HIGH or rms < _RESCALE_LOW):
             h /= rms
             log_scale += np.log(rms)
             rms = 1.0

@@ -116,7 +116,7 @@ def _analytic_kernels(n_train, n_test, data_seed, source, alpha):
     x_train, _, x_test, _ = _mnist_split(n_train, n_test, data_seed, source)
     blocks = rntk_blocks(np.concatenate([x_train, x_test], axis=1), alpha)
     theta = sum(blocks[name] for name in BLOCK_NAMES if name in blocks)
-    return theta, blocks["m_out"][:n_train, :n_train]
+    return theta, blocks["out.m"][:n_train, :n_train]
 
 
 def _check_config(config):

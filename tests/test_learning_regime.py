@@ -165,7 +165,7 @@ def test_expected_displacement_uses_the_readout_kernel_as_output_prior():
     x_train, y_train, _, _ = _mnist_split(12, 4, 0, "embedded")
     blocks = rntk_blocks(x_train, 1.0)
     theta = rntk(x_train, 1.0)
-    reference = lazy_parameter_displacement(theta, np.outer(y_train, y_train) + blocks["m_out"])
+    reference = lazy_parameter_displacement(theta, np.outer(y_train, y_train) + blocks["out.m"])
     assert expected_lazy_displacement(config)(1e-3, 6) == pytest.approx(
         reference(1e-3, 6), rel=1e-8
     )

@@ -102,15 +102,15 @@ def test_blocks_follow_the_spec_identities():
     blocks = rntk_blocks(x, 0.4, sigma_out=1.7, sas_readout=True, return_intermediates=True)
     mid = blocks.pop("intermediates")
     assert set(blocks) == set(BLOCK_NAMES)
-    np.testing.assert_array_equal(blocks["pi_rec"], blocks["m_rec"])
-    np.testing.assert_array_equal(blocks["xi_rec"], 0.0)
-    np.testing.assert_array_equal(blocks["xi_out"], 0.0)
-    np.testing.assert_allclose(blocks["m_out"], 1.7**2 * mid["K"][-1, -1])
-    np.testing.assert_array_equal(blocks["pi_out"], blocks["m_out"])
+    np.testing.assert_array_equal(blocks["rec.pi"], blocks["rec.m"])
+    np.testing.assert_array_equal(blocks["rec.xi"], 0.0)
+    np.testing.assert_array_equal(blocks["out.xi"], 0.0)
+    np.testing.assert_allclose(blocks["out.m"], 1.7**2 * mid["K"][-1, -1])
+    np.testing.assert_array_equal(blocks["out.pi"], blocks["out.m"])
     total = rntk(x, 0.4, sigma_out=1.7, sas_readout=True)
     np.testing.assert_allclose(total, sum(blocks.values()), atol=1e-14)
     without = rntk_blocks(x, 0.4, sigma_out=1.7)
-    assert "pi_out" not in without and "xi_out" not in without
+    assert "out.pi" not in without and "out.xi" not in without
 
 
 def test_relu_closed_forms_match_numerical_gaussian_integrals():

@@ -70,7 +70,7 @@ import sympy as sp
 from scipy import optimize, stats
 
 NETWORKS = ("quenched", "mean-field")
-ACTIVATIONS = ("tanh", "relu")
+ACTIVATIONS = ("relu", "tanh")
 
 
 @lru_cache(maxsize=1)

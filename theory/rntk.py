@@ -47,8 +47,10 @@ __all__ = [
 #: Activations the analytic kernel supports.
 ACTIVATIONS = ("relu", "tanh")
 
-#: Kernel blocks returned by :func:`rntk_blocks`, in the order of docs/model.md §5.1.
-BLOCK_NAMES = ("m_in", "m_rec", "pi_rec", "xi_rec", "m_out", "pi_out", "xi_out")
+#: Kernel blocks returned by :func:`rntk_blocks`, in the order of docs/model.md §5.1: the trainable
+#: blocks of the RNTK, spelled and ordered as ``dynamics.BLOCK_NAMES`` (layer.parameter; the input
+#: layer has no π or Ξ block).
+BLOCK_NAMES = ("inp.m", "rec.m", "rec.pi", "rec.xi", "out.m", "out.pi", "out.xi")
 
 
 # ------------------------------------------------------------------------------------------
@@ -287,15 +289,15 @@ def _blocks_from_kernels(alpha, s_rec, s_out, pi, kernel, gram, sas_readout):
 def _assemble(m_in, m_rec, readout, sas_readout):
     zeros = np.zeros_like(m_rec)
     blocks = {
-        "m_in": m_in,
-        "m_rec": m_rec,
-        "pi_rec": m_rec.copy(),  # at π = 0, E[m²] = σ²/N: same second moment as ∂μ/∂m̃
-        "xi_rec": zeros,  # O(1/N) under Ξ = Ξ̃/N
-        "m_out": readout,
+        "inp.m": m_in,
+        "rec.m": m_rec,
+        "rec.pi": m_rec.copy(),  # at π = 0, E[m²] = σ²/N: same second moment as ∂μ/∂m̃
+        "rec.xi": zeros,  # O(1/N) under Ξ = Ξ̃/N
+        "out.m": readout,
     }
     if sas_readout:
-        blocks["pi_out"] = readout.copy()
-        blocks["xi_out"] = zeros.copy()
+        blocks["out.pi"] = readout.copy()
+        blocks["out.xi"] = zeros.copy()
     return blocks
 
 
@@ -364,8 +366,8 @@ def rntk_blocks(
     Example:
         >>> x = np.array([[[1.0], [np.cos(1.0)]], [[-1.0], [np.sin(1.0)]]])  # (T=2, B=2, 1)
         >>> blocks = rntk_blocks(x, 0.5, sas_readout=True)
-        >>> sorted(blocks)[:3]
-        ['m_in', 'm_out', 'm_rec']
+        >>> list(blocks)[:3]
+        ['inp.m', 'rec.m', 'rec.pi']
 
     Args:
         x: input sequences, shape (T, B, n_in).
