@@ -1,17 +1,12 @@
-"""Results store: run directories, atomic JSON / TOML / npz writes, run metadata, config hashes.
+"""Run-specific storage: TOML configs, npz arrays, checkpoints, config hashes and run metadata.
 
-Every file a run writes goes through :func:`atomic_write_bytes` (temporary file in the same
-directory, ``fsync``, then ``os.replace``), so a reader (or a resumed run after ``SIGKILL``) sees
-either the old or the new file, never half of one.
+The result-file format itself (schemas, the atomic writer, the JSON converter, the readers) is
+:mod:`figures.resultfiles`; this module re-exports it, so that ``sims`` writes every file through
+``sims.store``. The layout of a training run directory is :mod:`sims.runs`.
 
-A training run directory (:mod:`sims.train`) holds::
-
-    config.toml        the fully resolved config (read back with tomllib)
-    run.json           seed, config hash, package versions, git commit, command, status, times
-    metrics.json       {"epochs": [per-epoch dicts], "final": {...}}
-    params.npz         final parameters, nine blocks "inp.m" ... "out.xi"
-    checkpoint.npz     parameters, optimizer state, RNG states and counters (for --resume)
-    snapshots/epoch_000000.npz ...   parameters after every epoch (epoch 0 = initial state)
+Every write is atomic (:func:`atomic_write_bytes`: temporary file in the same directory, ``fsync``,
+``os.replace``), so a reader, or a run resumed after ``SIGKILL``, sees either the old or the new
+file, never half of one.
 """
 
 from __future__ import annotations
@@ -19,19 +14,38 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import os
 import platform
 import subprocess
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import tomli_w
 from threadpoolctl import threadpool_info
+
+from figures.resultfiles import (
+    FIGURES_DIR,
+    PHASE_DIR,
+    PHASE_SCANS,
+    RESULT_STEMS,
+    RESULTS_DIR,
+    RUNS_DIR,
+    SCAN_FILE,
+    SCHEMAS,
+    SUMMARY_FILE,
+    DamagedFileError,
+    Result,
+    Schema,
+    atomic_write_bytes,
+    read_arrays,
+    read_json,
+    read_result,
+    to_json,
+    write_json,
+    write_result,
+)
 
 try:
     import tomllib
@@ -39,33 +53,37 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = [
-    "CHECKPOINT_FILE",
-    "CONFIG_FILE",
-    "METRICS_FILE",
-    "PARAMS_FILE",
-    "RUN_FILE",
-    "SNAPSHOT_DIR",
+    "FIGURES_DIR",
+    "PHASE_DIR",
+    "PHASE_SCANS",
+    "RESULTS_DIR",
+    "RESULT_STEMS",
+    "RUNS_DIR",
+    "SCAN_FILE",
+    "SCHEMAS",
+    "SUMMARY_FILE",
     "TRACKED_PACKAGES",
-    "atomic_savez",
+    "DamagedFileError",
+    "Result",
+    "Schema",
     "atomic_write_bytes",
-    "atomic_write_json",
     "atomic_write_toml",
     "blas_libraries",
     "config_hash",
     "git_commit",
-    "jsonable",
     "package_versions",
+    "read_arrays",
+    "read_checkpoint",
     "read_json",
+    "read_result",
     "read_toml",
     "run_metadata",
+    "to_json",
+    "write_arrays",
+    "write_checkpoint",
+    "write_json",
+    "write_result",
 ]
-
-CONFIG_FILE = "config.toml"
-RUN_FILE = "run.json"
-METRICS_FILE = "metrics.json"
-PARAMS_FILE = "params.npz"
-CHECKPOINT_FILE = "checkpoint.npz"
-SNAPSHOT_DIR = "snapshots"
 
 #: Packages whose versions every run records.
 TRACKED_PACKAGES = (
@@ -81,82 +99,7 @@ TRACKED_PACKAGES = (
 )
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _file_mode() -> int:
-    """Permissions of an ordinary new file under the current umask (mkstemp would use 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _file_mode()
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically: temporary file + fsync + ``os.replace``.
-
-    Creates the parent directory if needed. Returns the path.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, _FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return path
-
-
-def jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays, tuples and paths to JSON types; non-finite floats → None."""
-    if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, os.PathLike):
-        return str(value)
-    return value
-
-
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON (NaN/inf stored as null), atomically."""
-    text = json.dumps(jsonable(obj), indent=1, sort_keys=False, allow_nan=False)
-    return atomic_write_bytes(path, (text + "\n").encode())
-
-
-def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file.
-
-    Raises:
-        FileNotFoundError: the file is missing (the message names it).
-        ValueError: the file is not valid JSON.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{str(path)!r} does not exist; is this a sasrnn run directory?")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{str(path)!r} is not valid JSON ({error}); the file is corrupt."
-        ) from None
+_STATE_KEY = "state"
 
 
 def atomic_write_toml(path: str | os.PathLike, config: dict) -> Path:
@@ -169,22 +112,53 @@ def read_toml(path: str | os.PathLike) -> dict:
 
     Raises:
         FileNotFoundError: the file is missing.
-        ValueError: the file is not valid TOML.
+        DamagedFileError: the file is not valid TOML.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} does not exist; is this a sasrnn run directory?")
     try:
         return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{str(path)!r} is not valid TOML ({error}).") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise DamagedFileError(
+            f"{str(path)!r} is not valid TOML ({error}); restore it or train the run again."
+        ) from None
 
 
-def atomic_savez(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
-    """Save a dict of arrays as an uncompressed ``.npz``, atomically."""
+def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
+    """Save arrays as an uncompressed ``.npz`` (names and contents as given), atomically."""
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return atomic_write_bytes(path, buffer.getvalue())
+
+
+def write_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], state: dict) -> Path:
+    """One atomic ``.npz`` holding ``arrays`` and the JSON of ``state`` (counters, RNG states).
+
+    Both live in one file, so a resumed run never sees arrays and state of different moments.
+    """
+    if _STATE_KEY in arrays:
+        raise ValueError(f"checkpoint arrays may not be named {_STATE_KEY!r}.")
+    text = json.dumps(to_json(state, allow_nan=True), allow_nan=False)
+    return write_arrays(path, {**arrays, _STATE_KEY: np.array(text)})
+
+
+def read_checkpoint(path: str | os.PathLike, *, fix: str = "") -> tuple[dict, dict]:
+    """``(arrays, state)`` of a checkpoint written by :func:`write_checkpoint`.
+
+    Raises:
+        FileNotFoundError: the file is missing.
+        DamagedFileError: truncated, or without a readable state.
+    """
+    arrays = read_arrays(path, fix=fix)
+    try:
+        state = json.loads(str(arrays.pop(_STATE_KEY)))
+    except (KeyError, json.JSONDecodeError):
+        raise DamagedFileError(
+            f"{str(path)!r} holds no readable training state; "
+            f"{fix or 'delete it to start the run afresh'}"
+        ) from None
+    return arrays, state
 
 
 def config_hash(config: dict) -> str:
@@ -193,7 +167,7 @@ def config_hash(config: dict) -> str:
     Equal configs hash equally whatever their key order; ints and floats of equal value do not
     (TOML distinguishes them too).
     """
-    payload = json.dumps(jsonable(config), sort_keys=True, separators=(",", ":"))
+    payload = json.dumps(to_json(config, allow_nan=True), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

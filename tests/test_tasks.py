@@ -169,7 +169,7 @@ def test_mnist_training_minibatch_has_no_repeated_image():
 def test_official_epoch_is_consecutive_minibatches_of_fresh_shuffles():
     task = cached_task("row-mnist")
     n_train = task.data.n_train  # 4,000 embedded images: 40 × 128 = 5,120 spans two shuffles
-    batches = list(task.epoch_batches(np.random.default_rng(0), n_minibatches=40))
+    batches = list(task.shuffled_batches(np.random.default_rng(0), n_minibatches=40))
     assert len(batches) == 40 and all(b.batch_size == 128 for b in batches)
     order = np.concatenate([b.info["index"] for b in batches])
     np.testing.assert_array_equal(np.sort(order[:n_train]), np.arange(n_train))
@@ -296,8 +296,8 @@ def test_test_trials_last_1800ms_without_padding_or_catch():
         np.testing.assert_array_equal(batch.mask[3000:3600], 1.0)  # decision, to the end
 
 
-def test_input_absent_mask_gives_the_three_official_groups():
-    absent = cached_task("multisensory").input_absent_mask(150)
+def test_input_mask_gives_the_three_official_groups():
+    absent = cached_task("multisensory").input_mask(150)
     assert absent.shape == (150, 5) and absent.dtype == bool
     np.testing.assert_array_equal(absent[:50], [[True, False, True, False, False]] * 50)
     np.testing.assert_array_equal(absent[50:100], [[False, True, False, True, False]] * 50)
@@ -352,7 +352,7 @@ def test_pycog_catch_trials_last_one_second_inside_the_longer_batch():
 
 
 def test_pycog_input_groups_are_thirds_of_excitatory_and_inhibitory_units():
-    absent = MultisensoryTask(variant="pycog").input_absent_mask(150)
+    absent = MultisensoryTask(variant="pycog").input_mask(150)
     visual = np.r_[0:40, 120:130]
     auditory = np.r_[40:80, 130:140]
     receives = ~absent

@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from sims.tasks.base import PAPER_LINK, Batch, Task
@@ -42,6 +41,7 @@ __all__ = [
     "Task",
     "choose_high",
     "make_task",
+    "task_from_config",
     "task_options",
 ]
 
@@ -55,16 +55,19 @@ TASKS: dict[str, type[Task]] = {
 }
 
 
+def _task_class(name: str) -> type[Task]:
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; choose one of: {', '.join(TASKS)}.")
+    return TASKS[name]
+
+
 def task_options(name: str) -> dict[str, Any]:
     """The options a task accepts, with their defaults (from its constructor signature).
 
     Raises:
         ValueError: unknown task name (the message lists the known ones).
     """
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; choose one of: {', '.join(TASKS)}.")
-    parameters = inspect.signature(TASKS[name].__init__).parameters
-    return {key: p.default for key, p in parameters.items() if key != "self"}
+    return _task_class(name).option_defaults()
 
 
 def make_task(name: str, **options: Any) -> Task:
@@ -75,18 +78,17 @@ def make_task(name: str, **options: Any) -> Task:
             "sine").
         **options: constructor arguments of that task (see :func:`task_options`).
 
-    Returns:
-        The task instance.
-
     Raises:
         ValueError: unknown name, or options the task does not accept (the message lists the
             valid ones); errors of the task's constructor.
     """
-    valid = task_options(name)
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"task {name!r} does not accept option(s) {', '.join(unknown)}; valid options: "
-            f"{', '.join(valid)}."
-        )
-    return TASKS[name](**options)
+    return _task_class(name).with_options(name, **options)
+
+
+def task_from_config(config: dict) -> Task:
+    """The task of a run config (:meth:`Task.from_config` of the class ``config["task"]`` names).
+
+    Raises:
+        FileNotFoundError / ValueError: unknown task, missing or corrupt data, bad task options.
+    """
+    return _task_class(config["task"]).from_config(config)

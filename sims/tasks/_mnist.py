@@ -30,7 +30,7 @@ class MnistSequenceTask(Task):
     Training protocol of the official scripts (docs/model.md §2.4; docs/official-code.md §1.4):
     each "epoch" reshuffles the
     training set and takes ``minibatches_per_epoch`` consecutive minibatches of ``batch_size``
-    (200 × 128 = 25,600 samples, not a full pass): :meth:`epoch_batches`. The test set is read in
+    (200 × 128 = 25,600 samples, not a full pass): :meth:`shuffled_batches`. The test set is read in
     order in batches of ``test_batch_size`` (1,000): :meth:`test_batches`.
 
     Args:
@@ -122,7 +122,21 @@ class MnistSequenceTask(Task):
             self.data.train_images[index], self.data.train_labels[index], index
         )
 
-    def epoch_batches(
+    @classmethod
+    def config_options(cls, config: dict) -> dict:
+        return {
+            "dtype": config["dtype"],
+            "source": config["data"],
+            "batch_size": config["batch_size"],
+            "test_batch_size": config["evaluation"]["test_batch_size"],
+            "minibatches_per_epoch": config["batches_per_epoch"],
+        }
+
+    def epoch_batches(self, rng: np.random.Generator, config: dict) -> Iterator[Batch]:
+        """The minibatches of one epoch of a run: :meth:`shuffled_batches` of its sizes."""
+        return self.shuffled_batches(rng, config["batch_size"], config["batches_per_epoch"])
+
+    def shuffled_batches(
         self,
         rng: np.random.Generator,
         batch_size: int | None = None,
@@ -170,6 +184,22 @@ class MnistSequenceTask(Task):
         )
         for start in range(0, self.data.n_test, size):
             index = np.arange(start, min(start + size, self.data.n_test))
+            yield self.batch_from_images(
+                self.data.test_images[index], self.data.test_labels[index], index
+            )
+
+    def accuracy_batches(
+        self, rng: np.random.Generator, n_batches: int, dt: float | None = None
+    ) -> Iterator[Batch]:
+        """The test set in order, split into ``n_batches`` near-equal batches (no randomness).
+
+        Raises:
+            ValueError: more batches than test images.
+        """
+        n_test = self.data.n_test
+        if int(n_batches) > n_test:
+            raise ValueError(f"n_batches={n_batches} exceeds the {n_test} test images")
+        for index in np.array_split(np.arange(n_test), int(n_batches)):
             yield self.batch_from_images(
                 self.data.test_images[index], self.data.test_labels[index], index
             )

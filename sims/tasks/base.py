@@ -7,6 +7,7 @@ drawn from the generator passed in, so a batch is replayed exactly by re-seeding
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -102,29 +103,83 @@ class Batch:
 class Task:
     """Interface of a task (one subclass per module in :mod:`sims.tasks`).
 
+    Everything that differs between tasks is answered by the task itself, so the trainer, the
+    evaluation and the analyses never ask which task they hold.
+
     Class attributes:
         metadata: ``paper_name``, ``paper_link``, ``section`` (of docs/model.md), ``source`` (where
-        the
-            trial structure comes from), ``tags`` and ``defaults`` (network and training settings
-            docs/model.md gives for this task, e.g. ``n_rec``, ``alpha``, ``h0``).
+            the trial structure comes from), ``tags`` and ``defaults`` (network and training
+            settings docs/model.md gives for this task, e.g. ``n_rec``, ``alpha``, ``h0``).
         readout: "last" (read z at the last step only) or "all" (every step).
         loss: "cross_entropy" or "mse".
+        has_network: whether a run of the task trains a :class:`dynamics.SaSNetwork` (the toy
+            model trains a single unit instead).
+        final_train_loss_key: the key under which the final metrics repeat the last epoch's
+            training loss, or None.
 
     Instance attributes: ``n_in``, ``n_out``, ``n_steps`` (length of a training trial) and
     ``dtype``.
 
-    Methods: ``train_batch(rng, batch_size=None)`` returns one training :class:`Batch`;
-    ``test_batches(rng, batch_size=None)`` yields the test batches of the task's protocol.
+    Data: ``train_batch(rng, batch_size=None)`` returns one training :class:`Batch`;
+    ``test_batches(rng, batch_size=None)`` yields the test batches of the task's protocol;
+    ``epoch_batches(rng, config)`` the minibatches of one training epoch.
+
+    Runs: ``from_config(config)`` builds the task of a run config; ``input_mask(n_rec)`` is the
+    structural input mask; ``test_network(net)`` the network as it is run at test time;
+    ``evaluate(net, rng, config)`` the final metrics; ``epoch_metrics(net, rng, config)`` the
+    per-epoch test metrics; ``accuracy_batches`` and ``correct`` the per-batch accuracy protocol
+    of the removal experiments.
     """
 
     metadata: ClassVar[dict[str, Any]] = {}
     readout: ClassVar[str] = "last"
     loss: ClassVar[str] = "mse"
+    has_network: ClassVar[bool] = True
+    final_train_loss_key: ClassVar[str | None] = None
     n_in: int
     n_out: int
     n_steps: int
     dtype: type
 
+    # -- construction ----------------------------------------------------------------------------
+    @classmethod
+    def option_defaults(cls) -> dict[str, Any]:
+        """The constructor's options with their defaults."""
+        parameters = inspect.signature(cls.__init__).parameters
+        return {key: p.default for key, p in parameters.items() if key != "self"}
+
+    @classmethod
+    def with_options(cls, name: str = "", **options: Any) -> Task:
+        """The task built from keyword ``options``, checked against the constructor's.
+
+        Raises:
+            ValueError: options the task does not accept (the message lists the valid ones).
+        """
+        valid = cls.option_defaults()
+        unknown = sorted(set(options) - set(valid))
+        if unknown:
+            raise ValueError(
+                f"task {name or cls.__name__!r} does not accept option(s) {', '.join(unknown)}; "
+                f"valid options: {', '.join(valid)}."
+            )
+        return cls(**options)
+
+    @classmethod
+    def config_options(cls, config: dict) -> dict[str, Any]:
+        """Constructor options a run config sets (before its ``[task_options]``)."""
+        return {"dtype": config["dtype"]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Task:
+        """The task of a run config: its data source, batch sizes, dtype and ``[task_options]``.
+
+        Raises:
+            FileNotFoundError / ValueError: missing or corrupt data, bad task options.
+        """
+        options = {**cls.config_options(config), **config.get("task_options", {})}
+        return cls.with_options(config["task"], **options)
+
+    # -- data ------------------------------------------------------------------------------------
     def train_batch(self, rng: np.random.Generator, batch_size: int | None = None) -> Batch:
         raise NotImplementedError
 
@@ -132,6 +187,61 @@ class Task:
         self, rng: np.random.Generator | None = None, batch_size: int | None = None
     ) -> Iterator[Batch]:
         raise NotImplementedError
+
+    def epoch_batches(self, rng: np.random.Generator, config: dict) -> Iterator[Batch]:
+        """The ``batches_per_epoch`` minibatches of one epoch: independent draws from ``rng``."""
+        return (
+            self.train_batch(rng, config["batch_size"]) for _ in range(config["batches_per_epoch"])
+        )
+
+    # -- networks --------------------------------------------------------------------------------
+    def input_mask(self, n_rec: int) -> np.ndarray | None:
+        """(n_rec, n_in) bool: input connections that do not exist (True), or None (all exist)."""
+        return None
+
+    def test_network(self, net, dt: float | None = None):
+        """The network as it is run at test time (here ``net`` itself)."""
+        return net
+
+    def evaluate(self, net, rng: np.random.Generator, config: dict) -> dict:
+        """The final metrics of a run (the "final" block of metrics.json): test accuracies in
+        every evaluation mode (:func:`sims.evaluate.evaluate_classification`)."""
+        from sims.evaluate import evaluate_classification
+
+        evaluation = config["evaluation"]
+        return evaluate_classification(
+            net,
+            self,
+            rng,
+            n_samples=evaluation["n_samples"],
+            max_samples=evaluation["test_samples"],
+        )
+
+    def epoch_metrics(self, net, rng: np.random.Generator, config: dict) -> dict:
+        """Per-epoch test metrics: the mean-field test accuracy."""
+        from sims.evaluate import classification_accuracy
+
+        accuracy = classification_accuracy(
+            net, self, mode="meanfield", rng=rng, max_samples=config["evaluation"]["test_samples"]
+        )
+        return {"test_accuracy_meanfield": accuracy}
+
+    def accuracy_batches(
+        self, rng: np.random.Generator, n_batches: int, dt: float | None = None
+    ) -> Iterator[Batch]:
+        """``n_batches`` test batches for per-batch accuracies (the removal protocol, Fig. 4b).
+
+        Raises:
+            ValueError: the task has no such protocol.
+        """
+        raise ValueError(
+            f"per-batch accuracy is defined for the multisensory and MNIST tasks, not "
+            f"{type(self).__name__}."
+        )
+
+    def correct(self, z: np.ndarray, batch: Batch) -> np.ndarray:
+        """(B,) bool: which trials of ``batch`` the readout ``z`` answers correctly."""
+        return np.argmax(z, axis=1) == batch.labels
 
     def __repr__(self) -> str:
         return (

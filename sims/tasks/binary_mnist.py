@@ -108,6 +108,18 @@ class BinaryMnistTask(Task):
         self._train = self._batch(data.train_images, data.train_labels, self.train_index)
         self._test = self._batch(data.train_images, data.train_labels, self.test_index)
 
+    @classmethod
+    def config_options(cls, config: dict) -> dict:
+        return {"dtype": config["dtype"], "source": config["data"]}
+
+    def epoch_batches(self, rng: np.random.Generator, config: dict) -> Iterator[Batch]:
+        """The minibatches of one epoch: the full training set in its fixed order when
+        ``batch_size >= n_train``, else independent draws without replacement."""
+        count, size = config["batches_per_epoch"], config["batch_size"]
+        if size >= self.n_train:
+            return (self.train_batch(rng) for _ in range(count))
+        return (self.train_batch(rng, size) for _ in range(count))
+
     def _batch(self, images: np.ndarray, labels: np.ndarray, index: np.ndarray) -> Batch:
         # The fixed sets are handed out repeatedly, so their arrays are made read-only.
         y = (labels[index] == self.digits[1]).astype(np.int64)

@@ -1,36 +1,8 @@
 """Multisensory integration (MSI) task (docs/model.md §3.3), after pycog's ``multisensory.py`` /
 Raposo 2014.
 
-Two variants share one generator:
-
-- ``variant="official"`` (default) follows ``RNN_SaS_cogni.py`` of the official code exactly;
-- ``variant="pycog"`` restores pycog's ``multisensory.py`` in every point where the official code
-  departs from it (docs/official-code.md §1 item 9). Each difference is a constructor parameter, so
-  any mixture
-  can be built:
-
-  ===================== ============================== =====================================
-  parameter             official                       pycog
-  ===================== ============================== =====================================
-  ``start_cue``         True (5 inputs, START = ch. 4) False (4 inputs)
-  ``stimulus_offset``   0.4                            0.5
-  ``stimulus_span``     0.8  (levels 0.4 … 1.2)        0.6  (levels 0.5 … 1.1)
-  ``train_frequencies`` 9 … 16 Hz                      6 … 19 Hz (test still 9 … 16)
-  ``sampling``          "grid": all 24 conditions      "random": each trial catch with
-                        + ``n_catch`` = 6 catch trials ``catch_probability``, else a uniform
-                        (deterministic, B = 30)        modality and training frequency
-  ``catch_probability`` (unused; 6/30 = 0.2 de facto)  1/(24 + 1) = 0.04
-  ``pad_to_ms``         2500 (all trials padded,       None (batch as long as its longest
-                        mask 0 after the decision)     trial type, 1,400 ms at training)
-  ``catch_duration_ms`` 2500                           1000 (mask 0 after it)
-  ``rectify_inputs``    False                          True (inputs clipped at 0)
-  ``input_groups``      "blocks" (50/50/50 units)      "pycog_ei" (thirds of the 80 % E
-                                                       and of the 20 % I units)
-  ``batch_size``        30                             20 (pycog ``n_gradient``)
-  ===================== ============================== =====================================
-
-  Not task properties, hence not parameters here: pycog's E/I sign constraint and E-only readout
-  (network), and its stopping rule on performance instead of MSE (training).
+The task's design (channels, the two variants ``"official"`` and ``"pycog"`` and what each
+fixes, the choice rule, the structural input mask) is :mod:`sims.tasks.multisensory_design`.
 
 Time is in ms; ``dt`` is the training step (20 ms, α = dt/τ = 0.2) and ``test_dt`` the test step
 (0.5 ms, α = 0.005). Epoch boundaries are converted to steps as ``floor(time/dt)``, as in the
@@ -53,6 +25,20 @@ from sims.tasks.base import (
     check_positive_int,
     resolve_dtype,
 )
+from sims.tasks.multisensory_design import (
+    AUDITORY_NEGATIVE,
+    AUDITORY_POSITIVE,
+    MODALITIES,
+    PSYCHOMETRIC_FREQUENCIES,
+    START,
+    VARIANTS,
+    VISUAL_NEGATIVE,
+    VISUAL_POSITIVE,
+    absent_inputs,
+    choose_high,
+    n_steps_of,
+    trial_batch,
+)
 
 __all__ = [
     "AUDITORY_NEGATIVE",
@@ -65,73 +51,6 @@ __all__ = [
     "MultisensoryTask",
     "choose_high",
 ]
-
-VISUAL_POSITIVE = 0  # V+: rises with the event rate
-AUDITORY_POSITIVE = 1  # A+
-VISUAL_NEGATIVE = 2  # V-: falls with the event rate
-AUDITORY_NEGATIVE = 3  # A-
-START = 4  # start cue (official variant only)
-#: Modalities in the official condition order (trial index = modality·n_freq + frequency index).
-MODALITIES = ("v", "a", "va")
-_CHANNELS = {
-    "v": (VISUAL_POSITIVE, VISUAL_NEGATIVE),
-    "a": (AUDITORY_POSITIVE, AUDITORY_NEGATIVE),
-}
-_PSYCHOMETRIC_FREQUENCIES = tuple(range(9, 17))
-
-#: The settings each variant fixes (see the module docstring for what each one means).
-VARIANTS = {
-    "official": {
-        "start_cue": True,
-        "stimulus_offset": 0.4,
-        "stimulus_span": 0.8,
-        "train_frequencies": _PSYCHOMETRIC_FREQUENCIES,
-        "sampling": "grid",
-        "n_catch": 6,
-        "catch_probability": 5 / (len(MODALITIES) * 8 + 1),  # defined but unused (grid sampling)
-        "pad_to_ms": 2500.0,
-        "catch_duration_ms": 2500.0,
-        "rectify_inputs": False,
-        "input_groups": "blocks",
-        "batch_size": 30,
-    },
-    "pycog": {
-        "start_cue": False,
-        "stimulus_offset": 0.5,
-        "stimulus_span": 0.6,
-        "train_frequencies": (6, 7, 8, *_PSYCHOMETRIC_FREQUENCIES, 17, 18, 19),
-        "sampling": "random",
-        "n_catch": 1,
-        "catch_probability": 1 / (len(MODALITIES) * 8 + 1),
-        "pad_to_ms": None,
-        "catch_duration_ms": 1000.0,
-        "rectify_inputs": True,
-        "input_groups": "pycog_ei",
-        "batch_size": 20,
-    },
-}
-
-
-def choose_high(z: np.ndarray) -> np.ndarray:
-    """The MSI choice from the outputs at the final step: 1 = "high" (output 0 wins), 0 = "low".
-
-    choice = 1 - argmax_k z_k(T_last) (docs/model.md §2.6.3; ties go to "high", as ``argmax`` does).
-
-    Args:
-        z: (B, 2) outputs at the last step, or (T, B, 2) outputs of which the last step is used.
-
-    Returns:
-        int64 (B,) choices.
-
-    Raises:
-        ValueError: z is not (B, 2) or (T, B, 2).
-    """
-    z = np.asarray(z)
-    if z.ndim == 3:
-        z = z[-1]
-    if z.ndim != 2 or z.shape[1] != 2:
-        raise ValueError(f"z must be (B, 2) or (T, B, 2) outputs; got shape {z.shape}.")
-    return (1 - np.argmax(z, axis=1)).astype(np.int64)
 
 
 class MultisensoryTask(Task):
@@ -189,6 +108,7 @@ class MultisensoryTask(Task):
 
     readout = "all"
     loss = "mse"
+    final_train_loss_key = "final_train_mse"
     metadata = {
         "paper_name": PAPER_NAME,
         "paper_link": PAPER_LINK,
@@ -222,7 +142,7 @@ class MultisensoryTask(Task):
         tau: float = 100.0,
         sigma_in: float = 0.01,
         baseline: float = 0.2,
-        frequencies: Sequence[float] = _PSYCHOMETRIC_FREQUENCIES,
+        frequencies: Sequence[float] = PSYCHOMETRIC_FREQUENCIES,
         boundary: float = 12.5,
         target_high: float = 1.0,
         target_low: float = 0.2,
@@ -328,7 +248,7 @@ class MultisensoryTask(Task):
         self.n_out = 2
         trial_ms = self.fixation_ms + self.stimulus_ms + self.decision_ms
         longest_ms = max(trial_ms, self.catch_duration_ms)
-        if self.pad_to_ms is not None and _steps(self.pad_to_ms, self.dt) < _steps(
+        if self.pad_to_ms is not None and n_steps_of(self.pad_to_ms, self.dt) < n_steps_of(
             longest_ms, self.dt
         ):
             raise ValueError(
@@ -336,7 +256,7 @@ class MultisensoryTask(Task):
                 f"({longest_ms} ms); use pad_to_ms >= {longest_ms} or None."
             )
         train_ms = longest_ms if self.pad_to_ms is None else self.pad_to_ms
-        self.n_steps = _steps(train_ms, self.dt)
+        self.n_steps = n_steps_of(train_ms, self.dt)
         if self.sampling == "grid":
             self._check_grid_size(self.batch_size, self.n_grid_train, "batch_size")
 
@@ -396,24 +316,24 @@ class MultisensoryTask(Task):
             raise ValueError(f"dt must be a positive time in ms; got {dt!r}.")
         fixation = self.fixation_ms if phase == "train" else self.test_fixation_ms
         bounds = np.cumsum([0.0, fixation, self.stimulus_ms, self.decision_ms])
-        steps = [_steps(b, dt) for b in bounds]
+        steps = [n_steps_of(b, dt) for b in bounds]
         epochs = {
             "fixation": (steps[0], steps[1]),
             "stimulus": (steps[1], steps[2]),
             "decision": (steps[2], steps[3]),
         }
-        total = self._batch_steps(phase, dt)
+        total = self.batch_steps(phase, dt)
         if total > steps[3]:
             epochs["padding"] = (steps[3], total)
         return epochs
 
-    def _batch_steps(self, phase: str, dt: float) -> int:
+    def batch_steps(self, phase: str, dt: float) -> int:
         if phase == "test":
-            return _steps(self.test_fixation_ms + self.stimulus_ms + self.decision_ms, dt)
+            return n_steps_of(self.test_fixation_ms + self.stimulus_ms + self.decision_ms, dt)
         trial_ms = self.fixation_ms + self.stimulus_ms + self.decision_ms
         if self.pad_to_ms is not None:
-            return _steps(self.pad_to_ms, dt)
-        return _steps(max(trial_ms, self.catch_duration_ms), dt)
+            return n_steps_of(self.pad_to_ms, dt)
+        return n_steps_of(max(trial_ms, self.catch_duration_ms), dt)
 
     @staticmethod
     def _check_grid_size(size: int, grid: int, name: str) -> None:
@@ -425,44 +345,55 @@ class MultisensoryTask(Task):
 
     # ------------------------------------------------------------------ structural input mask
 
-    def input_absent_mask(self, n_rec: int = 150) -> np.ndarray:
-        """Input connections that are structurally absent: bool (n_rec, n_in), True = forbidden.
+    def input_mask(self, n_rec: int = 150) -> np.ndarray:
+        """Structurally absent input connections, bool (n_rec, n_in), True = forbidden
+        (:func:`sims.tasks.multisensory_design.absent_inputs` of this task's ``input_groups``)."""
+        return absent_inputs(self.input_groups, n_rec, self.n_in)
 
-        "blocks" (official, docs/model.md §3.3): units [0, n/3) get no visual channels (0, 2), units
-        [n/3, 2n/3) no auditory channels (1, 3), units [2n/3, n) none of 0–3; for n = 150 these
-        are 0–49, 50–99, 100–149. "pycog_ei": the first 80 % of units are E, the rest I; the first
-        third of E and of I get only the visual channels, the second third of each only the
-        auditory ones, all others none. START (channel 4), when present, reaches every unit.
-        Pass it as ``SaSLayer(..., absent=mask)``: forbidden entries have m = 0, π = 1, Ξ = 0.
+    # ------------------------------------------------------------------ runs
 
-        Args:
-            n_rec: number of recurrent units (150), at least 3.
+    @classmethod
+    def config_options(cls, config: dict) -> dict:
+        return {
+            "dtype": config["dtype"],
+            "batch_size": config["batch_size"],
+            "test_dt": config["evaluation"]["test_dt"],
+        }
 
-        Returns:
-            bool array (n_rec, n_in).
-        """
-        n_rec = check_positive_int(n_rec, "n_rec")
-        if n_rec < 3:
-            raise ValueError(f"n_rec must be at least 3 (three input groups); got {n_rec}.")
-        absent = np.zeros((n_rec, self.n_in), dtype=bool)
-        sensory = [VISUAL_POSITIVE, AUDITORY_POSITIVE, VISUAL_NEGATIVE, AUDITORY_NEGATIVE]
-        if self.input_groups == "blocks":
-            first, second = n_rec // 3, 2 * n_rec // 3
-            absent[:first, list(_CHANNELS["v"])] = True
-            absent[first:second, list(_CHANNELS["a"])] = True
-            absent[second:, sensory] = True
-            return absent
-        n_exc = int(0.8 * n_rec)
-        n_inh = n_rec - n_exc
-        exc, inh = np.arange(n_exc), np.arange(n_exc, n_rec)
-        visual = np.concatenate([exc[: n_exc // 3], inh[: n_inh // 3]])
-        auditory = np.concatenate(
-            [exc[n_exc // 3 : 2 * n_exc // 3], inh[n_inh // 3 : 2 * n_inh // 3]]
+    def test_network(self, net, dt: float | None = None):
+        """``net`` run at the test step: α = dt/τ (default ``test_dt``: 0.5/100 = 0.005)."""
+        from sims.evaluate import with_alpha
+
+        return with_alpha(net, (self.test_dt if dt is None else float(dt)) / self.tau)
+
+    def evaluate(self, net, rng: np.random.Generator, config: dict) -> dict:
+        """Psychometric curves and fits at the test step
+        (:func:`sims.evaluate.evaluate_multisensory`)."""
+        from sims.evaluate import evaluate_multisensory
+
+        evaluation = config["evaluation"]
+        return evaluate_multisensory(
+            net,
+            self,
+            rng,
+            mode=evaluation["psychometric_mode"],
+            n_batches=evaluation["n_test_batches"],
+            test_dt=evaluation["test_dt"],
         )
-        absent[:, sensory] = True
-        absent[np.ix_(visual, list(_CHANNELS["v"]))] = False
-        absent[np.ix_(auditory, list(_CHANNELS["a"]))] = False
-        return absent
+
+    def epoch_metrics(self, net, rng: np.random.Generator, config: dict) -> dict:
+        """None per epoch: the psychometric test runs once, at the end."""
+        return {}
+
+    def accuracy_batches(
+        self, rng: np.random.Generator, n_batches: int, dt: float | None = None
+    ) -> Iterator[Batch]:
+        """``n_batches`` test grids at the test step with fresh input noise (docs/model.md §3.3)."""
+        return self.test_batches(rng, n_batches=int(n_batches), dt=dt)
+
+    def correct(self, z: np.ndarray, batch: Batch) -> np.ndarray:
+        """choice = 1 − argmax z(T_last) equals the correct one (0 = high)."""
+        return choose_high(z) == (batch.labels == 0)
 
     # ------------------------------------------------------------------ batches
 
@@ -493,7 +424,7 @@ class MultisensoryTask(Task):
             ]
             modality = np.where(catch, -1, modality)
             frequency = np.where(catch, np.nan, frequency)
-        return self._build(modality, frequency, "train", self.dt, rng)
+        return trial_batch(self, modality, frequency, "train", self.dt, rng)
 
     def test_batches(
         self,
@@ -524,7 +455,7 @@ class MultisensoryTask(Task):
         self._check_grid_size(size, grid, "batch_size")
         modality, frequency = np.tile(modality, size // grid), np.tile(frequency, size // grid)
         for _ in range(n_batches):
-            yield self._build(modality, frequency, "test", dt, rng)
+            yield trial_batch(self, modality, frequency, "test", dt, rng)
 
     def condition_batch(
         self,
@@ -554,7 +485,7 @@ class MultisensoryTask(Task):
             raise ValueError(f"modality entries must lie in -1 … {len(MODALITIES) - 1}.")
         frequency = np.where(modality < 0, np.nan, frequency)
         dt = (self.dt if phase == "train" else self.test_dt) if dt is None else float(dt)
-        return self._build(modality, frequency, phase, dt, rng)
+        return trial_batch(self, modality, frequency, phase, dt, rng)
 
     @staticmethod
     def _grid(frequencies: Sequence[float], n_catch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -563,59 +494,3 @@ class MultisensoryTask(Task):
         modality = np.concatenate([modality, np.full(n_catch, -1)])
         frequency = np.concatenate([frequency, np.full(n_catch, np.nan)])
         return modality.astype(np.int64), frequency
-
-    def _build(
-        self,
-        modality: np.ndarray,
-        frequency: np.ndarray,
-        phase: str,
-        dt: float,
-        rng: np.random.Generator,
-    ) -> Batch:
-        n_steps = self._batch_steps(phase, dt)
-        epochs = self.epoch_steps(phase, dt)
-        batch_size = modality.shape[0]
-        catch = modality < 0
-        x = np.zeros((n_steps, batch_size, self.n_in))
-        target = np.zeros((n_steps, batch_size, self.n_out))
-        mask = np.zeros((n_steps, batch_size, self.n_out))
-        stimulus = slice(*epochs["stimulus"])
-        fixation = slice(*epochs["fixation"])
-        decision = slice(*epochs["decision"])
-        for index, name in enumerate(MODALITIES):
-            trials = np.flatnonzero(modality == index)
-            for sense in ("v", "a"):
-                if sense in name:
-                    positive, negative = _CHANNELS[sense]
-                    x[stimulus, trials, positive] = self.positive_level(frequency[trials])
-                    x[stimulus, trials, negative] = self.negative_level(frequency[trials])
-        trials = np.flatnonzero(~catch)
-        if self.start_cue:
-            x[epochs["stimulus"][0] : epochs["decision"][1], trials, START] = 1.0
-        choice = np.where(catch, -1, self.correct_choice(np.nan_to_num(frequency)))
-        target[fixation, trials, :] = self.target_low
-        target[decision, trials, :] = self.target_low
-        target[decision, trials, choice[trials]] = self.target_high
-        mask[fixation, trials, :] = 1.0
-        mask[decision, trials, :] = 1.0
-        catch_steps = n_steps if phase == "test" else _steps(self.catch_duration_ms, dt)
-        catch_trials = np.flatnonzero(catch)
-        target[:catch_steps, catch_trials, :] = self.target_low
-        mask[:catch_steps, catch_trials, :] = 1.0
-
-        x += self.baseline
-        x += self.input_noise_std(dt) * rng.standard_normal(x.shape)
-        if self.rectify_inputs:
-            np.maximum(x, 0.0, out=x)
-        return Batch(
-            x=x.astype(self.dtype, copy=False),
-            target=target.astype(self.dtype, copy=False),
-            mask=mask.astype(self.dtype, copy=False),
-            labels=choice.astype(np.int64),
-            info={"modality": modality, "frequency": frequency, "catch": catch},
-        )
-
-
-def _steps(time_ms: float, dt: float) -> int:
-    """Number of whole steps of ``dt`` in ``time_ms`` (floor, as the official ``int(t/dt)``)."""
-    return int(np.floor(time_ms / dt + 1e-9))

@@ -18,7 +18,7 @@ class PixelMnistTask(MnistSequenceTask):
 
     Protocol (docs/model.md §2.4; docs/official-code.md §1.4): training minibatches of 128; an
     "epoch" is 200 minibatches
-    from a fresh shuffle (:meth:`epoch_batches`); test in order in batches of 1,000
+    from a fresh shuffle (:meth:`shuffled_batches`); test in order in batches of 1,000
     (:meth:`test_batches`).
     The official input layer is deterministic (docs/model.md §1.4; docs/official-code.md §1.1);
     that is a network setting.

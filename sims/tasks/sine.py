@@ -37,6 +37,7 @@ class SineTask(Task):
 
     readout = "all"
     loss = "mse"
+    has_network = False
     metadata = {
         "paper_name": PAPER_NAME,
         "paper_link": PAPER_LINK,

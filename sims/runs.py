@@ -1,0 +1,365 @@
+"""The run handle: one training run directory, written by the trainer and read by everything else.
+
+A run directory holds::
+
+    config.toml        the fully resolved config (read back with tomllib)
+    run.json           seed, config hash, package versions, git commit, command, status, times
+                       (schema "run-info")
+    metrics.json       {"epochs": [per-epoch dicts], "final": {...}} (schema "metrics")
+    params.npz         final parameters, nine blocks "inp.m" ... "out.xi" (toy model: m, pi, xi)
+    checkpoint.npz     parameters, optimizer state, RNG states and counters (for resuming)
+    snapshots/epoch_000000.npz ...   parameters after every snapshot epoch (0 = initial state)
+
+:class:`Run` is the only code that knows these names. ``Run.create`` makes (or, to resume, checks)
+a directory; ``Run.open`` reads an existing one. Everything read is read lazily and cached; a file
+that exists but cannot be read gives :class:`sims.store.DamagedFileError` naming it and the fix.
+
+Example:
+    >>> run = Run.open("runs/row-mnist-seed0")                          # doctest: +SKIP
+    >>> run.metrics["final"]["test_accuracy_meanfield"]                 # doctest: +SKIP
+    >>> run.network(epoch=10)                                           # doctest: +SKIP
+    >>> run.snapshots["rec.pi"].shape                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from dynamics import SaSLayer, SaSNetwork
+from sims import store
+from sims.presets import LAYERS, TASK_NAMES, flat_keys, paper_config
+from sims.tasks import task_from_config
+
+__all__ = [
+    "CHECKPOINT_FILE",
+    "CONFIG_FILE",
+    "METRICS_FILE",
+    "PARAMS_FILE",
+    "RUN_FILE",
+    "SNAPSHOT_DIR",
+    "Run",
+    "Snapshots",
+    "build_network",
+    "completed_config",
+]
+
+CONFIG_FILE = "config.toml"
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.json"
+PARAMS_FILE = "params.npz"
+CHECKPOINT_FILE = "checkpoint.npz"
+SNAPSHOT_DIR = "snapshots"
+
+
+def _snapshot_name(epoch: int) -> str:
+    return f"epoch_{int(epoch):06d}.npz"
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def build_network(config: dict, task, rng: np.random.Generator) -> SaSNetwork:
+    """The initial network of docs/model.md §2.5 from the ``[network]`` and ``[init]`` tables.
+
+    Per layer in the order inp, rec, out: m = m_scale·N(0, 1) ("normal"), m_scale·I ("identity")
+    or 0 ("zeros"); then Ξ = xi_scale·U(0, 1); then π = pi_scale·U(0, 1). A draw is skipped
+    (no random numbers used) when its scale is 0. The input layer gets the task's structural
+    mask (:meth:`Task.input_mask`: π = 1, m = Ξ = 0 on forbidden pairs, docs/model.md §3.3).
+    """
+    network = config["network"]
+    n_rec = network["n_rec"]
+    dtype = np.dtype(config["dtype"])
+    shapes = {"inp": (n_rec, task.n_in), "rec": (n_rec, n_rec), "out": (task.n_out, n_rec)}
+    absent = {"inp": task.input_mask(n_rec), "rec": None, "out": None}
+    layers = {}
+    for name in LAYERS:
+        spec, shape = config["init"][name], shapes[name]
+        if spec["m"] == "normal" and spec["m_scale"] > 0:
+            m = spec["m_scale"] * rng.standard_normal(shape)
+        elif spec["m"] == "identity":
+            m = spec["m_scale"] * np.eye(n_rec)
+        else:
+            m = np.zeros(shape)
+        xi = spec["xi_scale"] * rng.random(shape) if spec["xi_scale"] > 0 else np.zeros(shape)
+        pi = spec["pi_scale"] * rng.random(shape) if spec["pi_scale"] > 0 else np.zeros(shape)
+        layers[name] = SaSLayer(m, pi, xi, absent=absent[name], dtype=dtype)
+    return SaSNetwork(
+        layers["inp"],
+        layers["rec"],
+        layers["out"],
+        alpha=network["alpha"],
+        h0=network["h0"],
+        activation=network["activation"],
+        readout=task.readout,
+        loss=task.loss,
+        sigma_rec=network["sigma_rec"],
+    )
+
+
+def completed_config(stored: dict) -> dict:
+    """A stored config completed with the paper preset's values for keys added since it was
+    written (so that older run directories stay readable).
+
+    Raises:
+        ValueError: the config names no known task.
+    """
+    task = stored.get("task")
+    if task not in TASK_NAMES:
+        raise ValueError(f"stored config names an unknown task {task!r}.")
+
+    def merge(default, given):
+        merged = dict(given)
+        for key, value in default.items():
+            if key not in merged:
+                merged[key] = copy.deepcopy(value)
+            elif (
+                isinstance(value, dict) and isinstance(merged[key], dict) and key != "task_options"
+            ):
+                merged[key] = merge(value, merged[key])
+        return merged
+
+    return merge(paper_config(task), stored)
+
+
+class Snapshots:
+    """Lazy access to a run's parameter snapshots (``snapshots/epoch_*.npz``).
+
+    ``snapshots.epochs`` lists the stored epochs (0 = initial state); ``snapshots["rec.m"]`` is
+    the stacked (n_snapshots, ...) trajectory of one block (every file is read once, on first
+    use, and all its blocks are cached); ``snapshots.at(epoch)`` is the dict of all blocks at one
+    epoch.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self._stacked: dict[str, np.ndarray] | None = None
+
+    @property
+    def files(self) -> list[Path]:
+        return sorted(self.directory.glob("epoch_*.npz"))
+
+    @property
+    def epochs(self) -> np.ndarray:
+        return np.array([int(path.stem.split("_")[1]) for path in self.files], dtype=np.int64)
+
+    def keys(self) -> list[str]:
+        files = self.files
+        return list(store.read_arrays(files[0])) if files else []
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, block: str) -> np.ndarray:
+        if self._stacked is None:
+            files = self.files
+            if not files:
+                raise FileNotFoundError(
+                    f"no snapshots in {str(self.directory)!r}; train with snapshot_every >= 1."
+                )
+            per_file = [store.read_arrays(path) for path in files]
+            self._stacked = {key: np.stack([f[key] for f in per_file]) for key in per_file[0]}
+        if block not in self._stacked:
+            raise KeyError(f"unknown block {block!r}; stored blocks: {list(self._stacked)}.")
+        return self._stacked[block]
+
+    def at(self, epoch: int) -> dict[str, np.ndarray]:
+        path = self.directory / _snapshot_name(epoch)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"no snapshot of epoch {epoch} in {str(self.directory)!r}; "
+                f"stored: {self.epochs.tolist()}."
+            )
+        return store.read_arrays(path)
+
+
+class Run:
+    """One training run directory (layout in the module docstring).
+
+    Attributes:
+        directory: the run directory.
+        config: the resolved config (``config.toml`` completed with the preset's defaults).
+        task: the task built from the config (:meth:`sims.tasks.Task.from_config`), cached.
+        info: ``run.json`` ({} before the trainer first writes it).
+        metrics: ``metrics.json`` ({"epochs": [...], "final": {...}}).
+        params: the final parameters by block name ("inp.m" ... "out.xi").
+        finished: whether the trainer marked the run finished.
+        snapshots: lazy :class:`Snapshots`.
+    """
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.directory)!r})"
+
+    # -- opening ---------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, directory, config: dict, *, resume: bool = False) -> Run:
+        """A new run directory holding ``config``, or (``resume``) the existing one of ``config``.
+
+        Raises:
+            ValueError: ``directory`` is a file; it already holds a run and ``resume`` is False;
+                it holds a run of another config; it is not empty and holds no run.
+        """
+        run = cls(directory)
+        out = run.directory
+        config_path = out / CONFIG_FILE
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {str(out)!r} is a file; pass a directory for the run.")
+        if config_path.is_file():
+            if not resume:
+                raise ValueError(
+                    f"{str(out)!r} already holds a run; pass --resume to continue it or "
+                    f"choose another --out."
+                )
+            stored = store.read_toml(config_path)
+            if stored != config:
+                old, new = flat_keys(stored), flat_keys(config)
+                differing = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+                raise ValueError(
+                    f"--resume: the config differs from the one stored in "
+                    f"{str(config_path)!r} in {', '.join(differing)}; resume with the "
+                    f"same settings or choose another --out."
+                )
+            return run
+        if out.is_dir() and any(out.iterdir()):
+            raise ValueError(
+                f"{str(out)!r} is not empty and holds no run ({CONFIG_FILE} "
+                f"missing); choose an empty or new --out directory."
+            )
+        out.mkdir(parents=True, exist_ok=True)
+        store.atomic_write_toml(config_path, config)
+        return run
+
+    @classmethod
+    def open(cls, directory) -> Run:
+        """An existing run directory (its files are read when first used).
+
+        Raises:
+            FileNotFoundError: no such directory, or no ``config.toml`` in it.
+            DamagedFileError: ``config.toml`` cannot be read.
+        """
+        run = cls(directory)
+        if not run.directory.is_dir():
+            raise FileNotFoundError(
+                f"run directory {str(run.directory)!r} does not exist; pass the directory a "
+                f"training run wrote (sasrnn train --out DIR)."
+            )
+        run.config  # noqa: B018 - fail now on a missing or damaged config
+        return run
+
+    # -- reading ---------------------------------------------------------------------------------
+    @cached_property
+    def config(self) -> dict:
+        return completed_config(store.read_toml(self.directory / CONFIG_FILE))
+
+    @cached_property
+    def task(self):
+        return task_from_config(self.config)
+
+    @property
+    def info(self) -> dict:
+        path = self.directory / RUN_FILE
+        return store.read_json(path, "run-info", fix=self._fix) if path.is_file() else {}
+
+    @cached_property
+    def metrics(self) -> dict:
+        return store.read_json(self._result(METRICS_FILE), "metrics", fix=self._fix)
+
+    @cached_property
+    def params(self) -> dict[str, np.ndarray]:
+        return store.read_arrays(self._result(PARAMS_FILE), fix=self._fix)
+
+    @property
+    def finished(self) -> bool:
+        return self.info.get("status") == "finished"
+
+    @cached_property
+    def snapshots(self) -> Snapshots:
+        return Snapshots(self.directory / SNAPSHOT_DIR)
+
+    def network(self, epoch: int | None = None) -> SaSNetwork:
+        """The trained network (``epoch`` None) or the snapshot of ``epoch`` (0 = initial state).
+
+        The structure (readout, loss, the task's input mask) comes from the config; the values
+        from ``params.npz`` or the snapshot.
+
+        Raises:
+            ValueError: the run's task has no network (the toy model).
+            FileNotFoundError: the run has not finished, or there is no snapshot of ``epoch``.
+        """
+        if not self.task.has_network:
+            raise ValueError(
+                f"{str(self.directory)!r} is a {self.config['task']} run, which trains no "
+                f"network; its parameters are run.params."
+            )
+        params = self.params if epoch is None else self.snapshots.at(epoch)
+        network = build_network(self.config, self.task, np.random.default_rng(0))
+        network.set_parameters({block: params[block] for block in network.parameters()})
+        return network
+
+    @property
+    def _fix(self) -> str:
+        return f"train the run again (sasrnn train ... --out {self.directory})"
+
+    def _result(self, name: str) -> Path:
+        path = self.directory / name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{str(path)!r} is missing: the run has not finished; continue it with "
+                f"`sasrnn train ... --out {self.directory} --resume`."
+            )
+        return path
+
+    # -- writing (the trainer) -------------------------------------------------------------------
+    def write_snapshot(self, epoch: int, params: dict) -> Path:
+        """Store the parameters after ``epoch`` (0 = initial state)."""
+        return store.write_arrays(self.directory / SNAPSHOT_DIR / _snapshot_name(epoch), params)
+
+    def write_params(self, params: dict) -> Path:
+        """Store the final parameters."""
+        self.__dict__.pop("params", None)
+        return store.write_arrays(self.directory / PARAMS_FILE, params)
+
+    def write_metrics(self, metrics: dict) -> Path:
+        """Store ``{"epochs": [...], "final": {...}}`` (non-finite numbers become null)."""
+        self.__dict__.pop("metrics", None)
+        return store.write_json(self.directory / METRICS_FILE, "metrics", metrics)
+
+    def write_checkpoint(self, arrays: dict, state: dict) -> Path:
+        """Store the training state: ``arrays`` (parameters, optimizer state) and ``state``
+        (counters, RNG states, history), in one atomic file."""
+        return store.write_checkpoint(self.directory / CHECKPOINT_FILE, arrays, state)
+
+    def read_checkpoint(self) -> tuple[dict, dict] | None:
+        """``(arrays, state)`` of the last checkpoint, or None when there is none yet."""
+        path = self.directory / CHECKPOINT_FILE
+        if not path.is_file():
+            return None
+        return store.read_checkpoint(path, fix="delete it to restart the run from the beginning")
+
+    def update_info(self, **fields) -> dict:
+        """Merge ``fields`` into ``run.json`` and write it; returns the new content."""
+        info = {**self.info, **fields}
+        store.write_json(self.directory / RUN_FILE, "run-info", info)
+        return info
+
+    def start(self, resumed: bool) -> dict:
+        """Mark the run running in ``run.json``: a new record, or a resume time appended."""
+        if resumed and self.info:
+            return self.update_info(
+                status="running", resumed_at=[*self.info.get("resumed_at", []), _now()]
+            )
+        return self.update_info(
+            **store.run_metadata(self.config), status="running", started_at=_now()
+        )
+
+    def finish(self, status: str = "finished", **fields) -> dict:
+        """Mark the run ``status`` ("finished" or "diverged") in ``run.json``."""
+        return self.update_info(status=status, finished_at=_now(), **fields)
