@@ -2,8 +2,9 @@
 
 Every figure module exposes ``NAME``, ``CAPTION`` (what the figure shows, exactly) and
 ``draw(results: Path, out: Path) -> list[Path]``, which reads the results directory written by
-``sasrnn reproduce`` (layout: :mod:`sims.results_layout`) and writes ``out/NAME.png`` and
-``out/NAME.pdf``, returning both paths. No figure trains or simulates.
+``sasrnn reproduce`` (file names and schemas: :mod:`figures.resultfiles`) and writes
+``out/NAME.png`` and ``out/NAME.pdf``, returning both paths. No figure trains or simulates, and
+the package imports nothing of ``sims``, ``dynamics`` or ``theory``: it reads result files only.
 
 =================  =================================  ==========================================
 name               module                             shows
@@ -24,8 +25,9 @@ phase-g-pi         figures.fig_phase                  Lyapunov phase diagram (g,
 
 Example::
 
-    from figures import draw_figure
+    from figures import draw_figure, draw_phase_diagram
     draw_figure("fig3", Path("results/reproduce-quick/results"), Path("out/figures"))
+    draw_phase_diagram("results/phase/g-pi")       # one scan -> DIR/phase_diagram.png/.pdf
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["FIGURES", "caption", "draw_figure", "figure_module"]
+__all__ = ["FIGURES", "caption", "draw_figure", "draw_phase_diagram", "figure_module"]
 
 #: Figure name -> module (imported lazily).
 FIGURES: dict[str, str] = {
@@ -74,6 +76,28 @@ def draw_figure(name: str, results: Path, out: Path) -> list[Path]:
 
     Raises:
         ValueError: unknown figure name.
-        FileNotFoundError: a stored result the figure needs is missing (the message names it).
+        FileNotFoundError: a stored result the figure needs is missing (the message names it and
+            the command that writes it).
+        DamagedFileError: a stored result is unreadable or of another schema version.
     """
-    return figure_module(name).draw(Path(results), Path(out))
+    module = figure_module(name)
+    try:
+        return module.draw(Path(results), Path(out))
+    except FileNotFoundError as error:
+        raise FileNotFoundError(
+            f"{error} Figure {name} draws from the results of `sasrnn reproduce`: run it (or the "
+            "stage that writes this file) first."
+        ) from None
+
+
+def draw_phase_diagram(
+    scans: str | Path | list, path_stem: str | Path | None = None, ncols: int = 2
+) -> tuple[Path, Path]:
+    """Heat maps of one or several scan summaries (``DIR/scan.json``), saved as PNG and PDF.
+
+    See :func:`figures.phase_diagram.draw_phase_diagram`; ``path_stem`` defaults to
+    ``DIR/phase_diagram`` for a single scan. Returns (png path, pdf path).
+    """
+    from figures.phase_diagram import draw_phase_diagram as draw
+
+    return draw(scans, path_stem, ncols)

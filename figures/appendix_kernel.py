@@ -8,9 +8,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures._io import figure_stem, load_json, load_npz
+from figures.resultfiles import read_result
 from figures.style import COLOR_CYCLE, PALETTE, apply_style, save
-from sims import results_layout as layout
 
 NAME = "appendix-kernel"
 CAPTION = (
@@ -26,8 +25,8 @@ CAPTION = (
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Appendix A1 into ``out/appendix-kernel.png/.pdf``."""
-    summary = load_json(results, layout.KERNEL_CIRCLE)
-    arrays = load_npz(results, layout.KERNEL_CIRCLE)
+    circle = read_result(Path(results) / "kernel_circle", "kernel-circle")
+    summary, arrays = circle.summary, circle.arrays
     widths = [int(w) for w in summary["widths"]]
     analytic = arrays["analytic"]
     apply_style()
@@ -89,4 +88,4 @@ def draw(results: Path, out: Path) -> list[Path]:
     right.legend(fontsize=9)
     right.set_title("(b) kernel error vs width", loc="left")
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

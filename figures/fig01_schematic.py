@@ -9,7 +9,6 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch
 from scipy.stats import norm
 
-from figures._io import figure_stem
 from figures.style import PALETTE, apply_style, save
 
 NAME = "fig1"
@@ -133,4 +132,4 @@ def draw(results: Path | None, out: Path) -> list[Path]:
     _network_panel(left)
     _distribution_panel(right)
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

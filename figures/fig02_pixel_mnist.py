@@ -1,5 +1,7 @@
 """Fig. 2: pixel-by-pixel MNIST: accuracy over training and the trained hyper-parameters
-(docs/model.md §4 Fig. 2). Reads the pixel-MNIST run directories listed in ``results/runs.json``."""
+(docs/model.md §4 Fig. 2). Reads ``results/training_pixel.json`` (per-epoch and final test
+accuracies of every pixel-MNIST run) and ``results/parameters_pixel.json/.npz`` (the trained
+blocks of one run)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures._io import figure_stem, run_dirs, run_metrics, run_params
+from figures.resultfiles import read_result
 from figures.style import COLOR_CYCLE, PALETTE, apply_style, save
 
 NAME = "fig2"
@@ -18,9 +20,10 @@ CAPTION = (
     "right give the final accuracies of the mean-field pass, the mean network (ε = 0), quenched "
     "sampled networks (mean ± s.d. over draws) and per-step sampled weights. (b–d) Histograms "
     "of the trained spike probability π, slab mean m and slab variance Ξ of the recurrent "
-    "(blue) and output (orange) layers of seed 0 (log count axis); mass at π ≈ 0 with Ξ ≈ 0 "
-    "marks deterministic connections, π ≈ 1 absent ones, large Ξ variable ones. Settings "
-    "(epochs, batches, training subset) are those of the run directories (see summary.json)."
+    "(blue) and output (orange) layers of one seed (named in (b); seed 0 in a reproduction; log "
+    "count axis); mass at π ≈ 0 with Ξ ≈ 0 marks deterministic connections, π ≈ 1 absent "
+    "ones, large Ξ variable ones. Settings (epochs, batches, training subset) are those of the "
+    "training runs (see summary.json)."
 )
 
 FINAL_KEYS = (
@@ -41,17 +44,18 @@ FINAL_KEYS = (
 )
 
 
-def _accuracy_panel(ax, dirs):
+def _accuracy_panel(ax, runs):
+    """Per-epoch curves and final accuracies of ``runs`` (entries of training_pixel's "runs";
+    "epochs" are metrics.json's 0-based epoch indices, drawn as epochs trained, index + 1)."""
     last_epoch = 1
-    for k, run_dir in enumerate(dirs):
-        epochs = run_metrics(run_dir)["epochs"]
-        xs = [e["epoch"] + 1 for e in epochs if e.get("test_accuracy_meanfield") is not None]
-        ys = [
-            100 * e["test_accuracy_meanfield"]
-            for e in epochs
-            if e.get("test_accuracy_meanfield") is not None
+    for k, run in enumerate(runs):
+        measured = [
+            (epoch + 1, 100 * accuracy)
+            for epoch, accuracy in zip(run["epochs"], run["test_accuracy"], strict=True)
+            if accuracy is not None
         ]
-        if xs:
+        if measured:
+            xs, ys = zip(*measured, strict=True)
             ax.plot(
                 xs,
                 ys,
@@ -63,14 +67,15 @@ def _accuracy_panel(ax, dirs):
                 label="mean-field, per epoch" if k == 0 else None,
             )
             last_epoch = max(last_epoch, xs[-1])
-    finals = [run_metrics(d)["final"] for d in dirs]
+    finals = [run["final"] for run in runs]
     for j, (key, std_key, label, marker) in enumerate(FINAL_KEYS):
         values = [f[key] for f in finals if f.get(key) is not None]
         if not values:
             continue
-        spread = (
-            np.std(values) if len(values) > 1 else (finals[0].get(std_key, 0.0) if std_key else 0.0)
-        )
+        if len(values) > 1:
+            spread = np.std(values)
+        else:  # one seed: the spread over sampled draws, where the metrics give one
+            spread = (finals[0].get(std_key) if std_key else None) or 0.0
         ax.errorbar(
             last_epoch * (1.04 + 0.03 * j),
             100 * np.mean(values),
@@ -86,10 +91,11 @@ def _accuracy_panel(ax, dirs):
     ax.axhline(10, color="#888888", ls=":", lw=1)
     ax.text(1, 12, "chance", color="#666666", fontsize=9)
     ax.legend(fontsize=8, loc="best")
-    ax.set_title(f"(a) test accuracy ({len(dirs)} seed{'s' * (len(dirs) > 1)})", loc="left")
+    ax.set_title(f"(a) test accuracy ({len(runs)} seed{'s' * (len(runs) > 1)})", loc="left")
 
 
 def _histogram_panel(ax, params, parameter, title, xlabel):
+    """Histograms of block ``parameter`` ("m", "pi" or "xi") of the rec and out layers."""
     for layer, color in (("rec", PALETTE["blue"]), ("out", PALETTE["orange"])):
         values = np.asarray(params[f"{layer}.{parameter}"], dtype=float).ravel()
         low, high = float(values.min()), float(values.max())
@@ -103,20 +109,21 @@ def _histogram_panel(ax, params, parameter, title, xlabel):
 
 
 def draw(results: Path, out: Path) -> list[Path]:
-    """Draw Fig. 2 from the pixel-MNIST runs of ``results`` into ``out/fig2.png/.pdf``."""
-    dirs = run_dirs(results, "pixel-mnist")
-    params = run_params(dirs[0])
+    """Draw Fig. 2 from the pixel-MNIST results of ``results`` into ``out/fig2.png/.pdf``."""
+    runs = read_result(Path(results) / "training_pixel", "training-curves").summary["runs"]
+    trained = read_result(Path(results) / "parameters_pixel", "trained-parameters")
+    params, seed = trained.arrays, trained.summary["seed"]
     apply_style()
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.2), gridspec_kw={"width_ratios": [1.4, 1, 1, 1]})
-    _accuracy_panel(axes[0], dirs)
+    _accuracy_panel(axes[0], runs)
     _histogram_panel(
         axes[1],
         params,
         "pi",
-        r"(b) spike probability $\pi$",
+        rf"(b) spike probability $\pi$ (seed {seed})",
         r"$\pi$ (probability the connection is absent)",
     )
     _histogram_panel(axes[2], params, "m", r"(c) slab mean $m$", r"$m$ (weight units)")
     _histogram_panel(axes[3], params, "xi", r"(d) slab variance $\Xi$", r"$\Xi$ (weight units$^2$)")
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

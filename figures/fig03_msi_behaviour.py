@@ -10,9 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
 
-from figures._io import figure_stem, load_json, load_npz
+from figures.resultfiles import read_result
 from figures.style import PALETTE, apply_style, save
-from sims import results_layout as layout
 
 NAME = "fig3"
 CAPTION = (
@@ -126,8 +125,8 @@ def _output_panel(axes, example):
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 3 into ``out/fig3.png/.pdf``."""
-    example = load_npz(results, layout.MSI_EXAMPLE)
-    psy = load_json(results, layout.PSYCHOMETRIC)
+    example = read_result(Path(results) / "msi_example", "msi-example").arrays
+    psy = read_result(Path(results) / "psychometric", "psychometric").summary
     apply_style()
     fig = plt.figure(figsize=(16, 4.8))
     grid = fig.add_gridspec(2, 3, width_ratios=[1.3, 1, 1])
@@ -138,4 +137,4 @@ def draw(results: Path, out: Path) -> list[Path]:
     ax_high = fig.add_subplot(grid[0, 2])
     _output_panel([ax_high, fig.add_subplot(grid[1, 2], sharex=ax_high, sharey=ax_high)], example)
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

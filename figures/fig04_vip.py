@@ -1,6 +1,6 @@
-"""Fig. 4: trained MSI hyper-parameters and the very important connections (docs/model.md §4 Fig.
-4).
-Reads ``results/vip.json/.npz`` and the parameters of the first MSI run in ``runs.json``."""
+"""Fig. 4: trained MSI hyper-parameters and the very important connections (docs/model.md §4
+Fig. 4). Reads ``results/parameters_msi.json/.npz`` (the trained blocks of one MSI run) and
+``results/vip.json/.npz`` (the VIP analysis of that run)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colors
 
-from figures._io import figure_stem, load_json, load_npz, run_dirs, run_params
+from figures.resultfiles import read_result
 from figures.style import DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, apply_style, save
-from sims import results_layout as layout
 
 NAME = "fig4"
 CAPTION = (
-    "Fig. 4. Hyper-parameters of a trained MSI network (seed 0) and the very important "
+    "Fig. 4. Hyper-parameters of a trained MSI network (the seed is named in (a); seed 0 in a "
+    "reproduction) and the very important "
     "connections (VIPs). (a–c) Heat maps of the recurrent slab mean m, spike probability π and "
     "slab variance Ξ (postsynaptic unit i by presynaptic unit j; units 0–49 receive auditory, "
     "50–99 visual, 100–149 no sensory input). (d) Target removal: task accuracy (mean ± s.d. "
@@ -69,11 +69,24 @@ def _removal_panel(ax, vip):
     ax.set_title(f"(d) target removal ({vip['evaluation']['n_batches']} test batches)", loc="left")
 
 
+def _check_same_run(analysis, trained):
+    """The VIPs marked on the heat maps must be those of the network drawn."""
+    analysed, drawn = analysis.summary.get("run_dir"), trained.summary.get("run_dir")
+    if analysed and drawn and Path(analysed).name != Path(drawn).name:
+        raise ValueError(
+            f"{str(analysis.path)!r} analyses the run {Path(analysed).name} but "
+            f"{str(trained.path)!r} holds the parameters of {Path(drawn).name}; rerun "
+            "`sasrnn reproduce` so that both come from the same run."
+        )
+
+
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 4 into ``out/fig4.png/.pdf``."""
-    vip = load_json(results, layout.VIP)
-    mask = load_npz(results, layout.VIP)["vip_mask"].astype(bool)
-    params = run_params(run_dirs(results, "multisensory")[0])
+    analysis = read_result(Path(results) / "vip", "vip")
+    vip, mask = analysis.summary, analysis.arrays["vip_mask"].astype(bool)
+    trained = read_result(Path(results) / "parameters_msi", "trained-parameters")
+    params, seed = trained.arrays, trained.summary["seed"]
+    _check_same_run(analysis, trained)
     m, pi, xi = params["rec.m"], params["rec.pi"], params["rec.xi"]
     apply_style()
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.6))
@@ -82,7 +95,7 @@ def draw(results: Path, out: Path) -> list[Path]:
         axes[0],
         fig,
         m,
-        "(a) slab mean m",
+        f"(a) slab mean m (seed {seed})",
         DIVERGING_CMAP,
         colors.Normalize(-span, span),
         "m (weight units)",
@@ -112,4 +125,4 @@ def draw(results: Path, out: Path) -> list[Path]:
     )
     _removal_panel(axes[3], vip)
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

@@ -8,9 +8,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures._io import figure_stem, load_json, load_npz
+from figures.resultfiles import read_result
 from figures.style import PALETTE, apply_style, save
-from sims import results_layout as layout
 
 NAME = "fig5"
 CAPTION = (
@@ -106,8 +105,8 @@ def _trace_panel(ax, arrays, summary, name, letter):
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 5 into ``out/fig5.png/.pdf``."""
-    summary = load_json(results, layout.SELECTIVITY)
-    arrays = load_npz(results, layout.SELECTIVITY)
+    selectivity = read_result(Path(results) / "selectivity", "selectivity")
+    summary, arrays = selectivity.summary, selectivity.arrays
     apply_style()
     fig, axes = plt.subplots(1, 5, figsize=(23, 4.4))
     _sli_panel(axes[0], summary)
@@ -115,4 +114,4 @@ def draw(results: Path, out: Path) -> list[Path]:
     for ax, (name, _), letter in zip(axes[2:], CLASSES, "cde", strict=True):
         _trace_panel(ax, arrays, summary, name, letter)
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

@@ -9,9 +9,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures._io import figure_stem, load_json, load_npz
+from figures.resultfiles import read_result
 from figures.style import COLOR_CYCLE, apply_style, save
-from sims import results_layout as layout
 
 NAME = "fig6"
 CAPTION = (
@@ -80,18 +79,12 @@ def _curve_panel(ax, summary, arrays, split, letter):
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 6 into ``out/fig6.png/.pdf``."""
-    circle, circle_arrays = (
-        load_json(results, layout.KERNEL_CIRCLE),
-        load_npz(results, layout.KERNEL_CIRCLE),
-    )
-    curves, curve_arrays = (
-        load_json(results, layout.KERNEL_CURVES),
-        load_npz(results, layout.KERNEL_CURVES),
-    )
+    circle = read_result(Path(results) / "kernel_circle", "kernel-circle")
+    curves = read_result(Path(results) / "kernel_curves", "kernel-curves")
     apply_style()
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.6))
-    _circle_panel(axes[0], circle, circle_arrays)
-    _curve_panel(axes[1], curves, curve_arrays, "train", "b")
-    _curve_panel(axes[2], curves, curve_arrays, "test", "c")
+    _circle_panel(axes[0], circle.summary, circle.arrays)
+    _curve_panel(axes[1], curves.summary, curves.arrays, "train", "b")
+    _curve_panel(axes[2], curves.summary, curves.arrays, "test", "c")
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

@@ -10,9 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
-from figures._io import figure_stem, load_json, load_npz
+from figures.resultfiles import read_result
 from figures.style import COLOR_CYCLE, PALETTE, apply_style, save
-from sims import results_layout as layout
 
 NAME = "fig7"
 CAPTION = (
@@ -102,18 +101,13 @@ def _variance_panel(ax, tasks):
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 7 into ``out/fig7.png/.pdf``."""
-    mnist, mnist_arrays = (
-        load_json(results, layout.PROJECTION_MNIST),
-        load_npz(results, layout.PROJECTION_MNIST),
-    )
-    msi, msi_arrays = (
-        load_json(results, layout.PROJECTION_MSI),
-        load_npz(results, layout.PROJECTION_MSI),
-    )
+    mnist = read_result(Path(results) / "projection_mnist", "projection")
+    msi = read_result(Path(results) / "projection_msi", "projection")
+    mnist_arrays, msi_arrays = mnist.arrays, msi.arrays
     apply_style()
     fig = plt.figure(figsize=(17, 5.2))
-    _mnist_panel(fig.add_subplot(1, 3, 1, projection="3d"), mnist["neural"], mnist_arrays)
-    _msi_panel(fig.add_subplot(1, 3, 2, projection="3d"), msi["neural"], msi_arrays)
+    _mnist_panel(fig.add_subplot(1, 3, 1, projection="3d"), mnist.summary["neural"], mnist_arrays)
+    _msi_panel(fig.add_subplot(1, 3, 2, projection="3d"), msi.summary["neural"], msi_arrays)
     _variance_panel(
         fig.add_subplot(1, 3, 3),
         [
@@ -122,4 +116,4 @@ def draw(results: Path, out: Path) -> list[Path]:
         ],
     )
     fig.subplots_adjust(left=0.02, right=0.98, wspace=0.25)
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

@@ -8,9 +8,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures._io import figure_stem, load_json, load_npz
+from figures.resultfiles import read_result
 from figures.style import PALETTE, SEQUENTIAL_CMAP, apply_style, save
-from sims import results_layout as layout
 
 NAME = "fig8"
 CAPTION = (
@@ -69,11 +68,12 @@ def draw(results: Path, out: Path) -> list[Path]:
     apply_style()
     fig, axes = plt.subplots(1, 4, figsize=(21, 4.4))
     for (stem, task, unit), pair, letters in (
-        ((layout.SYNAPTIC_ROW, "row-by-row MNIST", "epoch"), axes[:2], "ab"),
-        ((layout.SYNAPTIC_MSI, "MSI", "iteration"), axes[2:], "cd"),
+        (("synaptic_row", "row-by-row MNIST", "epoch"), axes[:2], "ab"),
+        (("synaptic_msi", "MSI", "iteration"), axes[2:], "cd"),
     ):
-        summary, arrays = load_json(results, stem), load_npz(results, stem)
+        result = read_result(Path(results) / stem, "synaptic-projection")
+        summary, arrays = result.summary, result.arrays
         _plane_panel(pair[0], fig, arrays, f"({letters[0]}) {task}: PC1–PC2", unit)
         _drift_panel(pair[1], summary, arrays, f"({letters[1]}) {task}: drift along PC1", unit)
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

@@ -10,9 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colors
 
-from figures._io import figure_stem, load_json, load_npz
+from figures.resultfiles import read_result
 from figures.style import PALETTE, SEQUENTIAL_CMAP, apply_style, save
-from sims import results_layout as layout
 
 NAME = "fig9"
 CAPTION = (
@@ -109,8 +108,8 @@ def _histogram_panel(ax, fig, counts, edges, epochs, label, title):
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 9 into ``out/fig9.png/.pdf``."""
-    summary = load_json(results, layout.SYMMETRY_ROW)
-    arrays = load_npz(results, layout.SYMMETRY_ROW)
+    symmetry = read_result(Path(results) / "symmetry_row", "symmetry")
+    summary, arrays = symmetry.summary, symmetry.arrays
     epochs = np.asarray(arrays["epochs"], dtype=float)
     apply_style()
     fig, axes = plt.subplots(1, 4, figsize=(22, 4.4))
@@ -135,4 +134,4 @@ def draw(results: Path, out: Path) -> list[Path]:
         r"(d) histogram of $\log_{10}\Xi$ over epochs",
     )
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

@@ -8,9 +8,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures._io import figure_stem, load_json
+from figures.resultfiles import read_result
 from figures.style import PALETTE, apply_style, save
-from sims import results_layout as layout
 
 NAME = "fig10"
 CAPTION = (
@@ -57,8 +56,8 @@ def _toy_panel(ax, curves, pairs, ylabel, title, log=True):
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 10 into ``out/fig10.png/.pdf``."""
-    aggregate = load_json(results, layout.ENTROPY_MSI)["aggregate"]
-    toy = load_json(results, layout.TOY)
+    aggregate = read_result(Path(results) / "entropy_msi", "entropy").summary["aggregate"]
+    toy = read_result(Path(results) / "toy", "toy").summary
     curves = toy["curves"]
     apply_style()
     fig, axes = plt.subplots(1, 5, figsize=(25, 4.3))
@@ -93,4 +92,4 @@ def draw(results: Path, out: Path) -> list[Path]:
         "(e) toy gradient parts",
     )
     fig.tight_layout()
-    return list(save(fig, figure_stem(out, NAME)))
+    return list(save(fig, Path(out) / NAME))

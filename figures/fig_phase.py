@@ -1,14 +1,14 @@
-"""Phase diagrams of the untrained SaS network (the init-dynamics probe of sims.probes).
-Reads ``results/phase/<scan>/scan.json`` for every scan of :data:`sims.results_layout.PHASE_SCANS`
-and draws them side by side with :mod:`figures.phase_diagram`."""
+"""Phase diagrams of the untrained SaS network (the init-dynamics probe of ``sasrnn phase``).
+Reads ``results/phase/<scan>/scan.json`` for every scan of
+:data:`figures.resultfiles.PHASE_SCANS` and draws them side by side with
+:mod:`figures.phase_diagram`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from figures._io import figure_stem
 from figures.phase_diagram import draw_phase_diagram
-from sims import results_layout as layout
+from figures.resultfiles import PHASE_DIR, PHASE_SCANS
 
 NAME = "phase-g-pi"
 CAPTION = (
@@ -24,10 +24,5 @@ CAPTION = (
 
 def draw(results: Path, out: Path) -> list[Path]:
     """Draw the phase scans of ``results/phase`` into ``out/phase-g-pi.png/.pdf``."""
-    scans = [Path(results) / layout.PHASE_DIR / name for name in layout.PHASE_SCANS]
-    missing = [str(s / "scan.json") for s in scans if not (s / "scan.json").is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"{missing[0]!r} is missing; run `sasrnn reproduce` (or `sasrnn phase`) first."
-        )
-    return list(draw_phase_diagram(scans, figure_stem(out, NAME), ncols=len(scans)))
+    scans = [Path(results) / PHASE_DIR / name for name in PHASE_SCANS]
+    return list(draw_phase_diagram(scans, Path(out) / NAME, ncols=len(scans)))

@@ -1,24 +1,24 @@
-"""Phase-diagram heat maps, drawn only from a scan summary (sims.scan: DIR/scan.json).
+"""Phase-diagram heat maps, drawn only from a scan summary (``DIR/scan.json``, schema "scan").
 
 One panel per scan: the seed-mean metric on the (x, y) grid, a colour bar, the theory boundary
 (zero contour of the stored stability margin) where the scan has one, and the first upward
-crossings along x reported by the scan.  Axes the scan marks ``"scale": "log"`` (sims.scan.Axis)
-are drawn on a log scale (cell edges at geometric midpoints); metrics in LOG_METRICS use a
-logarithmic colour scale.  Probes may store extra theory overlays:
+crossings along x reported by the scan.  Axes the scan marks ``"scale": "log"`` are drawn on a
+log scale (cell edges at geometric midpoints); metrics in LOG_METRICS use a logarithmic colour
+scale.  Probes may store extra theory overlays:
 ``theory["reference_lines"]`` ([{"axis": "x"|"y", "value", "label"}]; a line outside the
 plotted range is named in the legend as off scale) and ``theory["curves"]`` ([{"x", "y",
 "label"}], polylines in data coordinates); scans of ANNOTATED_PROBES print each cell's value.
+Stored nulls (cells not computed, undefined values) are drawn as missing.
 
-Command line::
+Example::
 
-    python -m figures.phase_diagram DIR                 # -> DIR/phase_diagram.png/.pdf
-    python -m figures.phase_diagram DIR1 DIR2 --out results/figures/phase_tanh
+    from figures.phase_diagram import draw_phase_diagram
+    draw_phase_diagram("results/phase/g-pi")        # -> results/phase/g-pi/phase_diagram.png/.pdf
+    draw_phase_diagram(["scan-a", "scan-b"], "results/figures/phase_tanh")
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import textwrap
 from pathlib import Path
 
@@ -26,8 +26,8 @@ import numpy as np
 from matplotlib import colors, ticker
 from matplotlib.lines import Line2D
 
+from figures.resultfiles import SCAN_FILE, read_json
 from figures.style import DIVERGING_CMAP, MISSING_COLOR, PALETTE, SEQUENTIAL_CMAP, apply_style, save
-from sims.scan import load_scan
 
 #: Axis labels of known config keys.
 KEY_LABELS = {
@@ -68,8 +68,26 @@ PHASE_NAMES = ("decay", "saturation", "explosion")
 QUIET_KEYS = {"seed", "h0_std", "transient", "data_seed", "mnist_source", "early_fraction"}
 
 
+def read_scan(path: str | Path) -> dict:
+    """The scan summary ``path`` (a scan.json, or a directory holding one).
+
+    Raises:
+        FileNotFoundError: no scan.json there (the message names the command that writes one).
+        DamagedFileError: the file is not a scan summary, or of an unknown version.
+    """
+    path = Path(path)
+    if path.is_dir() or path.suffix != ".json":
+        path = path / SCAN_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no scan summary at {str(path)!r}; run `sasrnn phase ... --out DIR` first."
+        )
+    return read_json(path, "scan", fix="rerun the scan")
+
+
 def draw_scan(ax, scan: dict) -> object:
-    """Draw one scan on ``ax``; returns the mappable (for a colour bar)."""
+    """Draw one scan summary (:func:`read_scan`) on ``ax``; returns the mappable (for a colour
+    bar). Values may be lists with None or arrays with NaN: both are drawn as missing cells."""
     x = np.asarray(scan["x"]["values"], dtype=float)
     y = np.asarray(scan["y"]["values"], dtype=float)
     values = np.ma.masked_invalid(np.asarray(scan["values"], dtype=float))
@@ -96,8 +114,8 @@ def draw_scan(ax, scan: dict) -> object:
         margin = np.asarray(theory["margin"], dtype=float)
         if np.nanmin(margin) < 0 < np.nanmax(margin):
             ax.contour(
-                theory["x"],
-                theory["y"],
+                np.asarray(theory["x"], dtype=float),
+                np.asarray(theory["y"], dtype=float),
                 margin,
                 levels=[0.0],
                 colors=PALETTE["black"],
@@ -147,12 +165,15 @@ def draw_scan(ax, scan: dict) -> object:
     return mesh
 
 
-def draw_phase_diagram(scan_dirs, path_stem=None, ncols: int = 2):
+def draw_phase_diagram(
+    scan_dirs: str | Path | list, path_stem: str | Path | None = None, ncols: int = 2
+) -> tuple[Path, Path]:
     """Draw one panel per scan directory and save PNG and PDF.
 
     Args:
         scan_dirs: a scan directory (or scan.json path), or a list of them.
-        path_stem: output stem; default DIR/phase_diagram for a single scan.
+        path_stem: output stem (``.png`` and ``.pdf`` are added); default DIR/phase_diagram for a
+            single scan.
         ncols: panels per row.
 
     Returns:
@@ -160,16 +181,17 @@ def draw_phase_diagram(scan_dirs, path_stem=None, ncols: int = 2):
 
     Raises:
         FileNotFoundError: a scan.json is missing.
+        DamagedFileError: a scan.json is not a scan summary (see :func:`read_scan`).
         ValueError: several scans but no path_stem.
     """
     import matplotlib.pyplot as plt
 
     if isinstance(scan_dirs, (str, Path)):
         scan_dirs = [scan_dirs]
-    scans = [load_scan(d) for d in scan_dirs]
+    scans = [read_scan(d) for d in scan_dirs]
     if path_stem is None:
         if len(scans) != 1:
-            raise ValueError("give path_stem (--out) when drawing several scans")
+            raise ValueError("give path_stem when drawing several scans")
         first = Path(scan_dirs[0])
         path_stem = (first if first.is_dir() else first.parent) / "phase_diagram"
     apply_style()
@@ -218,7 +240,8 @@ def _draw_theory_overlays(ax, theory, limits):
         handles.append(Line2D([], [], color=PALETTE["vermillion"], lw=2.0, label=label))
     for k, curve in enumerate(theory.get("curves", [])):
         style = CURVE_STYLES[k % len(CURVE_STYLES)]
-        ax.plot(curve["x"], curve["y"], color=PALETTE["black"], ls=style, lw=1.8)
+        curve_x, curve_y = (np.asarray(curve[key], dtype=float) for key in ("x", "y"))
+        ax.plot(curve_x, curve_y, color=PALETTE["black"], ls=style, lw=1.8)
         handles.append(
             Line2D([], [], color=PALETTE["black"], ls=style, lw=1.8, label=curve["label"])
         )
@@ -280,25 +303,3 @@ def _title(scan):
     seeds = len(scan.get("seeds", [0]))
     text = f"{scan.get('probe', '')}: " + ", ".join(parts) + f" ({seeds} seed{'s' * (seeds > 1)})"
     return textwrap.fill(text, width=60)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m figures.phase_diagram",
-        description="Draw phase-diagram heat maps from scan.json.",
-    )
-    parser.add_argument("scans", nargs="+", help="scan directories (or scan.json files)")
-    parser.add_argument("--out", default=None, help="output path stem (PNG and PDF)")
-    parser.add_argument("--ncols", type=int, default=2)
-    args = parser.parse_args(argv)
-    try:
-        png, pdf = draw_phase_diagram(args.scans, args.out, args.ncols)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"phase_diagram: error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {png} and {pdf}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
