@@ -113,7 +113,7 @@ def _prepare(net, x, eps, eps_out, rec_noise):
     x = _as_array("x", x, x.shape, dtype)
     # the large noise arrays are checked for NaN and inf by the forward kernel as it reads them
     eps = _as_array("eps", eps, (n_steps, batch, net.n_rec), dtype, check_finite=False)
-    out_shape = (batch, net.n_out) if net.readout == "last" else (n_steps, batch, net.n_out)
+    out_shape = net.output_shape(n_steps, batch)
     eps_out = _as_array("eps_out", eps_out, out_shape, dtype)
     if rec_noise is not None:
         rec_noise = _as_array(
@@ -286,7 +286,7 @@ def _run(net, x, eps, eps_out, rec_noise, error_fn=None):
         noise = np.zeros((0,) + eps.shape[1:], dtype=net.dtype)
     else:
         noise = rec_noise * net.dtype.type(np.sqrt(2.0 * net.alpha) * net.sigma_rec)
-    out_batch_axis = 0 if net.readout == "last" else 1
+    out_batch_axis = net.output_batch_axis
 
     def along_batch(array, chunk, axis=1):
         index = [slice(None)] * array.ndim
@@ -368,9 +368,9 @@ def mean_field_vjp(
         is the per-sample Jacobian used for empirical tangent kernels.
     """
     batch = np.shape(x)[1] if np.ndim(x) == 3 else 0
-    shape = (batch, net.n_out) if net.readout == "last" else (np.shape(x)[0], batch, net.n_out)
+    shape = net.output_shape(np.shape(x)[0], batch)
     output_error = _as_array("output_error", output_error, shape, net.dtype)
-    axis = 0 if net.readout == "last" else 1
+    axis = net.output_batch_axis
 
     def error_fn(z, chunk):
         return 0.0, np.take(output_error, np.arange(batch)[chunk], axis=axis)
@@ -424,13 +424,13 @@ def mean_field_grads(net: SaSNetwork, x, target, *, eps, eps_out, rec_noise=None
         ValueError: wrong shapes, NaN or inf, invalid parameters.
     """
     batch = np.shape(x)[1] if np.ndim(x) == 3 else 0
-    shape = (batch, net.n_out) if net.readout == "last" else (np.shape(x)[0], batch, net.n_out)
+    shape = net.output_shape(np.shape(x)[0], batch)
     target = _as_array("target", target, shape, net.dtype)
     if mask is not None:
         if net.loss != "mse":
             raise ValueError("mask applies to loss='mse' only.")
         mask = _as_array("mask", mask, shape, net.dtype)
-    axis = 0 if net.readout == "last" else 1
+    axis = net.output_batch_axis
 
     def error_fn(z, chunk):
         index = np.arange(batch)[chunk]

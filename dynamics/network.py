@@ -127,6 +127,18 @@ class SaSNetwork:
     def dtype(self):
         return self.rec.dtype
 
+    def output_shape(self, n_steps: int, batch: int) -> tuple[int, ...]:
+        """Shape of the readout z on ``batch`` trials of ``n_steps`` steps: (B, n_out) for the
+        readout "last", (T, B, n_out) for "all"."""
+        if self.readout == "last":
+            return (batch, self.n_out)
+        return (n_steps, batch, self.n_out)
+
+    @property
+    def output_batch_axis(self) -> int:
+        """The batch axis of the readout z: 0 for the readout "last", 1 for "all"."""
+        return 0 if self.readout == "last" else 1
+
     # -- parameters ----------------------------------------------------------------------------
     def layers(self) -> dict[str, SaSLayer]:
         return {"inp": self.inp, "rec": self.rec, "out": self.out}

@@ -31,8 +31,8 @@ from dynamics import SaSLayer, SaSNetwork, mean_field_forward, sampled_forward
 from sims.tasks.multisensory import MODALITIES, choose_high
 
 __all__ = [
+    "EVALUATION_MODES",
     "MEMORY_BUDGET_BYTES",
-    "MODES",
     "classification_accuracy",
     "evaluate_classification",
     "evaluate_multisensory",
@@ -43,7 +43,8 @@ __all__ = [
     "with_alpha",
 ]
 
-MODES = ("meanfield", "meanfield_eps0", "quenched", "per_step")
+#: The ways to run a network on test inputs (module docstring).
+EVALUATION_MODES = ("meanfield", "meanfield_eps0", "quenched", "per_step")
 #: Upper bound on the bytes of the per-chunk work arrays of one evaluation pass.
 MEMORY_BUDGET_BYTES = 256 * 2**20
 #: Bounds of the cumulative-Gaussian fit: the threshold σ (Hz) is kept positive and finite so that
@@ -81,7 +82,7 @@ def _chunk_size(net: SaSNetwork, n_steps: int, batch: int) -> int:
 def predict(
     net: SaSNetwork, x, *, mode: str, rng: np.random.Generator | None = None, rec_noise: bool = True
 ) -> np.ndarray:
-    """Readout z of ``net`` on inputs ``x`` in one of :data:`MODES`.
+    """Readout z of ``net`` on inputs ``x`` in one of :data:`EVALUATION_MODES`.
 
     Args:
         net: the ensemble.
@@ -99,8 +100,8 @@ def predict(
     Raises:
         ValueError: unknown mode, or a Generator is needed and missing.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode={mode!r} is unknown; choose one of {MODES}.")
+    if mode not in EVALUATION_MODES:
+        raise ValueError(f"mode={mode!r} is unknown; choose one of {EVALUATION_MODES}.")
     noisy = rec_noise and net.sigma_rec > 0.0
     if (mode != "meanfield_eps0" or noisy) and not isinstance(rng, np.random.Generator):
         raise ValueError(f"mode={mode!r} needs rng=np.random.default_rng(seed).")
@@ -117,7 +118,7 @@ def predict(
         if mode == "per_step":
             outputs.append(sampled_forward(net, part, mode="per_step", rng=rng, rec_noise=noise))
             continue
-        out_shape = (chunk, net.n_out) if net.readout == "last" else (n_steps, chunk, net.n_out)
+        out_shape = net.output_shape(n_steps, chunk)
         if mode == "meanfield":
             eps = rng.standard_normal((n_steps, chunk, net.n_rec), dtype=net.dtype)
             eps_out = rng.standard_normal(out_shape, dtype=net.dtype)
@@ -125,7 +126,7 @@ def predict(
             eps = np.zeros((n_steps, chunk, net.n_rec), dtype=net.dtype)
             eps_out = np.zeros(out_shape, dtype=net.dtype)
         outputs.append(mean_field_forward(net, part, eps=eps, eps_out=eps_out, rec_noise=noise).z)
-    return np.concatenate(outputs, axis=0 if net.readout == "last" else 1)
+    return np.concatenate(outputs, axis=net.output_batch_axis)
 
 
 def _correct(net: SaSNetwork, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -261,7 +262,8 @@ def psychometric_curves(
         net: the trained network (its own α is replaced by the test α).
         task: a :class:`sims.tasks.MultisensoryTask`.
         rng: the Generator.
-        mode: one of :data:`MODES` ("meanfield": ``sub_tasks.py``; "per_step": the notebook).
+        mode: one of :data:`EVALUATION_MODES` ("meanfield": ``sub_tasks.py``; "per_step": the
+            notebook).
         n_batches: test batches to average (20 in ``sub_tasks.py``, 100 in the notebook).
         test_dt: step in ms (default ``task.test_dt``, 0.5).
 
@@ -275,7 +277,7 @@ def psychometric_curves(
     """
     test_dt = task.test_dt if test_dt is None else float(test_dt)
     alpha = test_dt / task.tau
-    test_net = with_alpha(net, alpha)
+    test_net = task.test_network(net, test_dt)
     frequencies = np.asarray(task.frequencies)
     high = np.zeros((len(MODALITIES), frequencies.size))
     trials = np.zeros_like(high)

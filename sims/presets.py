@@ -47,6 +47,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from dynamics.optim import METHODS
+from sims.evaluate import EVALUATION_MODES
 
 __all__ = [
     "PRESETS",
@@ -65,7 +66,6 @@ LAYERS = ("inp", "rec", "out")
 PARAMETERS = ("m", "pi", "xi")
 M_INITS = ("normal", "identity", "zeros")
 CLIPS = ("spectral", "frobenius", "none")
-PSYCHOMETRIC_MODES = ("meanfield", "meanfield_eps0", "quenched", "per_step")
 
 
 def _per_layer(value) -> dict:
@@ -449,9 +449,9 @@ def validate_config(config: dict) -> dict:
         "must be >= 0 (0: the whole test set).",
     )
     _require(
-        evaluation["psychometric_mode"] in PSYCHOMETRIC_MODES,
+        evaluation["psychometric_mode"] in EVALUATION_MODES,
         "evaluation.psychometric_mode",
-        f"must be one of {PSYCHOMETRIC_MODES}.",
+        f"must be one of {EVALUATION_MODES}.",
     )
     if task == "multisensory":
         _require(evaluation["n_test_batches"] >= 1, "evaluation.n_test_batches", "must be >= 1.")

@@ -46,6 +46,7 @@ __all__ = [
     "Snapshots",
     "build_network",
     "completed_config",
+    "seeded_streams",
 ]
 
 CONFIG_FILE = "config.toml"
@@ -62,6 +63,12 @@ def _snapshot_name(epoch: int) -> str:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def seeded_streams(seed: int) -> list[np.random.Generator]:
+    """The four independent streams of a run: initialisation, data, training noise, evaluation
+    (``SeedSequence(seed).spawn(4)``)."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
 
 
 def build_network(config: dict, task, rng: np.random.Generator) -> SaSNetwork:
@@ -350,9 +357,9 @@ class Run:
         store.write_json(self.directory / RUN_FILE, "run-info", info)
         return info
 
-    def start(self, resumed: bool) -> dict:
+    def start(self) -> dict:
         """Mark the run running in ``run.json``: a new record, or a resume time appended."""
-        if resumed and self.info:
+        if self.info:
             return self.update_info(
                 status="running", resumed_at=[*self.info.get("resumed_at", []), _now()]
             )
@@ -360,6 +367,6 @@ class Run:
             **store.run_metadata(self.config), status="running", started_at=_now()
         )
 
-    def finish(self, status: str = "finished", **fields) -> dict:
-        """Mark the run ``status`` ("finished" or "diverged") in ``run.json``."""
-        return self.update_info(status=status, finished_at=_now(), **fields)
+    def finish(self) -> dict:
+        """Mark the run finished in ``run.json``."""
+        return self.update_info(status="finished", finished_at=_now())

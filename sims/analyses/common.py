@@ -1,201 +1,62 @@
-"""Shared plumbing of the ensemble analyses: open a stored run, rebuild its network and task,
-stack its per-epoch snapshots, evaluate task accuracy per test batch, write JSON + npz.
+"""Shared plumbing of the ensemble analyses: stack a run's snapshots, the multisensory input
+groups, network passes in every evaluation mode, task accuracy per test batch.
 
-A run directory has the layout of :mod:`sims.store` (``config.toml``, ``params.npz``,
-``snapshots/epoch_XXXXXX.npz``, ``metrics.json``, ``run.json``). :func:`open_run` uses
-:func:`sims.train.load_run` for complete run directories and reads ``config.toml`` +
-``params.npz`` directly otherwise (directories written by hand, e.g. in tests).
+Runs are opened with :meth:`sims.runs.Run.open`; results are written with
+:func:`sims.store.write_result`. Each analysis declares the tasks it applies to
+(:data:`APPLICABLE_TASKS`), so that a run of another task gets one clear error
+(:func:`check_applicable`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 
 from dynamics import SaSNetwork
-from sims.store import (
-    CONFIG_FILE,
-    METRICS_FILE,
-    PARAMS_FILE,
-    RUN_FILE,
-    SNAPSHOT_DIR,
-    atomic_savez,
-    atomic_write_json,
-    read_json,
-    read_toml,
-)
+from sims.evaluate import EVALUATION_MODES
+from sims.runs import Run
 from sims.tasks import MultisensoryTask
-from sims.tasks.multisensory import AUDITORY_POSITIVE, VISUAL_POSITIVE
+from sims.tasks.multisensory_design import AUDITORY_POSITIVE, VISUAL_POSITIVE
 
 __all__ = [
-    "MSI_TEST_MODES",
-    "AnalysisRun",
+    "APPLICABLE_TASKS",
     "batch_accuracies",
-    "build_network",
-    "build_task",
+    "check_applicable",
     "msi_input_groups",
     "network_pass",
-    "open_run",
     "snapshot_epochs",
     "stack_snapshots",
-    "write_results",
 ]
 
-#: Network passes an analysis can use (see :func:`network_pass`).
-MSI_TEST_MODES = ("meanfield", "meanfield_eps0", "quenched", "per_step")
-
-_SNAPSHOT_PATTERN = re.compile(r"epoch_(\d+)\.npz$")
-
-
-@dataclass
-class AnalysisRun:
-    """What the analyses need from a stored run.
-
-    Attributes:
-        run_dir: the directory.
-        config: the resolved config (``config.toml``).
-        network: the trained network (``params.npz``) with the task's readout, loss and structural
-            input mask.
-        task: the task instance built from the config.
-        metrics: ``metrics.json`` content, or None.
-        snapshot_files: {epoch: path} of the per-epoch parameter snapshots (loaded lazily).
-    """
-
-    run_dir: Path
-    config: dict
-    network: SaSNetwork
-    task: Any
-    metrics: dict | None = None
-    snapshot_files: dict[int, Path] = field(default_factory=dict)
-
-    def snapshot(self, epoch: int) -> dict[str, np.ndarray]:
-        """Parameters after ``epoch`` (epoch 0 = initial state) as {block: array}."""
-        if epoch not in self.snapshot_files:
-            raise ValueError(
-                f"run {str(self.run_dir)!r} has no snapshot of epoch {epoch}; "
-                f"available: {sorted(self.snapshot_files)[:5]}..."
-            )
-        with np.load(self.snapshot_files[epoch]) as data:
-            return {key: data[key] for key in data.files}
+#: The tasks each analysis of ``sasrnn analyze`` applies to (None: every task with a network).
+APPLICABLE_TASKS: dict[str, tuple[str, ...] | None] = {
+    "vip": None,
+    "selectivity": ("multisensory",),
+    "projection": None,
+    "symmetry": None,
+    "entropy": None,
+    "plasticity": None,
+}
 
 
-def build_task(config: Mapping) -> Any:
-    """The task of a run config (:func:`sims.train.build_task`: data source, sizes, test step)."""
-    from sims.train import build_task as train_build_task
-
-    return train_build_task(dict(config))
-
-
-def build_network(config: Mapping, params: Mapping[str, np.ndarray], task) -> SaSNetwork:
-    """Rebuild the network of a run from its config and nine parameter blocks.
-
-    The structure (readout, loss, the multisensory structural input mask of docs/model.md §3.3)
-    comes from
-    :func:`sims.train.build_network`; the values from ``params``.
+def check_applicable(analysis: str, run: Run) -> None:
+    """Raise one clear error when ``analysis`` does not apply to the task of ``run``.
 
     Raises:
-        ValueError: a parameter block is missing or has the wrong shape.
+        ValueError: the run's task is not among the analysis's tasks, or it has no network.
     """
-    from sims.train import build_network as train_build_network
-
-    missing = [
-        f"{layer}.{p}"
-        for layer in ("inp", "rec", "out")
-        for p in ("m", "pi", "xi")
-        if f"{layer}.{p}" not in params
-    ]
-    if missing:
-        raise ValueError(f"parameters lack the blocks {missing}; is this a sasrnn params file?")
-    network = train_build_network(dict(config), task, np.random.default_rng(0))
-    network.set_parameters({key: params[key] for key in network.parameters()})
-    return network
-
-
-def _snapshot_files(run_dir: Path) -> dict[int, Path]:
-    directory = run_dir / SNAPSHOT_DIR
-    if not directory.is_dir():
-        return {}
-    files = {}
-    for path in directory.iterdir():
-        match = _SNAPSHOT_PATTERN.search(path.name)
-        if match:
-            files[int(match.group(1))] = path
-    return dict(sorted(files.items()))
-
-
-def open_run(run_dir) -> AnalysisRun:
-    """Open a stored training run for analysis.
-
-    Uses :func:`sims.train.load_run` (config, rebuilt network, metrics) when the run directory
-    is complete; a directory with only ``config.toml`` and ``params.npz`` (and optionally
-    snapshots) is read directly.
-
-    Args:
-        run_dir: a run directory (layout of :mod:`sims.store`).
-
-    Returns:
-        An :class:`AnalysisRun`.
-
-    Raises:
-        FileNotFoundError: the directory, its config or its parameters are missing.
-        ValueError: a corrupt config or parameter file, or a toy-model (sine) run.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise FileNotFoundError(
-            f"run directory {str(run_dir)!r} does not exist; pass the "
-            f"directory a training run wrote (sasrnn train --out DIR)."
-        )
-    config = read_toml(run_dir / CONFIG_FILE)
-    if config.get("task") == "sine":
+    tasks = APPLICABLE_TASKS.get(analysis)
+    task = run.config["task"]
+    if not run.task.has_network or (tasks is not None and task not in tasks):
+        allowed = "a task with a network" if tasks is None else " or ".join(tasks)
         raise ValueError(
-            f"{str(run_dir)!r} is a toy-model (sine) run; the network analyses need "
-            f"a pixel-mnist, row-mnist or multisensory run (toy curves: "
-            f"sasrnn analyze plasticity --toy)."
+            f"the {analysis} analysis applies to runs of {allowed}; "
+            f"{str(run.directory)!r} is a {task} run."
         )
-    params_path = run_dir / PARAMS_FILE
-    if not params_path.is_file():
-        raise FileNotFoundError(
-            f"{str(params_path)!r} is missing: the run has not finished "
-            f"(resume it) or the directory is not a run directory."
-        )
-    metrics_path = run_dir / METRICS_FILE
-    if metrics_path.is_file() and (run_dir / RUN_FILE).is_file():
-        from sims.train import load_run
-
-        result = load_run(run_dir)
-        return AnalysisRun(
-            run_dir=run_dir,
-            config=result.config,
-            network=result.network,
-            task=result.task(),
-            metrics=result.metrics,
-            snapshot_files=_snapshot_files(run_dir),
-        )
-    try:
-        with np.load(params_path) as data:
-            params = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{str(params_path)!r} is not a readable npz file ({error}).") from None
-    task = build_task(config)
-    network = build_network(config, params, task)
-    metrics = read_json(metrics_path) if metrics_path.is_file() else None
-    return AnalysisRun(
-        run_dir=run_dir,
-        config=config,
-        network=network,
-        task=task,
-        metrics=metrics,
-        snapshot_files=_snapshot_files(run_dir),
-    )
 
 
-def snapshot_epochs(run: AnalysisRun, stride: int = 1) -> list[int]:
+def snapshot_epochs(run: Run, stride: int = 1) -> list[int]:
     """Saved epochs, every ``stride``-th one, always including the last.
 
     Raises:
@@ -203,11 +64,11 @@ def snapshot_epochs(run: AnalysisRun, stride: int = 1) -> list[int]:
     """
     if stride < 1:
         raise ValueError(f"stride must be >= 1, got {stride}")
-    epochs = sorted(run.snapshot_files)
+    epochs = run.snapshots.epochs.tolist()
     if not epochs:
         raise ValueError(
-            f"run {str(run.run_dir)!r} has no parameter snapshots "
-            f"({SNAPSHOT_DIR}/epoch_*.npz); train with snapshot_every >= 1."
+            f"run {str(run.directory)!r} has no parameter snapshots "
+            f"(snapshots/epoch_*.npz); train with snapshot_every >= 1."
         )
     chosen = epochs[::stride]
     if chosen[-1] != epochs[-1]:
@@ -215,42 +76,39 @@ def snapshot_epochs(run: AnalysisRun, stride: int = 1) -> list[int]:
     return chosen
 
 
-def stack_snapshots(
-    snapshots: Mapping[int, Mapping[str, np.ndarray]] | AnalysisRun,
-    blocks: Iterable[str],
-    epochs: Iterable[int] | None = None,
-):
-    """Stack per-epoch parameter snapshots into {block: (E, ...)} arrays.
+def stack_snapshots(run: Run, blocks: Iterable[str], epochs: Iterable[int] | None = None):
+    """Stack a run's parameter snapshots into {block: (E, ...)} float arrays.
 
     Args:
-        snapshots: {epoch: {block: array}} or an :class:`AnalysisRun` (read lazily).
+        run: the run (snapshots read lazily, once).
         blocks: block names, e.g. ("rec.m", "rec.pi", "rec.xi").
-        epochs: which epochs (sorted); default all.
+        epochs: which stored epochs (sorted); default all.
 
     Returns:
         (epochs as an int array (E,), {block: (E, ...) float array}).
 
     Raises:
-        ValueError: no snapshots, or a block is missing from one of them.
+        ValueError: no snapshots, an epoch without a snapshot, or an unknown block.
     """
-    if isinstance(snapshots, AnalysisRun):
-        run = snapshots
-        labels = sorted(run.snapshot_files) if epochs is None else list(epochs)
-        getter: Callable[[int], Mapping[str, np.ndarray]] = run.snapshot
-    else:
-        labels = sorted(snapshots) if epochs is None else list(epochs)
-        getter = snapshots.__getitem__
+    stored = run.snapshots.epochs.tolist()
+    labels = stored if epochs is None else list(epochs)
     if not labels:
         raise ValueError("no parameter snapshots to stack")
-    blocks = list(blocks)
-    stacked = {block: [] for block in blocks}
-    for epoch in labels:
-        values = getter(epoch)
-        for block in blocks:
-            if block not in values:
-                raise ValueError(f"snapshot of epoch {epoch} lacks block {block!r}")
-            stacked[block].append(np.asarray(values[block], dtype=float))
-    return np.asarray(labels, dtype=int), {b: np.stack(v) for b, v in stacked.items()}
+    missing = sorted(set(labels) - set(stored))
+    if missing:
+        raise ValueError(
+            f"run {str(run.directory)!r} has no snapshot of epoch(s) {missing[:5]}; "
+            f"available: {stored[:5]}..."
+        )
+    rows = [stored.index(epoch) for epoch in labels]
+    stacked = {}
+    for block in blocks:
+        try:
+            values = run.snapshots[block]
+        except KeyError:
+            raise ValueError(f"the snapshots lack block {block!r}") from None
+        stacked[block] = np.asarray(values[rows], dtype=float)
+    return np.asarray(labels, dtype=int), stacked
 
 
 def msi_input_groups(task: MultisensoryTask, n_rec: int) -> np.ndarray:
@@ -260,7 +118,7 @@ def msi_input_groups(task: MultisensoryTask, n_rec: int) -> np.ndarray:
         (n_rec,) str array: "auditory" (auditory channels only; units 0–49 officially),
         "visual" (visual only; 50–99), "neither" (no sensory channel; 100–149) or "both".
     """
-    absent = task.input_absent_mask(n_rec)
+    absent = task.input_mask(n_rec)
     visual = ~absent[:, VISUAL_POSITIVE]
     auditory = ~absent[:, AUDITORY_POSITIVE]
     groups = np.full(n_rec, "neither", dtype=object)
@@ -273,7 +131,7 @@ def msi_input_groups(task: MultisensoryTask, n_rec: int) -> np.ndarray:
 def network_pass(
     net: SaSNetwork, x, mode: str, rng: np.random.Generator, return_states: bool = False
 ):
-    """Run ``net`` on inputs ``x`` (T, B, n_in) in one of :data:`MSI_TEST_MODES`.
+    """Run ``net`` on inputs ``x`` (T, B, n_in) in one of :data:`sims.evaluate.EVALUATION_MODES`.
 
     "meanfield": mean-field pass with fresh ε (docs/model.md §1.3); "meanfield_eps0": ε = 0 (W = μ);
     "quenched": one weight draw w ~ P(w) for the call; "per_step": new weights every step. The
@@ -286,8 +144,8 @@ def network_pass(
     from dynamics import mean_field_forward, sampled_forward
     from sims.evaluate import predict
 
-    if mode not in MSI_TEST_MODES:
-        raise ValueError(f"mode={mode!r} is unknown; choose one of {MSI_TEST_MODES}.")
+    if mode not in EVALUATION_MODES:
+        raise ValueError(f"mode={mode!r} is unknown; choose one of {EVALUATION_MODES}.")
     if not return_states:
         return predict(net, x, mode=mode, rng=rng)
     x = np.asarray(x, dtype=net.dtype)
@@ -295,7 +153,7 @@ def network_pass(
     noise = rng.standard_normal((n_steps, batch, net.n_rec)) if net.sigma_rec > 0.0 else None
     if mode in ("quenched", "per_step"):
         return sampled_forward(net, x, mode=mode, rng=rng, rec_noise=noise, return_states=True)
-    out_shape = (batch, net.n_out) if net.readout == "last" else (n_steps, batch, net.n_out)
+    out_shape = net.output_shape(n_steps, batch)
     if mode == "meanfield":
         eps = rng.standard_normal((n_steps, batch, net.n_rec))
         eps_out = rng.standard_normal(out_shape)
@@ -329,7 +187,8 @@ def batch_accuracies(
         task: the run's task.
         rng: the Generator (input noise, ε, weight draws, private noise).
         n_batches: number of test batches (≥ 1).
-        mode: one of :data:`MSI_TEST_MODES` (default the mean-field pass, as ``sub_tasks.py``).
+        mode: one of :data:`sims.evaluate.EVALUATION_MODES` (default the mean-field pass, as
+            ``sub_tasks.py``).
         test_dt: MSI test step in ms (default ``task.test_dt``).
 
     Returns:
@@ -338,46 +197,11 @@ def batch_accuracies(
     Raises:
         ValueError: n_batches < 1, unknown mode, or a task without labels.
     """
-    from sims.evaluate import with_alpha
-    from sims.tasks import choose_high
-
     if int(n_batches) < 1:
         raise ValueError(f"n_batches must be >= 1, got {n_batches}")
-    if isinstance(task, MultisensoryTask):
-        dt = task.test_dt if test_dt is None else float(test_dt)
-        test_net = with_alpha(net, dt / task.tau)
-        out = []
-        for batch in task.test_batches(rng, n_batches=int(n_batches), dt=dt):
-            choice = choose_high(network_pass(test_net, batch.x, mode, rng))
-            out.append(float(np.mean(choice == (batch.labels == 0))))
-        return np.asarray(out)
-    data = getattr(task, "data", None)
-    if data is None or not hasattr(task, "batch_from_images"):
-        raise ValueError(
-            f"accuracy is defined for the multisensory and MNIST tasks, not {type(task).__name__}"
-        )
-    n_test = data.n_test
-    if int(n_batches) > n_test:
-        raise ValueError(f"n_batches={n_batches} exceeds the {n_test} test images")
+    test_net = task.test_network(net, test_dt)
     out = []
-    for index in np.array_split(np.arange(n_test), int(n_batches)):
-        batch = task.batch_from_images(data.test_images[index], data.test_labels[index], index)
-        z = network_pass(net, batch.x, mode, rng)
-        out.append(float(np.mean(np.argmax(z, axis=1) == batch.labels)))
+    for batch in task.accuracy_batches(rng, int(n_batches), dt=test_dt):
+        z = network_pass(test_net, batch.x, mode, rng)
+        out.append(float(np.mean(task.correct(z, batch))))
     return np.asarray(out)
-
-
-def write_results(summary: dict, arrays: Mapping[str, np.ndarray] | None, out) -> dict:
-    """Write ``summary`` as JSON to ``out`` and ``arrays`` (if any) to the sibling ``.npz``.
-
-    Returns:
-        {"json": path, "npz": path or None}.
-    """
-    out = Path(out)
-    npz = None
-    if arrays:
-        npz = out.with_suffix(".npz")
-        atomic_savez(npz, {key: np.asarray(value) for key, value in arrays.items()})
-        summary = {**summary, "arrays_file": npz.name}
-    atomic_write_json(out, summary)
-    return {"json": out, "npz": npz}

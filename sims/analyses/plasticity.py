@@ -27,8 +27,9 @@ import numpy as np
 
 from dynamics.removal import vip_mask
 from dynamics.toy import train_toy_runs
-from sims.analyses.common import batch_accuracies, open_run
+from sims.analyses.common import batch_accuracies
 from sims.analyses.vip import pruned_network
+from sims.runs import Run
 from sims.tasks import SineTask
 
 __all__ = [
@@ -101,7 +102,7 @@ def train_without_fluctuation(config: dict, out_dir, progress: bool = False):
     in ``out_dir`` is reused.
 
     Returns:
-        The :func:`sims.train.load_run` result.
+        The :class:`sims.runs.Run`.
     """
     from sims.train import train_run
 
@@ -130,8 +131,8 @@ def compare_runs(
     evaluation_seed, removal_seed = np.random.SeedSequence(seed).spawn(2)
     summary, arrays = {"fractions": list(fractions), "evaluation_seed": int(seed)}, {}
     for name, directory in run_dirs.items():
-        run = open_run(directory)
-        net, task = run.network, run.task
+        run = Run.open(directory)
+        net, task = run.network(), run.task
 
         def accuracy(network, mode, offset=0, task=task):
             rng = np.random.default_rng([*evaluation_seed.generate_state(2), offset])

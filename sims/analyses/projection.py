@@ -22,8 +22,6 @@ import numpy as np
 from dynamics.network import SaSNetwork
 from dynamics.projection import neural_trajectory_pca, synaptic_trajectory_pca
 from sims.analyses.common import network_pass
-from sims.evaluate import with_alpha
-from sims.tasks import MultisensoryTask
 
 __all__ = ["DIGITS", "SYNAPTIC_BLOCKS", "neural_projection", "synaptic_projection"]
 
@@ -71,44 +69,11 @@ def neural_projection(
         neural_trial_labels (digit or frequency per trial).
     """
     rng = np.random.default_rng(seed)
-    if isinstance(task, MultisensoryTask):
-        dt = task.test_dt if test_dt is None else float(test_dt)
-        frequencies = np.asarray(task.frequencies, dtype=float)
-        batch = task.condition_batch(
-            rng, np.zeros(frequencies.size, dtype=int), frequencies, phase="test", dt=dt
-        )
-        _, states = network_pass(
-            with_alpha(net, dt / task.tau), batch.x, mode, rng, return_states=True
-        )
-        labels = frequencies
-        trials = {"modality": "v", "frequencies_hz": frequencies.tolist(), "test_dt": dt}
-        extra = {}
-    else:
-        data = getattr(task, "data", None)
-        if data is None:
-            raise ValueError(
-                f"neural projection is defined for MNIST and multisensory runs, not "
-                f"{type(task).__name__}"
-            )
-        index = []
-        for digit in digits:
-            found = np.flatnonzero(data.test_labels == digit)[:n_per_digit]
-            if found.size < n_per_digit:
-                raise ValueError(
-                    f"the test set has only {found.size} images of digit {digit}; lower n_per_digit"
-                )
-            index.extend(found.tolist())
-        index = np.asarray(index)
-        batch = task.batch_from_images(data.test_images[index], data.test_labels[index], index)
-        z, states = network_pass(net, batch.x, mode, rng, return_states=True)
-        labels = batch.labels
-        correct = int(np.sum(np.argmax(z, axis=1) == batch.labels))
-        trials = {
-            "digits": list(digits),
-            "n_per_digit": int(n_per_digit),
-            "test_indices": index.tolist(),
-        }
-        extra = {"sampled_correct": correct, "n_trials": int(index.size)}
+    batch, labels, trials = task.projection_trials(rng, n_per_digit, digits, dt=test_dt)
+    z, states = network_pass(
+        task.test_network(net, test_dt), batch.x, mode, rng, return_states=True
+    )
+    extra = {"sampled_correct": int(np.sum(task.correct(z, batch))), "n_trials": int(labels.size)}
     pca = neural_trajectory_pca(states, n_components=n_components)
     summary = {**_summary(pca), **extra, "trials": trials, "mode": mode, "seed": int(seed)}
     arrays = {

@@ -34,7 +34,6 @@ from dynamics.selectivity import (
     window_responses,
 )
 from sims.analyses.common import msi_input_groups, network_pass
-from sims.evaluate import with_alpha
 from sims.tasks import MultisensoryTask
 
 __all__ = ["CONDITIONS", "condition_rates", "selectivity_analysis"]
@@ -65,20 +64,16 @@ def condition_rates(
         rng: Generator of the input noise, ε and private noise.
         conditions: sequence of (name, modality index, frequency).
         n_repeats: trials per condition averaged.
-        mode: network pass (:data:`sims.analyses.common.MSI_TEST_MODES`).
+        mode: network pass (:data:`sims.evaluate.EVALUATION_MODES`).
         test_dt: step in ms (default ``task.test_dt``).
 
     Returns:
         (T+1, N_s, N) rates, r[0] the initial state.
     """
-    if not isinstance(task, MultisensoryTask):
-        raise ValueError(
-            f"selectivity is defined for the multisensory task; got {type(task).__name__}"
-        )
     if int(n_repeats) < 1:
         raise ValueError(f"n_repeats must be >= 1, got {n_repeats}")
     dt = task.test_dt if test_dt is None else float(test_dt)
-    test_net = with_alpha(net, dt / task.tau)
+    test_net = task.test_network(net, dt)
     modality = np.repeat([c[1] for c in conditions], int(n_repeats))
     frequency = np.repeat([c[2] for c in conditions], int(n_repeats))
     batch = task.condition_batch(rng, modality, frequency, phase="test", dt=dt)

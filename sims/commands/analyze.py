@@ -25,8 +25,9 @@ suffix ``.npz``. A short summary is printed.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from sims.evaluate import EVALUATION_MODES
 
 KINDS = ("vip", "selectivity", "projection", "symmetry", "entropy", "plasticity")
 
@@ -55,7 +56,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--mode",
         default=None,
-        choices=("meanfield", "meanfield_eps0", "quenched", "per_step"),
+        choices=EVALUATION_MODES,
         help="network pass (default: meanfield for vip/selectivity, per_step for projection)",
     )
     parser.add_argument("--test-dt", type=float, default=None, help="MSI test step in ms (0.5)")
@@ -124,6 +125,7 @@ def _out_path(args, default_dir) -> Path:
 
 
 def run(args) -> int:
+    from sims import store
     from sims.analyses import common
 
     if args.kind == "plasticity" and args.toy:
@@ -140,8 +142,11 @@ def run(args) -> int:
     elif args.kind == "entropy":
         summary, arrays, out, brief = _entropy(args, common)
     else:
+        from sims.runs import Run
+
         run_dir = _one_run(args)
-        analysis = common.open_run(run_dir)
+        analysis = Run.open(run_dir)
+        common.check_applicable(args.kind, analysis)
         out = _out_path(args, run_dir)
         summary, arrays, brief = _ANALYSES[args.kind](args, analysis, common)
         summary = {
@@ -153,17 +158,11 @@ def run(args) -> int:
         }
     if "kind" not in summary:
         summary = {"kind": args.kind, **summary}
-    paths = common.write_results(summary, arrays, out)
-    print(
-        json.dumps(
-            {
-                **brief,
-                "json": str(paths["json"]),
-                "npz": None if paths["npz"] is None else str(paths["npz"]),
-            },
-            indent=1,
-        )
-    )
+    schema = "toy" if args.kind == "plasticity" and args.toy else _SCHEMAS[args.kind]
+    paths = store.write_result(out.with_suffix(""), schema, summary, arrays)
+    for key, value in brief.items():
+        print(f"  {key} = {value}")
+    print("written to " + ", ".join(str(path) for path in paths))
     return 0
 
 
@@ -171,7 +170,7 @@ def _vip(args, run, common):
     from sims.analyses.vip import DEFAULT_FRACTIONS, vip_analysis
 
     summary, arrays = vip_analysis(
-        run.network,
+        run.network(),
         run.task,
         seed=args.seed,
         fractions=args.fractions or DEFAULT_FRACTIONS,
@@ -191,7 +190,7 @@ def _selectivity(args, run, common):
     from sims.analyses.selectivity import selectivity_analysis
 
     summary, arrays = selectivity_analysis(
-        run.network,
+        run.network(),
         run.task,
         seed=args.seed,
         n_repeats=args.repeats,
@@ -206,11 +205,11 @@ def _projection(args, run, common):
     from sims.analyses.projection import SYNAPTIC_BLOCKS, neural_projection, synaptic_projection
 
     neural, arrays = neural_projection(
-        run.network, run.task, seed=args.seed, mode=args.mode or "per_step", test_dt=args.test_dt
+        run.network(), run.task, seed=args.seed, mode=args.mode or "per_step", test_dt=args.test_dt
     )
     summary = {"neural": neural}
     blocks = tuple(args.blocks or SYNAPTIC_BLOCKS)
-    if run.snapshot_files:
+    if len(run.snapshots):
         epochs, stacked = common.stack_snapshots(
             run, blocks, common.snapshot_epochs(run, args.stride)
         )
@@ -251,14 +250,14 @@ def _symmetry(args, run, common):
 def _plasticity(args, run, common):
     from sims.analyses.plasticity import fluctuation_ablation
 
-    directory = Path(args.ablation_dir or run.run_dir.parent / f"{run.run_dir.name}-ablation")
+    directory = Path(args.ablation_dir or run.directory.parent / f"{run.directory.name}-ablation")
     summary, arrays = fluctuation_ablation(
         run.config,
         directory,
         seed=args.seed,
         n_batches=args.batches,
         n_samples=args.samples,
-        on_run_dir=run.run_dir,
+        on_run_dir=run.directory,
     )
     brief = {
         name: {
@@ -272,13 +271,15 @@ def _plasticity(args, run, common):
 
 def _entropy(args, common):
     from sims.analyses.entropy import ENTROPY_LAYERS, aggregate_entropy, entropy_analysis
+    from sims.runs import Run
 
     if not args.run_dirs:
         raise ValueError("sasrnn analyze entropy needs at least one RUN_DIR.")
     blocks = [f"{layer}.{p}" for layer in ENTROPY_LAYERS for p in ("m", "pi", "xi")]
     per_run = []
     for run_dir in args.run_dirs:
-        run = common.open_run(run_dir)
+        run = Run.open(run_dir)
+        common.check_applicable("entropy", run)
         epochs, stacked = common.stack_snapshots(
             run, blocks, common.snapshot_epochs(run, args.stride)
         )
@@ -315,4 +316,14 @@ _ANALYSES = {
     "projection": _projection,
     "symmetry": _symmetry,
     "plasticity": _plasticity,
+}
+
+#: The result schema (:data:`sims.store.SCHEMAS`) of each analysis.
+_SCHEMAS = {
+    "vip": "vip",
+    "selectivity": "selectivity",
+    "projection": "projection",
+    "symmetry": "symmetry",
+    "entropy": "entropy",
+    "plasticity": "plasticity",
 }

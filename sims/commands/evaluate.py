@@ -5,14 +5,12 @@ Example::
     sasrnn evaluate runs/row-mnist/seed0 --samples 20 --seed 5
     sasrnn evaluate runs/msi/seed0 --mode per_step --batches 100    # the notebook protocol
 
-Prints the metrics as JSON, and with ``--write`` stores them as DIR/evaluation-<tag>.json.
+Prints the metrics, and with ``--write`` stores them as RUN_DIR/evaluation-seedS.json.
 """
 
 from __future__ import annotations
 
-import json
-
-from sims.presets import PSYCHOMETRIC_MODES
+from sims.evaluate import EVALUATION_MODES
 
 
 def register(subparsers) -> None:
@@ -33,7 +31,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--mode",
         default=None,
-        choices=PSYCHOMETRIC_MODES,
+        choices=EVALUATION_MODES,
         help="MSI: how the network is run for the psychometric curves",
     )
     parser.add_argument("--batches", type=int, default=None, help="MSI: test batches")
@@ -45,38 +43,28 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    import copy
+
     import numpy as np
 
-    from sims import evaluate, store
-    from sims.train import load_run
+    from sims import store
+    from sims.commands.train import print_metrics
+    from sims.runs import Run
 
-    result = load_run(args.run_dir)
-    if result.network is None:
-        raise ValueError(
-            f"{args.run_dir!r} is a sine toy-model run; it has no network to "
-            "evaluate (its metrics.json holds the per-epoch records)."
-        )
-    config, task = result.config, result.task()
-    rng = np.random.default_rng(args.seed)
+    run = Run.open(args.run_dir)
+    network = run.network()  # a clear error for a run without a network (the toy model)
+    config = copy.deepcopy(run.config)
     evaluation = config["evaluation"]
-    if config["task"] == "multisensory":
-        metrics = evaluate.evaluate_multisensory(
-            result.network,
-            task,
-            rng,
-            mode=args.mode or evaluation["psychometric_mode"],
-            n_batches=args.batches or evaluation["n_test_batches"],
-            test_dt=args.test_dt or evaluation["test_dt"],
-        )
-    else:
-        metrics = evaluate.evaluate_classification(
-            result.network,
-            task,
-            rng,
-            n_samples=args.samples or evaluation["n_samples"],
-            max_samples=evaluation["test_samples"],
-        )
-    print(json.dumps(store.jsonable(metrics), indent=1))
+    evaluation.update(
+        n_samples=args.samples or evaluation["n_samples"],
+        psychometric_mode=args.mode or evaluation["psychometric_mode"],
+        n_test_batches=args.batches or evaluation["n_test_batches"],
+        test_dt=args.test_dt or evaluation["test_dt"],
+    )
+    metrics = run.task.evaluate(network, np.random.default_rng(args.seed), config)
+    print_metrics(metrics)
     if args.write:
-        store.atomic_write_json(result.directory / f"evaluation-seed{args.seed}.json", metrics)
+        path = run.directory / f"evaluation-seed{args.seed}.json"
+        store.write_json(path, "evaluation", metrics)
+        print(f"written to {path}")
     return 0

@@ -77,7 +77,7 @@ def run(args) -> int:
         data=args.data,
         dtype=args.dtype,
     )
-    if args.task in ("pixel-mnist", "row-mnist", "binary-mnist") and config["data"] != "embedded":
+    if config["data"] != "embedded":  # a directory of IDX files, stored absolute
         config["data"] = str(Path(config["data"]).expanduser().resolve())
     out = (
         Path(args.out)
@@ -85,13 +85,17 @@ def run(args) -> int:
         else Path("runs", args.task, f"seed{config['seed']}-{config_hash(config)[:8]}")
     )
     result = train_run(config, out, resume=args.resume, progress=not args.quiet)
-    final = result.metrics["final"]
     print(f"{out}: {len(result.metrics['epochs'])} epochs")
-    for key, value in final.items():
+    print_metrics(result.metrics["final"])
+    return 0
+
+
+def print_metrics(metrics: dict) -> None:
+    """Print the numbers, flags and psychometric summaries of a metrics dict, one per line."""
+    for key, value in metrics.items():
         if isinstance(value, bool):
             print(f"  {key} = {str(value).lower()}")
         elif isinstance(value, (int, float)):
             print(f"  {key} = {value:.6g}")
         elif key in ("sigma", "psychometric"):
             print(f"  {key} = {value}")
-    return 0

@@ -203,3 +203,26 @@ class MnistSequenceTask(Task):
             yield self.batch_from_images(
                 self.data.test_images[index], self.data.test_labels[index], index
             )
+
+    def projection_trials(
+        self, rng: np.random.Generator, n_per_digit: int, digits, dt: float | None = None
+    ) -> tuple[Batch, np.ndarray, dict]:
+        """The first ``n_per_digit`` test images of each of ``digits`` (no randomness)."""
+        index = []
+        for digit in digits:
+            found = np.flatnonzero(self.data.test_labels == digit)[:n_per_digit]
+            if found.size < n_per_digit:
+                raise ValueError(
+                    f"the test set has only {found.size} images of digit {digit}; lower n_per_digit"
+                )
+            index.extend(found.tolist())
+        index = np.asarray(index)
+        batch = self.batch_from_images(
+            self.data.test_images[index], self.data.test_labels[index], index
+        )
+        trials = {
+            "digits": list(digits),
+            "n_per_digit": int(n_per_digit),
+            "test_indices": index.tolist(),
+        }
+        return batch, batch.labels, trials

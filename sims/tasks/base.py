@@ -239,6 +239,22 @@ class Task:
             f"{type(self).__name__}."
         )
 
+    def projection_trials(
+        self, rng: np.random.Generator, n_per_digit: int, digits, dt: float | None = None
+    ) -> tuple[Batch, np.ndarray, dict]:
+        """The test trials of the neural-trajectory PCA (docs/model.md §5.2, Fig. 7).
+
+        Returns:
+            (batch, label per trial, description of the trials).
+
+        Raises:
+            ValueError: the task has no such protocol.
+        """
+        raise ValueError(
+            f"neural projection is defined for MNIST and multisensory runs, not "
+            f"{type(self).__name__}"
+        )
+
     def correct(self, z: np.ndarray, batch: Batch) -> np.ndarray:
         """(B,) bool: which trials of ``batch`` the readout ``z`` answers correctly."""
         return np.argmax(z, axis=1) == batch.labels

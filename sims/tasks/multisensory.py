@@ -35,6 +35,7 @@ from sims.tasks.multisensory_design import (
     VISUAL_NEGATIVE,
     VISUAL_POSITIVE,
     absent_inputs,
+    check_grid_size,
     choose_high,
     n_steps_of,
     trial_batch,
@@ -258,7 +259,7 @@ class MultisensoryTask(Task):
         train_ms = longest_ms if self.pad_to_ms is None else self.pad_to_ms
         self.n_steps = n_steps_of(train_ms, self.dt)
         if self.sampling == "grid":
-            self._check_grid_size(self.batch_size, self.n_grid_train, "batch_size")
+            check_grid_size(self.batch_size, self.n_grid_train, "batch_size")
 
     # ------------------------------------------------------------------ conditions and timing
 
@@ -335,14 +336,6 @@ class MultisensoryTask(Task):
             return n_steps_of(self.pad_to_ms, dt)
         return n_steps_of(max(trial_ms, self.catch_duration_ms), dt)
 
-    @staticmethod
-    def _check_grid_size(size: int, grid: int, name: str) -> None:
-        if size % grid:
-            raise ValueError(
-                f"{name}={size} must be a multiple of the {grid}-trial condition grid "
-                f"(sampling='grid'); use {grid} or a multiple of it, or sampling='random'."
-            )
-
     # ------------------------------------------------------------------ structural input mask
 
     def input_mask(self, n_rec: int = 150) -> np.ndarray:
@@ -354,10 +347,11 @@ class MultisensoryTask(Task):
 
     @classmethod
     def config_options(cls, config: dict) -> dict:
+        evaluation = config["evaluation"]
         return {
             "dtype": config["dtype"],
             "batch_size": config["batch_size"],
-            "test_dt": config["evaluation"]["test_dt"],
+            "test_dt": evaluation["test_dt"],
         }
 
     def test_network(self, net, dt: float | None = None):
@@ -382,14 +376,21 @@ class MultisensoryTask(Task):
         )
 
     def epoch_metrics(self, net, rng: np.random.Generator, config: dict) -> dict:
-        """None per epoch: the psychometric test runs once, at the end."""
-        return {}
+        return {}  # the psychometric test runs once, at the end
 
-    def accuracy_batches(
-        self, rng: np.random.Generator, n_batches: int, dt: float | None = None
-    ) -> Iterator[Batch]:
-        """``n_batches`` test grids at the test step with fresh input noise (docs/model.md §3.3)."""
-        return self.test_batches(rng, n_batches=int(n_batches), dt=dt)
+    def accuracy_batches(self, rng, n_batches: int, dt: float | None = None) -> Iterator[Batch]:
+        return self.test_batches(rng, n_batches=int(n_batches), dt=dt)  # fresh input noise
+
+    def projection_trials(
+        self, rng: np.random.Generator, n_per_digit: int, digits, dt: float | None = None
+    ) -> tuple[Batch, np.ndarray, dict]:
+        """Visual trials at every test frequency, at the test step (Fig. 7)."""
+        dt = self.test_dt if dt is None else float(dt)
+        frequencies = np.asarray(self.frequencies, dtype=float)
+        modality = np.zeros(frequencies.size, dtype=int)
+        batch = self.condition_batch(rng, modality, frequencies, phase="test", dt=dt)
+        trials = {"modality": "v", "frequencies_hz": frequencies.tolist(), "test_dt": dt}
+        return batch, frequencies, trials
 
     def correct(self, z: np.ndarray, batch: Batch) -> np.ndarray:
         """choice = 1 − argmax z(T_last) equals the correct one (0 = high)."""
@@ -412,7 +413,7 @@ class MultisensoryTask(Task):
         rng = check_generator(rng)
         size = batch_size_or_default(batch_size, self.batch_size)
         if self.sampling == "grid":
-            self._check_grid_size(size, self.n_grid_train, "batch_size")
+            check_grid_size(size, self.n_grid_train, "batch_size")
             modality, frequency = self._grid(self.train_frequencies, self.n_catch)
             repeats = size // self.n_grid_train
             modality, frequency = np.tile(modality, repeats), np.tile(frequency, repeats)
@@ -452,7 +453,7 @@ class MultisensoryTask(Task):
         modality, frequency = self._grid(self.frequencies, 0)
         grid = len(modality)
         size = grid if batch_size is None else check_positive_int(batch_size, "batch_size")
-        self._check_grid_size(size, grid, "batch_size")
+        check_grid_size(size, grid, "batch_size")
         modality, frequency = np.tile(modality, size // grid), np.tile(frequency, size // grid)
         for _ in range(n_batches):
             yield trial_batch(self, modality, frequency, "test", dt, rng)

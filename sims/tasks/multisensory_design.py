@@ -50,6 +50,7 @@ __all__ = [
     "VISUAL_NEGATIVE",
     "VISUAL_POSITIVE",
     "absent_inputs",
+    "check_grid_size",
     "choose_high",
     "n_steps_of",
     "trial_batch",
@@ -158,6 +159,15 @@ def absent_inputs(input_groups: str, n_rec: int, n_in: int) -> np.ndarray:
     absent[np.ix_(visual, list(CHANNELS["v"]))] = False
     absent[np.ix_(auditory, list(CHANNELS["a"]))] = False
     return absent
+
+
+def check_grid_size(size: int, grid: int, name: str) -> None:
+    """Raise one clear error unless ``size`` is a multiple of the ``grid``-trial condition grid."""
+    if size % grid:
+        raise ValueError(
+            f"{name}={size} must be a multiple of the {grid}-trial condition grid "
+            f"(sampling='grid'); use {grid} or a multiple of it, or sampling='random'."
+        )
 
 
 def n_steps_of(time_ms: float, dt: float) -> int:
