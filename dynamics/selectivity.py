@@ -9,7 +9,7 @@ equally to exactly k of the N_s conditions has SLI = (N_s - k)/(N_s - 1): for N_
 1, 2/3, 1/3 and 0 for k = 1, 2, 3, 4.
 
 Responses r_{i,s} are time averages of the rate over a window of steps (:func:`window_responses`);
-the window is the caller's choice (the spec leaves it open, docs/official-code.md §2). For the MSI
+the window is the caller's choice (the paper leaves it open, docs/official-code.md §2). For the MSI
 test trials at
 dt = 0.5 ms (fixation 500 ms, stimulus 1000 ms, decision 300 ms) the natural window is the stimulus
 period plus the decision period, steps [1000, 3600).
