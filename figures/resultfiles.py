@@ -125,6 +125,7 @@ RESULT_STEMS: dict[str, str] = {
     "stages": "stages",
     "training_pixel": "training-curves",
     "training_row": "training-curves",
+    "training_msi": "training-curves",
     "parameters_msi": "trained-parameters",
     "parameters_pixel": "trained-parameters",
     "msi_example": "msi-example",

@@ -1,12 +1,10 @@
 """The reproduce orchestration: settings and reductions, stage planning, caching, smoke runs."""
 
-import json
 from pathlib import Path
 
 import pytest
 
 from sims import reproduce, store
-from sims import results_layout as layout
 from sims.cli import main
 
 #: Stage groups every figure's simulations fall in (planning of --only).
@@ -37,7 +35,8 @@ def test_only_plans_the_stages_a_figure_reads_and_their_training_runs(tmp_path):
     settings = reproduce.settings_for("quick")
     stages = reproduce.plan_stages(settings, reproduce.Context(tmp_path), only=["fig3"])
     names = [s.name for s in stages]
-    assert names == [f"{MSI_TRAINING_PREFIX}{k}" for k in range(settings.msi_seeds)] + ["behaviour"]
+    trainings = [f"{MSI_TRAINING_PREFIX}{k}" for k in range(settings.msi_seeds)]
+    assert names == [*trainings, "training-msi", "behaviour"]
     kernel_only = reproduce.plan_stages(settings, reproduce.Context(tmp_path), only=["fig6"])
     assert [s.name for s in kernel_only] == ["kernel-circle", "kernel-curves"]
 
@@ -92,7 +91,7 @@ def test_kernel_figures_reproduce_from_cold_then_warm_cache(tmp_path):
     assert "missing" in rows["fraction of VIP recurrent weights"]["ours"]  # not run with --only
     warm = reproduce.reproduce(out, mode="smoke", only=only, progress=False, draw=False)
     assert all(entry["cached"] for entry in warm["stages"].values())
-    summary = json.loads((out / layout.SUMMARY_FILE).read_text())
+    summary = store.read_json(out / store.SUMMARY_FILE, "summary")
     assert len(summary["headline"]) == 14
     paper = reproduce.Settings()
     assert {item["setting"] for item in summary["reductions"]} == {
@@ -108,5 +107,5 @@ def test_smoke_reproduction_draws_every_figure_and_fills_every_summary_row(tmp_p
     assert all("files" in outcome for outcome in summary["figures"].values()), summary["figures"]
     for row in summary["headline"]:
         assert not (isinstance(row["ours"], dict) and "missing" in row["ours"]), row
-    index = store.read_json(out / layout.RESULTS_DIR / layout.RUNS_INDEX)
+    index = store.read_json(out / store.RESULTS_DIR / "runs.json", "runs-index")
     assert len(index["multisensory"]) == reproduce.SMOKE_CHANGES["msi_seeds"]

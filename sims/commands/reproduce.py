@@ -7,16 +7,19 @@ Example::
     sasrnn reproduce --full --data ~/mnist --jobs 2     # paper settings (prints the cost first)
     sasrnn reproduce --full --dry-run                   # plan and cost only
 
-Writes OUT/runs/, OUT/results/ (layout: sims.results_layout), OUT/figures/*.png|pdf and
-OUT/summary.json. Stages whose cache key (config hash) is unchanged are reused, so a second run
-only redraws the figures.
+    sasrnn reproduce --quick --scheduler tcp://host:8786   # stages on a Dask cluster
+    sasrnn reproduce --quick --report                   # the claims table of a finished run
+
+Writes OUT/runs/, OUT/results/ (names: figures.resultfiles), OUT/figures/*.png|pdf and
+OUT/summary.json. Stages whose cache key (config hash) is unchanged and whose files read back are
+reused, so a second run only redraws the figures.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
+from pathlib import Path
 
 DEFAULT_OUT = "results/reproduce-{mode}"
 
@@ -88,6 +91,18 @@ def register(subparsers) -> None:
         action="store_true",
         help="do not ask for confirmation before a --full run on a terminal",
     )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the stages on this dask.distributed scheduler (its workers must see OUT); "
+        "default: --jobs local processes",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the headline claims of OUT/summary.json as a Markdown table; run nothing",
+    )
     parser.add_argument("--no-figures", action="store_true", help="simulate only")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -113,15 +128,32 @@ def _print_plan(mode, settings, only, jobs) -> float:
     return total
 
 
+def _print_report(out: str) -> int:
+    from sims import store
+    from sims.reproduce import markdown_table
+
+    path = Path(out) / store.SUMMARY_FILE
+    if not path.is_file():
+        print(
+            f"{str(path)!r} does not exist; run `sasrnn reproduce --out {out}` first.",
+            file=sys.stderr,
+        )
+        return 1
+    print(markdown_table(store.read_json(path, "summary")["headline"]), end="")
+    return 0
+
+
 def run(args) -> int:
-    import os
+    from sims.data import MNIST_DIR_ENV
+    from sims.reproduce import format_value, reproduce, settings_for
 
-    from sims.reproduce import reproduce, settings_for
-
+    out = args.out or DEFAULT_OUT.format(mode=args.mode)
+    if args.report:
+        return _print_report(out)
     only = [name.strip() for name in args.only.split(",") if name.strip()] if args.only else None
     data = args.data
     if args.mode == "full" and data is None:
-        data = os.environ.get("SASRNN_MNIST_DIR")
+        data = os.environ.get(MNIST_DIR_ENV)
     settings = settings_for(args.mode, data)
     _print_plan(args.mode, settings, only, args.jobs)
     if args.dry_run:
@@ -131,7 +163,6 @@ def run(args) -> int:
         if answer not in ("y", "yes"):
             print("aborted")
             return 1
-    out = args.out or DEFAULT_OUT.format(mode=args.mode)
     summary = reproduce(
         out,
         mode=args.mode,
@@ -140,14 +171,15 @@ def run(args) -> int:
         data=data,
         progress=not args.quiet,
         draw=not args.no_figures,
+        scheduler=args.scheduler,
     )
     print(
         f"wall time: {summary['wall_seconds']['total']:.1f} s "
         f"(simulations {summary['wall_seconds']['simulations']:.1f} s)"
     )
     for row in summary["headline"]:
-        print(f"- {row['quantity']} [{row['figure']}]: {json.dumps(row['ours'])[:300]}")
-        print(f"    paper: {row['paper']}")
+        print(f"- {row['quantity']} [{row['figure']}]: {format_value(row['ours'])[:300]}")
+        print(f"    paper: {row['paper']}; verdict: {row['verdict']} ({row['criterion']})")
     failed = [name for name, outcome in summary["figures"].items() if "error" in outcome]
     print(
         f"figures in {out}/figures ({len(summary['figures']) - len(failed)} drawn"

@@ -1,0 +1,133 @@
+"""Behaviour of the trained multisensory network (paper Fig. 3, docs/model.md §3.3).
+
+Two results:
+
+* :func:`psychometric_summary`: P(high) per modality and event rate, pooled over seeds, with the
+  cumulative-Gaussian fit Φ((f − μ)/σ) of each seed-mean curve (σ in Hz; a steeper curve has a
+  smaller σ) and the steepness facts the paper states: σ_va < min(σ_v, σ_a), P(high) ≈ 0 at
+  f ≤ 11 Hz and ≈ 1 at f ≥ 14 Hz.
+* :func:`example_trial`: one training trial (inputs, target and mask on the training grid) and
+  the mean-field outputs z(t) of one high (14 Hz) and one low (11 Hz) multisensory test trial.
+
+Example:
+    >>> from sims.runs import Run                                            # doctest: +SKIP
+    >>> runs = [Run.open(d) for d in ("runs/msi-seed0", "runs/msi-seed1")]    # doctest: +SKIP
+    >>> psychometric_summary([run.metrics["final"] for run in runs])["sigma_hz"]  # doctest: +SKIP
+    >>> summary, arrays = example_trial(runs[0].network(), runs[0].task, seed=0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["EXAMPLE_FREQUENCIES", "example_trial", "psychometric_summary"]
+
+#: Event rates (Hz) of the example test trials: one above and one below the 12.5 Hz boundary.
+EXAMPLE_FREQUENCIES = (14.0, 11.0)
+#: P(high) is read at or below the low and at or above the high edge (Hz) for the steepness facts.
+LOW_EDGE_HZ, HIGH_EDGE_HZ = 11.0, 14.0
+
+
+def psychometric_summary(finals: Sequence[Mapping]) -> dict:
+    """Pool the psychometric curves of several multisensory runs and fit each modality.
+
+    For each modality m, p̄_m(f) = mean over seeds of P(high | f, m), s.d. likewise, and
+    (μ_m, σ_m) = argmin Σ_f (Φ((f − μ)/σ) − p̄_m(f))² (:func:`sims.evaluate.fit_psychometric`).
+
+    Args:
+        finals: the "final" block of every run's metrics.json (same frequencies in each), in
+            seed order.
+
+    Returns:
+        The "psychometric" result: frequencies, modalities, per-seed, mean and s.d. curves
+        (F,) per modality, fits {m: {"mu", "sigma"}}, per-seed σ and test accuracies, the test
+        protocol (mode, batches, α), and the steepness facts ``sigma_hz``, ``va_steeper``,
+        ``max_p_high_at_or_below_11hz``, ``min_p_high_at_or_above_14hz``.
+
+    Raises:
+        ValueError: no runs.
+    """
+    from sims.evaluate import fit_psychometric
+    from sims.tasks.multisensory import MODALITIES
+
+    if not finals:
+        raise ValueError("psychometric_summary needs at least one finished multisensory run.")
+    frequencies = finals[0]["frequencies"]
+    per_seed = {m: [f["psychometric"][m] for f in finals] for m in MODALITIES}
+    mean = {m: np.mean(per_seed[m], axis=0) for m in MODALITIES}
+    std = {m: np.std(per_seed[m], axis=0) for m in MODALITIES}
+    fit = {}
+    for m in MODALITIES:
+        mu, sigma = fit_psychometric(frequencies, mean[m])
+        fit[m] = {"mu": mu, "sigma": sigma}
+    sigma_hz = {m: fit[m]["sigma"] for m in MODALITIES}
+    f = np.asarray(frequencies)
+    return {
+        "frequencies": frequencies,
+        "modalities": list(MODALITIES),
+        "n_seeds": len(finals),
+        "per_seed": per_seed,
+        "mean": mean,
+        "std": std,
+        "fit": fit,
+        "per_seed_sigma": {m: [final["sigma"][m] for final in finals] for m in MODALITIES},
+        "per_seed_accuracy": [final["test_accuracy"] for final in finals],
+        "mode": finals[0].get("psychometric_mode"),
+        "n_test_batches": finals[0].get("n_test_batches"),
+        "test_alpha": finals[0].get("test_alpha"),
+        "sigma_hz": sigma_hz,
+        "va_steeper": bool(sigma_hz["va"] < min(sigma_hz["v"], sigma_hz["a"])),
+        "max_p_high_at_or_below_11hz": float(max(p[f <= LOW_EDGE_HZ].max() for p in mean.values())),
+        "min_p_high_at_or_above_14hz": float(
+            min(p[f >= HIGH_EDGE_HZ].min() for p in mean.values())
+        ),
+    }
+
+
+def example_trial(network, task, *, seed: int) -> tuple[dict, dict]:
+    """One training trial and the mean-field outputs of a high and a low test trial (Fig. 3a, c).
+
+    Random numbers, all from ``numpy.random.default_rng(seed)`` in this order: the training
+    trial (va, 14 Hz), the two test trials (va, 14 and 11 Hz), the mean-field pass ε of the test
+    network (:meth:`Task.test_network`: the test dt).
+
+    Args:
+        network: the trained SaSNetwork.
+        task: its :class:`sims.tasks.multisensory.MultisensoryTask`.
+        seed: the seed of the trials and of ε.
+
+    Returns:
+        ``(summary, arrays)``: the summary holds the seed and the two event rates; the arrays
+        ``train_x`` (T, n_in), ``train_target`` (T, n_out), ``train_mask`` (T,),
+        ``train_time_ms`` (T,), ``test_time_ms`` (T_test,), ``z_high`` / ``z_low``
+        (T_test, n_out), ``high_frequency`` / ``low_frequency`` (Hz) and
+        ``test_epoch_edges_ms`` (the boundaries of the test epochs).
+    """
+    from sims.analyses.common import network_pass
+    from sims.tasks.multisensory import MODALITIES
+
+    high, low = EXAMPLE_FREQUENCIES
+    rng = np.random.default_rng(seed)
+    va = MODALITIES.index("va")
+    train = task.condition_batch(rng, [va], [high], phase="train")
+    mask = train.mask if train.mask is not None else np.ones_like(train.target)
+    test = task.condition_batch(rng, [va, va], [high, low], phase="test")
+    z = network_pass(task.test_network(network), test.x, "meanfield", rng)
+    test_epochs = task.epoch_steps("test", task.test_dt)
+    edges = sorted({bound * task.test_dt for span in test_epochs.values() for bound in span})
+    arrays = {
+        "train_x": train.x[:, 0],
+        "train_target": train.target[:, 0],
+        "train_mask": mask[:, 0].max(axis=-1) if mask.ndim == 3 else mask[:, 0],
+        "train_time_ms": np.arange(train.x.shape[0]) * task.dt,
+        "test_time_ms": np.arange(1, test.x.shape[0] + 1) * task.test_dt,
+        "z_high": z[:, 0],
+        "z_low": z[:, 1],
+        "high_frequency": high,
+        "low_frequency": low,
+        "test_epoch_edges_ms": np.asarray(edges),
+    }
+    summary = {"seed": seed, "high_frequency": high, "low_frequency": low}
+    return summary, arrays

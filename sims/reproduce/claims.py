@@ -1,0 +1,430 @@
+"""The headline claims of the paper as data (docs/model.md §6): what each says, where our number
+is, and the rule of the verdict.
+
+Each :class:`Claim` names the quantity and the figure, the paper's statement, our number as
+paths into the stored results (:class:`At`: a result stem and a key path inside its summary),
+the conditions it was measured under (from the settings) and the criterion: a sentence and the
+rule that turns our number into a verdict ("holds" / "does not hold"; "not tested" where the
+paper states nothing testable or the result is missing). :func:`headline` builds summary.json's
+"headline" rows from :data:`CLAIMS`, and :func:`markdown_table` the report's table from them.
+
+Example:
+    >>> results = Path("results/reproduce-quick/results")         # doctest: +SKIP
+    >>> print(markdown_table(headline(results, settings_for("quick"))))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sims import store
+from sims.reproduce.settings import Settings
+
+__all__ = ["CLAIMS", "At", "Claim", "format_value", "headline", "markdown_table"]
+
+
+@dataclass(frozen=True)
+class At:
+    """A value in the stored results: ``OUT/results/<stem>.json`` at ``keys``.
+
+    Attributes:
+        stem: a result stem (:data:`figures.resultfiles.RESULT_STEMS`).
+        keys: the key path inside the summary (strings, or integers for list positions).
+        view: a named function applied to the value read (a selection, not an analysis).
+    """
+
+    stem: str
+    keys: tuple = ()
+    view: Callable | None = None
+
+    def read(self, summaries: Mapping[str, dict]) -> Any:
+        value = summaries[self.stem]
+        for key in self.keys:
+            value = value[key]
+        return self.view(value) if self.view else value
+
+    def __str__(self) -> str:
+        path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in self.keys)
+        view = f" → {self.view.__name__}" if self.view else ""
+        return f"{self.stem}{path}{view}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One row of the headline table.
+
+    Attributes:
+        quantity: what is measured.
+        figure: the paper's figure.
+        paper: the paper's claim (or the official code's number).
+        ours: an :class:`At`, or a (nested) dict of them: where our number is.
+        conditions: the settings it was measured under, as a function of the settings.
+        criterion: the rule of the verdict, in words.
+        verdict: the rule as a function of our number (True: the claim holds), or None when
+            the paper states nothing testable.
+    """
+
+    quantity: str
+    figure: str
+    paper: str
+    ours: At | Mapping
+    conditions: Callable[[Settings], str]
+    criterion: str
+    verdict: Callable[[Any], bool] | None
+
+
+def _data(s: Settings) -> str:
+    if s.data == "embedded":
+        return "embedded 5,000-image MNIST subset (4,000 train / 1,000 test)"
+    return f"MNIST IDX files ({s.data})"
+
+
+def _msi(s: Settings) -> str:
+    return f"MSI, {s.msi_seeds} seeds, ≤ {s.msi_iterations} iterations (early stop MSE ≤ 0.002)"
+
+
+def _accuracies(stem: str) -> dict:
+    keys = ("meanfield", "meanfield_eps0", "sampled_quenched", "sampled_per_step")
+    return {
+        **{key: At(stem, ("final_mean", f"test_accuracy_{key}")) for key in keys},
+        "meanfield_per_seed": At(stem, ("final_per_seed", "test_accuracy_meanfield")),
+        "n_seeds": At(stem, ("n_runs",)),
+    }
+
+
+def _removal(kind: str) -> dict:
+    return {
+        "accuracy_mean": At("vip", (f"accuracy_{kind}_mean", -1)),
+        "accuracy_std": At("vip", (f"accuracy_{kind}_std", -1)),
+        "n_removed": At("vip", ("n_removed", -1)),
+        "accuracy_intact": At("vip", ("accuracy_intact",)),
+    }
+
+
+def convergence(runs: list) -> list[dict]:
+    """Per run: iterations trained, last training MSE, whether it stopped early."""
+    return [
+        {
+            "iterations": run["n_epochs"],
+            "final_train_mse": run["final_train_loss"],
+            "stopped_early": run["final"]["stopped_early"],
+        }
+        for run in runs
+    ]
+
+
+def all_three_classes(classes_found: list) -> bool:
+    """Whether mixed, uni-selective and non-selective units are all present."""
+    return len(classes_found) == 3
+
+
+def entropy_first_last(layers: Mapping) -> dict:
+    """Per layer: Entropy I and II at the first and last iteration, and whether I decreased."""
+    out = {}
+    for layer, entry in layers.items():
+        one, two = entry["entropy_one"]["mean"], entry["entropy_two"]["mean"]
+        out[layer] = {
+            "entropy_one_first_last": [one[0], one[-1]],
+            "entropy_two_first_last": [two[0], two[-1]],
+            "decreased": bool(one[-1] < one[0]),
+        }
+    return out
+
+
+_SYNAPTIC_KEYS = ("variance_3_pcs", "drift_velocity_per_epoch", "drift_persistence")
+_SYMMETRY_KEYS = (
+    "continuous_break_epoch",
+    "discrete_break_epoch",
+    "continuous_entropy_change",
+    "discrete_entropy_change",
+)
+
+#: The headline claims, in the order of docs/model.md §6.
+CLAIMS: tuple[Claim, ...] = (
+    Claim(
+        "pixel-MNIST test accuracy (mean-field and sampled)",
+        "Fig. 2",
+        "not recovered; 'comparable to or better than traditional BPTT' (expect about 95–98%)",
+        _accuracies("training_pixel"),
+        lambda s: (
+            f"N = 100, {s.pixel_seeds} seed(s), {s.pixel_epochs} epochs × "
+            f"{s.pixel_batches} batches × {s.pixel_batch_size}; {_data(s)}; test on "
+            f"{s.mnist_test_samples or 'all'} images"
+        ),
+        "seed-mean mean-field test accuracy ≥ 0.95",
+        lambda ours: ours["meanfield"] >= 0.95,
+    ),
+    Claim(
+        "28×28 MNIST test accuracy",
+        "appendix / Fig. 9",
+        "not recovered",
+        _accuracies("training_row"),
+        lambda s: (
+            f"N = 100, {s.row_seeds} seed(s), {s.row_epochs} epochs × "
+            f"{s.row_batches} batches × {s.row_batch_size}; {_data(s)}"
+        ),
+        "seed-mean mean-field test accuracy ≥ 0.83 (the official code on the same protocol)",
+        lambda ours: ours["meanfield"] >= 0.83,
+    ),
+    Claim(
+        "fraction of VIP recurrent weights",
+        "Fig. 4",
+        "≈ 1%",
+        {
+            "seed0": At("vip", ("vip_fraction",)),
+            "per_seed": At("parameters_msi", ("vip_fraction_per_seed",)),
+        },
+        lambda s: f"{_msi(s)}; π ≤ 0.1, Ξ < 0.1, |m| > 0.08",
+        "every seed's VIP fraction within 0.5–2%",
+        lambda ours: all(0.005 <= f <= 0.02 for f in ours["per_seed"]),
+    ),
+    Claim(
+        "accuracy after removing all VIP weights",
+        "Fig. 4",
+        "≈ chance (0.5)",
+        _removal("vip"),
+        lambda s: (
+            f"MSI seed 0, π = 1 on removed weights, {s.vip_batches} test batches, "
+            f"dt = 0.5 ms, mean-field pass"
+        ),
+        "accuracy within 0.1 of chance (0.5)",
+        lambda ours: abs(ours["accuracy_mean"] - 0.5) <= 0.1,
+    ),
+    Claim(
+        "accuracy after removing an equal number of random weights",
+        "Fig. 4",
+        "≈ unchanged",
+        _removal("random"),
+        lambda s: "MSI seed 0, uniformly drawn non-VIP weights",
+        "accuracy within 0.02 of the intact network's",
+        lambda ours: abs(ours["accuracy_mean"] - ours["accuracy_intact"]) <= 0.02,
+    ),
+    Claim(
+        "psychometric curves",
+        "Fig. 3",
+        "va steeper than v, a; P(high) ≈ 0 (≤ 11 Hz) → ≈ 1 (≥ 14 Hz)",
+        {
+            "sigma_hz": At("psychometric", ("sigma_hz",)),
+            "va_steeper": At("psychometric", ("va_steeper",)),
+            "max_p_high_at_or_below_11hz": At("psychometric", ("max_p_high_at_or_below_11hz",)),
+            "min_p_high_at_or_above_14hz": At("psychometric", ("min_p_high_at_or_above_14hz",)),
+            "per_seed_sigma_hz": At("psychometric", ("per_seed_sigma",)),
+            "test_accuracy_per_seed": At("psychometric", ("per_seed_accuracy",)),
+        },
+        lambda s: (
+            f"{_msi(s)}; {s.msi_test_batches} test batches at dt = 0.5 ms; σ from "
+            f"cumulative-Gaussian fits to the seed-mean curve"
+        ),
+        "σ_va < min(σ_v, σ_a), P(high) ≤ 0.1 at ≤ 11 Hz and ≥ 0.9 at ≥ 14 Hz (seed means)",
+        lambda ours: (
+            ours["va_steeper"]
+            and ours["max_p_high_at_or_below_11hz"] <= 0.1
+            and ours["min_p_high_at_or_above_14hz"] >= 0.9
+        ),
+    ),
+    Claim(
+        "MSI convergence",
+        "—",
+        "train MSE ≤ 0.002 after ~350 iterations (one run: 346, MSE 0.0018)",
+        At("training_msi", ("runs",), convergence),
+        lambda s: "30-trial minibatches, RMSprop, official settings",
+        "every seed stops early (train MSE ≤ 0.002) within the iteration budget",
+        lambda ours: all(run["stopped_early"] for run in ours),
+    ),
+    Claim(
+        "neural selectivity types",
+        "Fig. 5",
+        "mixed, uni-selective and non-selective units all present",
+        {
+            "counts": At("selectivity", ("counts", "all")),
+            "all_three_present": At("selectivity", ("classes_found",), all_three_classes),
+        },
+        lambda s: f"MSI seed 0, SLI with N_s = 4, {s.selectivity_repeats} trials per condition",
+        "units of all three classes present",
+        lambda ours: ours["all_three_present"],
+    ),
+    Claim(
+        "PCA of neural dynamics",
+        "Fig. 7",
+        "top 3 PCs > 85% of variance (MNIST and MSI)",
+        {
+            "pixel_mnist_variance_3_pcs": At("projection_mnist", ("neural", "variance_3_pcs")),
+            "msi_variance_3_pcs": At("projection_msi", ("neural", "variance_3_pcs")),
+            "msi_n_pcs_80": At("projection_msi", ("neural", "n_pcs_80")),
+        },
+        lambda s: (
+            "sampled weights (per step); pixel-MNIST digits 1/5/9 "
+            f"({s.projection_per_digit} each), MSI visual trials 9–16 Hz"
+        ),
+        "3 PCs explain > 85% of the variance in both tasks",
+        lambda ours: min(ours["pixel_mnist_variance_3_pcs"], ours["msi_variance_3_pcs"]) > 0.85,
+    ),
+    Claim(
+        "synaptic-dynamics PCA",
+        "Fig. 8",
+        "low-dimensional, persistent drift along PC1",
+        {
+            "row_mnist": {key: At("synaptic_row", (key,)) for key in _SYNAPTIC_KEYS},
+            "msi": {key: At("synaptic_msi", (key,)) for key in _SYNAPTIC_KEYS},
+        },
+        lambda s: "recurrent (m, π, Ξ) snapshots of row-MNIST seed 0 and MSI seed 0",
+        "3 PCs ≥ 70% of the variance and drift persistence ≥ 0.5 in both runs",
+        lambda ours: all(
+            run["variance_3_pcs"] >= 0.7 and run["drift_persistence"] >= 0.5
+            for run in ours.values()
+        ),
+    ),
+    Claim(
+        "RNTK at initialization",
+        "Fig. 6a",
+        "analytic = empirical (to within about ±1 s.d. at N = 2000)",
+        {
+            "per_width": At("kernel_circle", ("per_width",)),
+            "slope_per_network_error": At("kernel_circle", ("slope_per_network_error",)),
+        },
+        lambda s: (
+            f"T = 2, α = 0.5, widths {list(s.circle_widths)}, "
+            f"{s.circle_networks} networks per width, {s.circle_phis} φ values"
+        ),
+        "at the largest width, the network-mean kernel is within ±1 s.d. of the analytic one "
+        "at ≥ 68% of the angles",
+        lambda ours: list(ours["per_width"].values())[-1]["within_one_sd_fraction"] >= 0.68,
+    ),
+    Claim(
+        "RNTK learning dynamics",
+        "Fig. 6b",
+        "agrees with BPTT early; deviates later at finite N",
+        {
+            "per_width": At("kernel_curves", ("per_width",)),
+            "slope_early_gap": At("kernel_curves", ("slope_early_gap",)),
+        },
+        lambda s: (
+            f"MNIST 0/1 ({s.curve_train}/{s.curve_test}, {_data(s)}), α = 1, η = 1e-3, "
+            f"{s.curve_epochs} epochs, widths {list(s.curve_widths)}"
+        ),
+        "the early BPTT–RNTK train-loss gap falls with width (log-log slope < 0)",
+        lambda ours: ours["slope_early_gap"] < 0,
+    ),
+    Claim(
+        "symmetry breaking order",
+        "Fig. 9",
+        "Ξ (continuous) breaks before π (discrete)",
+        {
+            "first_to_order": At("symmetry_row", ("first_to_order",)),
+            "first_to_break": At("symmetry_row", ("first_to_break",)),
+            **{key: At("symmetry_row", ("layers", "rec", key)) for key in _SYMMETRY_KEYS},
+        },
+        lambda s: "row-MNIST seed 0, recurrent layer, halfway break epochs",
+        "the continuous part (Ξ) orders first",
+        lambda ours: ours["first_to_order"] == "continuous",
+    ),
+    Claim(
+        "entropy of the ensemble",
+        "Fig. 10",
+        "decreases during training (approximate estimator)",
+        At("entropy_msi", ("aggregate", "layers"), entropy_first_last),
+        lambda s: (
+            f"{_msi(s)}; every {s.entropy_stride}-th iteration, {s.entropy_draws} Monte Carlo draws"
+        ),
+        "Entropy I lower at the last iteration than at the first, in every layer",
+        lambda ours: all(layer["decreased"] for layer in ours.values()),
+    ),
+)
+
+#: Errors that mean "this result is not there (yet)" when reading a claim's number.
+_MISSING = (FileNotFoundError, KeyError, IndexError, ValueError)
+
+
+def _resolve(spec, read: Callable[[At], Any]):
+    if isinstance(spec, At):
+        return read(spec)
+    return {name: _resolve(item, read) for name, item in spec.items()}
+
+
+def _sources(spec):
+    if isinstance(spec, At):
+        return str(spec)
+    return {name: _sources(item) for name, item in spec.items()}
+
+
+def _verdict(claim: Claim, ours) -> str:
+    if claim.verdict is None or (isinstance(ours, dict) and "missing" in ours):
+        return "not tested"
+    try:
+        return "holds" if claim.verdict(ours) else "does not hold"
+    except (TypeError, KeyError, IndexError):  # a number the rule cannot judge (None, NaN)
+        return "undecided"
+
+
+def headline(results: Path, settings: Settings, claims=CLAIMS) -> list[dict]:
+    """summary.json's "headline": per claim our number read from ``results``, and the verdict.
+
+    Returns:
+        One dict per claim: quantity, figure, ours (or {"missing": reason}), paper,
+        conditions, source (the result paths of ours), criterion, verdict.
+    """
+    summaries: dict[str, dict] = {}
+
+    def read(at: At):
+        if at.stem not in summaries:
+            path = Path(results) / f"{at.stem}.json"
+            summaries[at.stem] = store.read_json(path, store.RESULT_STEMS[at.stem])
+        return at.read(summaries)
+
+    rows = []
+    for claim in claims:
+        try:
+            ours = _resolve(claim.ours, read)
+        except _MISSING as error:
+            ours = {"missing": str(error)}
+        rows.append(
+            {
+                "quantity": claim.quantity,
+                "figure": claim.figure,
+                "ours": ours,
+                "paper": claim.paper,
+                "conditions": claim.conditions(settings),
+                "source": _sources(claim.ours),
+                "criterion": claim.criterion,
+                "verdict": _verdict(claim, ours),
+            }
+        )
+    return rows
+
+
+def format_value(value) -> str:
+    """A number, list or dict of our results in one short line (floats to 3 digits)."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return str(value)
+    if isinstance(value, list):
+        return " / ".join(format_value(item) for item in value)
+    return "; ".join(f"{key} {format_value(item)}" for key, item in value.items())
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The headline rows as a Markdown table: claim, paper, ours, criterion, verdict."""
+    lines = [
+        "| claim (figure) | paper | ours | criterion | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ours = row["ours"]
+        shown = (
+            f"missing: {ours['missing']}"
+            if isinstance(ours, dict) and "missing" in ours
+            else format_value(ours)
+        )
+        cells = [
+            f"{row['quantity']} ({row['figure']})",
+            row["paper"],
+            shown,
+            row.get("criterion", ""),
+            f"**{row.get('verdict', '')}**",
+        ]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"

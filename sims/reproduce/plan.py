@@ -1,0 +1,306 @@
+"""The plan of a reproduction: every stage, what it reads, what it writes, and its cache key.
+
+A stage's cache key is the :func:`sims.store.config_hash` of its name, its parameters, the keys
+of the stages it reads and :data:`STAGE_FORMAT_VERSION`; so a change of settings invalidates the
+stage and everything downstream of it. ``--only`` keeps the stages the named figures read
+(:data:`FIGURE_STAGES`) and the stages those depend on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sims import store
+from sims.reproduce import stages as st
+from sims.reproduce.settings import Settings, run_config
+
+__all__ = ["FIGURE_NAMES", "FIGURE_STAGES", "STAGE_FORMAT_VERSION", "Stage", "plan_stages"]
+
+#: Figures drawn at the end (names of the registry in figures/__init__.py).
+FIGURE_NAMES = (
+    "fig1",
+    "fig2",
+    "fig3",
+    "fig4",
+    "fig5",
+    "fig6",
+    "fig7",
+    "fig8",
+    "fig9",
+    "fig10",
+    "appendix-kernel",
+    "phase-g-pi",
+)
+#: Which stage groups each figure (and the headline claims of its figure) reads.
+FIGURE_STAGES = {
+    "fig1": (),
+    "fig2": ("training-pixel", "parameters-pixel"),
+    "fig3": ("behaviour", "training-msi"),
+    "fig4": ("vip", "parameters-msi"),
+    "fig5": ("selectivity",),
+    "fig6": ("kernel-circle", "kernel-curves"),
+    "fig7": ("projection-mnist", "projection-msi"),
+    "fig8": ("row-snapshots", "projection-msi"),
+    "fig9": ("row-snapshots", "training-row"),
+    "fig10": ("entropy", "toy"),
+    "appendix-kernel": ("kernel-circle",),
+    "phase-g-pi": ("phase",),
+}
+#: Bump when a stage's output format changes (invalidates cached stage results).
+STAGE_FORMAT_VERSION = 4
+#: The training runs of a reproduction: task, stage prefix, settings attribute of the seed count,
+#: whether a figure draws the trained parameters (Fig. 2: pixel MNIST, Fig. 4: multisensory).
+TRAINED_TASKS = (
+    ("multisensory", "msi", "msi_seeds", True),
+    ("row-mnist", "row", "row_seeds", False),
+    ("pixel-mnist", "pixel", "pixel_seeds", True),
+)
+
+
+@dataclass
+class Stage:
+    """One unit of work: ``function(context, **params)`` writing files under OUT.
+
+    Attributes:
+        name: unique stage name ("train-msi-seed0", "vip", …).
+        function: a module-level function of :mod:`sims.reproduce.stages` (picklable).
+        params: JSON-able keyword arguments (they enter the cache key).
+        deps: names of the stages whose outputs it reads.
+        outputs: files (relative to OUT) that must read back for a cached result to count.
+        group: the figure-level group ("train-msi", "vip", …) used by ``--only``.
+        key: the cache key (set by :func:`plan_stages`).
+    """
+
+    name: str
+    function: Callable
+    params: dict
+    deps: tuple = ()
+    outputs: tuple = ()
+    group: str = ""
+    key: str = field(default="", repr=False)
+
+
+def _result(stem: str, arrays: bool = False) -> tuple:
+    files = (f"{store.RESULTS_DIR}/{stem}.json",)
+    return files + ((f"{store.RESULTS_DIR}/{stem}.npz",) if arrays else ())
+
+
+def training_runs(settings: Settings, context: st.Context) -> dict[str, list[str]]:
+    """{task: [run directory of each seed]} of every training run of ``settings``."""
+    return {
+        task: [
+            str(context.run_dir(run_config(task, seed, settings)))
+            for seed in range(getattr(settings, count))
+        ]
+        for task, _, count, _ in TRAINED_TASKS
+    }
+
+
+def _training_stages(settings: Settings, context: st.Context) -> list[Stage]:
+    stages = []
+    for task, prefix, count, _ in TRAINED_TASKS:
+        for seed in range(getattr(settings, count)):
+            config = run_config(task, seed, settings)
+            run = f"{store.RUNS_DIR}/{context.run_dir(config).name}"
+            stages.append(
+                Stage(
+                    f"train-{prefix}-seed{seed}",
+                    st.stage_train,
+                    {"config": config},
+                    outputs=(f"{run}/params.npz", f"{run}/metrics.json"),
+                    group=f"train-{prefix}",
+                )
+            )
+    return stages
+
+
+def _export_stages(settings: Settings, runs: dict) -> list[Stage]:
+    """Learning curves and trained parameters of each task (what the figures read of runs)."""
+    stages = []
+    for task, prefix, count, drawn in TRAINED_TASKS:
+        deps = tuple(f"train-{prefix}-seed{k}" for k in range(getattr(settings, count)))
+        stem = f"training_{prefix}"
+        stages.append(
+            Stage(
+                f"training-{prefix}",
+                st.stage_training_curves,
+                {"stem": stem, "run_dirs": runs[task]},
+                deps,
+                _result(stem),
+            )
+        )
+        if drawn:
+            stem = f"parameters_{prefix}"
+            stages.append(
+                Stage(
+                    f"parameters-{prefix}",
+                    st.stage_parameters,
+                    {"stem": stem, "run_dirs": runs[task]},
+                    deps,
+                    _result(stem, arrays=True),
+                )
+            )
+    return stages
+
+
+def _analysis_stages(s: Settings, runs: dict) -> list[Stage]:
+    msi_train = tuple(f"train-msi-seed{k}" for k in range(s.msi_seeds))
+    msi0, row0, pixel0 = runs["multisensory"][0], runs["row-mnist"][0], runs["pixel-mnist"][0]
+    msi0_train = ("train-msi-seed0",)
+    projection = {"seed": 0, "per_digit": s.projection_per_digit}
+    return [
+        Stage(
+            "behaviour",
+            st.stage_behaviour,
+            {"run_dirs": runs["multisensory"], "seed": 0},
+            msi_train,
+            _result("psychometric") + _result("msi_example", arrays=True),
+        ),
+        Stage(
+            "vip",
+            st.stage_vip,
+            {"run_dir": msi0, "fractions": list(s.vip_fractions), "n_batches": s.vip_batches}
+            | {"seed": 0},
+            msi0_train,
+            _result("vip", arrays=True),
+        ),
+        Stage(
+            "selectivity",
+            st.stage_selectivity,
+            {"run_dir": msi0, "seed": 0, "n_repeats": s.selectivity_repeats},
+            msi0_train,
+            _result("selectivity", arrays=True),
+        ),
+        Stage(
+            "projection-msi",
+            st.stage_projection,
+            {"run_dir": msi0, "stem": "projection_msi", **projection}
+            | {"synaptic_stem": "synaptic_msi", "stride": s.snapshot_stride},
+            msi0_train,
+            _result("projection_msi", arrays=True) + _result("synaptic_msi", arrays=True),
+        ),
+        Stage(
+            "projection-mnist",
+            st.stage_projection,
+            {"run_dir": pixel0, "stem": "projection_mnist", **projection},
+            ("train-pixel-seed0",),
+            _result("projection_mnist", arrays=True),
+        ),
+        Stage(
+            "row-snapshots",
+            st.stage_row_snapshots,
+            {"run_dir": row0, "stride": 1},
+            ("train-row-seed0",),
+            _result("synaptic_row", arrays=True) + _result("symmetry_row", arrays=True),
+        ),
+        Stage(
+            "entropy",
+            st.stage_entropy,
+            {"run_dirs": runs["multisensory"], "stride": s.entropy_stride}
+            | {"n_draws": s.entropy_draws, "seed": 0},
+            msi_train,
+            _result("entropy_msi", arrays=True),
+        ),
+    ]
+
+
+def _independent_stages(s: Settings) -> list[Stage]:
+    stages = [
+        Stage(
+            "toy",
+            st.stage_toy,
+            {"n_runs": s.toy_runs, "n_epochs": s.toy_epochs, "n_synapses": s.toy_synapses}
+            | {"seed": 0},
+            outputs=_result("toy", arrays=True),
+        ),
+        Stage(
+            "kernel-circle",
+            st.stage_kernel_circle,
+            {"alpha": 0.5, "n_steps": 2, "widths": list(s.circle_widths)}
+            | {"n_networks": s.circle_networks, "n_phi": s.circle_phis, "seed": 0},
+            outputs=_result("kernel_circle", arrays=True),
+        ),
+        Stage(
+            "kernel-curves",
+            st.stage_kernel_curves,
+            {"data": s.data, "widths": list(s.curve_widths), "n_networks": s.curve_networks}
+            | {"epochs": s.curve_epochs, "n_train": s.curve_train, "n_test": s.curve_test}
+            | {"seed": 0},
+            outputs=_result("kernel_curves", arrays=True),
+        ),
+    ]
+    for name, network in zip(store.PHASE_SCANS, ("quenched", "mean-field"), strict=True):
+        stages.append(
+            Stage(
+                f"phase-{name}",
+                st.stage_phase,
+                {"name": name, "network": network, "g": list(s.phase_g), "pi": list(s.phase_pi)}
+                | {"n": s.phase_n, "steps": s.phase_steps, "transient": s.phase_transient}
+                | {"seeds": s.phase_seeds},
+                outputs=(f"{store.RESULTS_DIR}/{store.PHASE_DIR}/{name}/{store.SCAN_FILE}",),
+                group="phase",
+            )
+        )
+    return stages
+
+
+def plan_stages(settings: Settings, context: st.Context, only=None) -> list[Stage]:
+    """All stages of a reproduction (or those the figures in ``only`` need), with cache keys.
+
+    Every stage comes after the stages it reads.
+
+    Raises:
+        ValueError: an unknown figure name in ``only``.
+    """
+    runs = training_runs(settings, context)
+    stages = (
+        _training_stages(settings, context)
+        + _export_stages(settings, runs)
+        + _analysis_stages(settings, runs)
+        + _independent_stages(settings)
+    )
+    for stage in stages:
+        stage.group = stage.group or stage.name
+    stages = _select(stages, only)
+    by_name = {stage.name: stage for stage in stages}
+    for stage in stages:  # deps come first in the list, so their keys are set already
+        dep_keys = [by_name[d].key for d in stage.deps]
+        stage.key = store.config_hash(
+            {
+                "stage": stage.name,
+                "params": stage.params,
+                "deps": dep_keys,
+                "version": STAGE_FORMAT_VERSION,
+            }
+        )
+    return stages
+
+
+def check_figures(names) -> None:
+    """Raise ValueError naming the unknown figures among ``names``, and the known ones."""
+    unknown = [name for name in names if name not in FIGURE_STAGES]
+    if unknown:
+        raise ValueError(
+            f"--only: unknown figure(s) {unknown}; choose from {', '.join(FIGURE_STAGES)}."
+        )
+
+
+def _select(stages: list[Stage], only) -> list[Stage]:
+    if not only:
+        return stages
+    check_figures(only)
+    wanted_groups = {group for name in only for group in FIGURE_STAGES[name]}
+    by_name = {stage.name: stage for stage in stages}
+    needed: set[str] = set()
+
+    def need(name):
+        if name not in needed:
+            needed.add(name)
+            for dep in by_name[name].deps:
+                need(dep)
+
+    for stage in stages:
+        if stage.group in wanted_groups:
+            need(stage.name)
+    return [stage for stage in stages if stage.name in needed]
