@@ -54,6 +54,8 @@ def _accuracy_panel(ax, runs):
             for epoch, accuracy in zip(run["epochs"], run["test_accuracy"], strict=True)
             if accuracy is not None
         ]
+        if run["epochs"]:  # the final accuracies are measured after the last epoch
+            last_epoch = max(last_epoch, max(run["epochs"]) + 1)
         if measured:
             xs, ys = zip(*measured, strict=True)
             ax.plot(
@@ -66,7 +68,6 @@ def _accuracy_panel(ax, runs):
                 marker="." if len(xs) < 30 else None,
                 label="mean-field, per epoch" if k == 0 else None,
             )
-            last_epoch = max(last_epoch, xs[-1])
     finals = [run["final"] for run in runs]
     for j, (key, std_key, label, marker) in enumerate(FINAL_KEYS):
         values = [f[key] for f in finals if f.get(key) is not None]

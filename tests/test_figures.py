@@ -1,8 +1,11 @@
 """Every registered figure renders (PNG + PDF) from a tiny results directory.
 
-The tiny results are the documented files of sims.results_layout, built in tmp_path: run
-directories (metrics.json + params.npz), analysis outputs computed by the real analysis functions
-on small synthetic inputs, and the kernel / toy / phase stages of sims.reproduce at toy sizes.
+The tiny results are written with the real writer (:func:`figures.resultfiles.write_result`, the
+schema of each stem from ``RESULT_STEMS``) in tmp_path. Analysis outputs come from the real
+analysis functions on small synthetic inputs (VIP removal with a stand-in accuracy, selectivity of
+given rates, PCA and snapshot analyses of drifting synthetic snapshots, the toy model); the
+exports of training runs, the kernel results and the phase scans hold small synthetic values of
+the documented layout.
 """
 
 from pathlib import Path
@@ -12,27 +15,53 @@ import pytest
 
 import figures
 import figures.style
+from dynamics.layer import SaSLayer
+from dynamics.network import SaSNetwork
 from dynamics.projection import neural_trajectory_pca
-from sims import reproduce, store
-from sims import results_layout as layout
+from figures.resultfiles import (
+    PHASE_DIR,
+    PHASE_SCANS,
+    RESULT_STEMS,
+    SCAN_FILE,
+    SCHEMAS,
+    DamagedFileError,
+    Schema,
+    write_json,
+    write_result,
+)
 from sims.analyses.entropy import aggregate_entropy, entropy_analysis
+from sims.analyses.plasticity import toy_curves
 from sims.analyses.projection import synaptic_projection
 from sims.analyses.selectivity import selectivity_analysis
 from sims.analyses.symmetry import symmetry_analysis
 from sims.analyses.vip import vip_analysis
-from sims.presets import resolve_config
-from sims.train import build_network, build_task
+from sims.tasks.multisensory import MultisensoryTask
 
 #: Units of the tiny MSI network: a multiple of 3 so that the three input groups exist.
 N_TINY = 12
 N_EPOCHS = 6
 FREQUENCIES = list(range(9, 17))
+#: Run directories named as a reproduction names them (task, seed, config hash).
+RUN_HASH = "0123456789ab"
+MSI_RUN_DIR = f"../runs/multisensory-seed0-{RUN_HASH}"
 
 
-def _write_run(directory: Path, params: dict, epochs: list, final: dict) -> str:
-    store.atomic_savez(directory / store.PARAMS_FILE, params)
-    store.atomic_write_json(directory / store.METRICS_FILE, {"epochs": epochs, "final": final})
-    return str(directory)
+def _write(results: Path, stem: str, summary: dict, arrays: dict | None = None) -> None:
+    write_result(results / stem, RESULT_STEMS[stem], summary, arrays)
+
+
+def _tiny_msi_network(task, rng) -> SaSNetwork:
+    absent = task.input_mask(N_TINY)
+    shapes = {"inp": (N_TINY, task.n_in), "rec": (N_TINY, N_TINY), "out": (task.n_out, N_TINY)}
+    layers = {}
+    for name, shape in shapes.items():
+        m, pi, xi = 0.3 * rng.standard_normal(shape), rng.random(shape), 0.1 * rng.random(shape)
+        mask = absent if name == "inp" else None
+        if mask is not None:
+            m[mask], pi[mask], xi[mask] = 0.0, 1.0, 0.0
+        layers[name] = SaSLayer(m, pi, xi, absent=mask)
+    layers["rec"].m[0, 1], layers["rec"].pi[0, 1], layers["rec"].xi[0, 1] = 0.5, 0.0, 0.0  # a VIP
+    return SaSNetwork(layers["inp"], layers["rec"], layers["out"], alpha=task.dt / task.tau)
 
 
 def _snapshots(params: dict, rng) -> dict:
@@ -52,41 +81,9 @@ def _snapshots(params: dict, rng) -> dict:
     return out
 
 
-@pytest.fixture(scope="module")
-def tiny_results(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("tiny")
-    results = root / layout.RESULTS_DIR
-    results.mkdir()
-    context = reproduce.Context(root)
-    rng = np.random.default_rng(0)
-
-    config = resolve_config("multisensory", overrides=[f"network.n_rec={N_TINY}"])
-    task = build_task(config)
-    net = build_network(config, task, rng)
-    net.rec.pi[...] = rng.random((N_TINY, N_TINY))
-    net.rec.m[0, 1], net.rec.pi[0, 1], net.rec.xi[0, 1] = 0.5, 0.0, 0.0  # one VIP
-    msi_params = net.parameters()
-    psychometric = {m: [0, 0, 0, 0.1, 0.9, 1, 1, 1] for m in ("v", "a", "va")}
-    msi_final = {
-        "psychometric": psychometric,
-        "frequencies": FREQUENCIES,
-        "sigma": dict.fromkeys(psychometric, 0.3),
-        "test_accuracy": 0.95,
-        "stopped_early": True,
-    }
-    msi_dir = _write_run(
-        root / "runs" / "msi", msi_params, [{"epoch": 0, "train_loss": 0.01}], msi_final
-    )
-    mnist_params = {
-        f"{layer}.{p}": rng.random((10, 10)) * (0.1 if p == "xi" else 1.0)
-        for layer in ("inp", "rec", "out")
-        for p in ("m", "pi", "xi")
-    }
-    mnist_epochs = [
-        {"epoch": e, "train_loss": 1.0 / (e + 1), "test_accuracy_meanfield": 0.1 + 0.1 * e}
-        for e in range(4)
-    ]
-    mnist_final = {
+def _write_training_exports(results: Path, msi_params: dict, rng) -> None:
+    """training_pixel, parameters_pixel, parameters_msi: what the training stages export."""
+    finals = {
         "test_accuracy_meanfield": 0.5,
         "test_accuracy_meanfield_eps0": 0.52,
         "test_accuracy_sampled_quenched": 0.4,
@@ -94,39 +91,115 @@ def tiny_results(tmp_path_factory) -> Path:
         "test_accuracy_sampled_per_step": 0.45,
         "test_accuracy_sampled_per_step_std": 0.01,
     }
-    pixel_dir = _write_run(root / "runs" / "pixel", mnist_params, mnist_epochs, mnist_final)
-    store.atomic_write_json(
-        results / layout.RUNS_INDEX,
-        {"multisensory": ["../runs/msi"], "pixel-mnist": ["../runs/pixel"], "row-mnist": []},
-    )
+    runs = [
+        {
+            "seed": seed,
+            "run_dir": f"../runs/pixel-mnist-seed{seed}-{RUN_HASH}",
+            "epochs": [0, 1, 2, 3],
+            "test_accuracy": [0.1 + 0.1 * e + 0.01 * seed for e in range(3)] + [None],
+            "final": {key: value + 0.01 * seed for key, value in finals.items()},
+        }
+        for seed in (0, 1)
+    ]
+    _write(results, "training_pixel", {"task": "pixel-mnist", "runs": runs})
+    shapes = {"inp": (10, 1), "rec": (10, 10), "out": (10, 10)}
+    pixel_params = {
+        f"{layer}.{p}": rng.random(shape) * (0.1 if p == "xi" else 1.0)
+        for layer, shape in shapes.items()
+        for p in ("m", "pi", "xi")
+    }
+    for stem, task, params in (
+        ("parameters_pixel", "pixel-mnist", pixel_params),
+        ("parameters_msi", "multisensory", msi_params),
+    ):
+        run_dir = f"../runs/{task}-seed0-{RUN_HASH}"
+        _write(results, stem, {"task": task, "seed": 0, "run_dir": run_dir}, params)
 
-    # Fig. 3
-    store.atomic_write_json(
-        results / f"{layout.PSYCHOMETRIC}.json",
-        {
-            "frequencies": FREQUENCIES,
-            "n_seeds": 1,
-            "mean": psychometric,
-            "std": {m: [0.0] * 8 for m in psychometric},
-            "fit": {m: {"mu": 12.5, "sigma": 0.4} for m in psychometric},
-        },
-    )
+
+def _write_behaviour(results: Path, rng) -> None:
+    """psychometric and msi_example (Fig. 3)."""
+    psychometric = {m: [0, 0, 0, 0.1, 0.9, 1, 1, 1] for m in ("v", "a", "va")}
+    summary = {
+        "frequencies": FREQUENCIES,
+        "modalities": list(psychometric),
+        "n_seeds": 1,
+        "mean": psychometric,
+        "std": {m: [0.0] * 8 for m in psychometric},
+        "fit": {m: {"mu": 12.5, "sigma": 0.4} for m in psychometric},
+    }
+    _write(results, "psychometric", summary)
     steps, test_steps = 125, 90
-    store.atomic_savez(
-        results / f"{layout.MSI_EXAMPLE}.npz",
-        {
-            "train_x": rng.random((steps, 5)),
-            "train_target": np.full((steps, 2), 0.2),
-            "train_mask": np.ones(steps),
-            "train_time_ms": np.arange(steps) * 20.0,
-            "test_time_ms": np.arange(1, test_steps + 1) * 20.0,
-            "z_high": rng.random((test_steps, 2)),
-            "z_low": rng.random((test_steps, 2)),
-            "high_frequency": 14.0,
-            "low_frequency": 11.0,
-            "test_epoch_edges_ms": np.array([0.0, 500.0, 1500.0, 1800.0]),
-        },
-    )
+    example = {
+        "train_x": rng.random((steps, 5)),
+        "train_target": np.full((steps, 2), 0.2),
+        "train_mask": np.ones(steps),
+        "train_time_ms": np.arange(steps) * 20.0,
+        "test_time_ms": np.arange(1, test_steps + 1) * 20.0,
+        "z_high": rng.random((test_steps, 2)),
+        "z_low": rng.random((test_steps, 2)),
+        "high_frequency": 14.0,
+        "low_frequency": 11.0,
+        "test_epoch_edges_ms": np.array([0.0, 500.0, 1500.0, 1800.0]),
+    }
+    _write(results, "msi_example", {"modality": "va"}, example)
+
+
+def _write_kernels(results: Path, rng) -> None:
+    """kernel_circle and kernel_curves (Fig. 6, Appendix A1) at two widths."""
+    widths, n_phi, epochs = [10, 20], 5, 4
+    analytic = 1.0 + rng.random((n_phi, 3))
+    arrays = {"phis": np.linspace(0, np.pi, n_phi), "analytic": analytic}
+    per_width = {}
+    for width in widths:
+        arrays[f"empirical_N{width}"] = analytic + rng.standard_normal((2, n_phi, 3)) / width
+        per_width[str(width)] = {
+            "mean_relative_error": 1 / width,
+            "per_network_error_mean": 2 / width,
+            "per_network_error_std": 0.5 / width,
+            "within_one_sd_fraction": 0.7,
+        }
+    circle = {"alpha": 0.5, "n_steps": 2, "widths": widths, "n_networks": 2, "n_phi": n_phi}
+    circle |= {"per_width": per_width, "slope_per_network_error": -0.5}
+    _write(results, "kernel_circle", circle, arrays)
+    arrays = {"epochs": np.arange(epochs, dtype=float)}
+    for width in widths:
+        decay = np.exp(-np.arange(epochs))[None] + rng.random((1, epochs)) / width
+        for split in ("train", "test"):
+            arrays[f"{split}_loss_N{width}"] = 8 * decay
+            arrays[f"{split}_loss_lazy_N{width}"] = 8 * np.exp(-np.arange(epochs))[None]
+    curves = {"alpha": 0.5, "lr": 0.1, "epochs": epochs, "widths": widths, "n_networks": 1}
+    curves |= {"n_train": 8, "n_test": 4, "data": "embedded", "slope_early_gap": -0.5}
+    _write(results, "kernel_curves", curves, arrays)
+
+
+def _write_phase_scans(results: Path) -> None:
+    """The two phase scans, each with a cell not computed (stored as null)."""
+    g, pi = [0.5, 1.0, 1.5], [0.0, 0.5]
+    values = [[-0.5, 0.1, 0.4], [-0.8, -0.2, np.nan]]
+    for name in PHASE_SCANS:
+        scan = {
+            "probe": "init-dynamics",
+            "x": {"key": "g", "values": g, "scale": "linear"},
+            "y": {"key": "pi", "values": pi, "scale": "linear"},
+            "metric": "lyapunov",
+            "values": values,
+            "seeds": [0],
+            "config": {"activation": "tanh", "N": 10, "steps": 10},
+            "crossings": {"metric": "lyapunov", "level": 0.0, "along": "g", "x": [0.9, None]},
+            "theory": {"x": g, "y": pi, "margin": [[-0.5, 0.0, 0.5], [-0.6, -0.3, 0.06]]},
+        }
+        write_json(results / PHASE_DIR / name / SCAN_FILE, "scan", scan)
+
+
+@pytest.fixture(scope="module")
+def tiny_results(tmp_path_factory) -> Path:
+    results = tmp_path_factory.mktemp("tiny") / "results"
+    rng = np.random.default_rng(0)
+    task = MultisensoryTask()
+    net = _tiny_msi_network(task, rng)
+    msi_params = net.parameters()
+    _write_training_exports(results, msi_params, rng)
+    _write_behaviour(results, rng)
     # Fig. 4: the real removal analysis with a stand-in accuracy (intact 1, pruned by π).
     summary, arrays = vip_analysis(
         net,
@@ -135,16 +208,15 @@ def tiny_results(tmp_path_factory) -> Path:
         n_batches=3,
         accuracy_fn=lambda network, r: 1.0 - 0.3 * network.rec.pi.mean() + 0.01 * r.random(3),
     )
-    reproduce._write(context, layout.VIP, summary, arrays)
+    _write(results, "vip", {**summary, "run_dir": MSI_RUN_DIR}, arrays)
     # Fig. 5: the real selectivity analysis on given rates (T+1, 4 conditions, N).
     n_test = len(np.arange(0, 1800, task.test_dt)) + 1
     rates = np.abs(rng.standard_normal((n_test, 4, N_TINY))) * rng.random((1, 4, N_TINY))
-    summary, arrays = selectivity_analysis(net, task, rates=rates)
-    reproduce._write(context, layout.SELECTIVITY, summary, arrays)
-    # Fig. 7: neural PCA of random trajectories (MNIST 30 trials, MSI 8 trials).
+    _write(results, "selectivity", *selectivity_analysis(net, task, rates=rates))
+    # Fig. 7: neural PCA of random trajectories (MNIST 6 trials, MSI 8 trials).
     for stem, labels, shape in (
-        (layout.PROJECTION_MNIST, np.repeat([1, 5, 9], 2), (20, 6, 10)),
-        (layout.PROJECTION_MSI, np.array(FREQUENCIES, float), (30, 8, N_TINY)),
+        ("projection_mnist", np.repeat([1, 5, 9], 2), (20, 6, 10)),
+        ("projection_msi", np.array(FREQUENCIES, float), (30, 8, N_TINY)),
     ):
         pca = neural_trajectory_pca(np.cumsum(rng.standard_normal(shape), axis=0))
         neural = {
@@ -154,45 +226,25 @@ def tiny_results(tmp_path_factory) -> Path:
             "sampled_correct": 5,
             "n_trials": 6,
         }
-        reproduce._write(
-            context,
-            stem,
-            {"neural": neural},
-            {
-                "neural_projections": pca["projections"],
-                "neural_trial_labels": labels,
-                "neural_explained_variance_ratio": pca["explained_variance_ratio"],
-            },
-        )
-    # Figs. 8–10: snapshot analyses of drifting synthetic snapshots.
+        arrays = {
+            "neural_projections": pca["projections"],
+            "neural_trial_labels": labels,
+            "neural_explained_variance_ratio": pca["explained_variance_ratio"],
+        }
+        _write(results, stem, {"neural": neural}, arrays)
+    # Figs. 8–10: snapshot analyses of drifting synthetic snapshots, and the toy model.
     stacked = _snapshots(msi_params, rng)
-    for stem in (layout.SYNAPTIC_ROW, layout.SYNAPTIC_MSI):
-        reproduce._write(context, stem, *synaptic_projection(stacked))
-    reproduce._write(context, layout.SYMMETRY_ROW, *symmetry_analysis(stacked))
-    per_run = [entropy_analysis(stacked, seed=k, n_draws=20) for k in range(2)]
-    aggregate, arrays = aggregate_entropy(per_run)
-    reproduce._write(context, layout.ENTROPY_MSI, {"aggregate": aggregate}, arrays)
-    reproduce.stage_toy(context, n_runs=2, n_epochs=5, n_synapses=100, seed=0)
-    # Fig. 6, Appendix A1, phase diagram: the reproduce stages at toy sizes.
-    reproduce.stage_kernel_circle(
-        context, alpha=0.5, n_steps=2, widths=[10, 20], n_networks=2, n_phi=5, seed=0
+    for stem in ("synaptic_row", "synaptic_msi"):
+        _write(results, stem, *synaptic_projection(stacked))
+    _write(results, "symmetry_row", *symmetry_analysis(stacked))
+    aggregate, arrays = aggregate_entropy(
+        [entropy_analysis(stacked, seed=k, n_draws=20) for k in range(2)]
     )
-    reproduce.stage_kernel_curves(
-        context, data="embedded", widths=[8], n_networks=1, epochs=3, n_train=8, n_test=4, seed=0
-    )
-    for name, network in zip(layout.PHASE_SCANS, ("quenched", "mean-field"), strict=True):
-        reproduce.stage_phase(
-            context,
-            name=name,
-            network=network,
-            g=[0.5, 1.5],
-            pi=[0.0, 0.5],
-            n=10,
-            steps=10,
-            transient=5,
-            seeds=1,
-        )
-    assert Path(msi_dir).is_dir() and Path(pixel_dir).is_dir()
+    _write(results, "entropy_msi", {"aggregate": aggregate}, arrays)
+    _write(results, "toy", *toy_curves(n_runs=2, seed=0, n_epochs=5, n_synapses=100))
+    # Fig. 6, Appendix A1, phase diagram.
+    _write_kernels(results, rng)
+    _write_phase_scans(results)
     return results
 
 
@@ -219,18 +271,41 @@ def test_every_figure_module_states_a_caption_and_its_name(name):
     assert len(module.CAPTION) > 100 and module.CAPTION.startswith(("Fig.", "Appendix", "Phase"))
 
 
-def test_figure_list_of_reproduce_matches_the_registry():
-    assert set(reproduce.FIGURE_NAMES) == set(figures.FIGURES) == set(reproduce.FIGURE_STAGES)
-
-
 def test_unknown_figure_name_is_a_clear_value_error():
     with pytest.raises(ValueError, match="unknown figure 'fig99'"):
         figures.draw_figure("fig99", Path("."), Path("."))
 
 
 def test_missing_result_names_the_file_and_the_command(tmp_path):
-    with pytest.raises(FileNotFoundError, match="vip.json.*sasrnn reproduce"):
+    with pytest.raises(FileNotFoundError, match=r"vip\.json.*sasrnn reproduce"):
         figures.draw_figure("fig4", tmp_path, tmp_path / "out")
+
+
+def test_a_result_of_an_unknown_schema_version_is_a_damaged_file_naming_the_fix(
+    tiny_results, tmp_path, monkeypatch
+):
+    """A vip.json written by another version of the schema is refused, not misread."""
+    monkeypatch.setitem(SCHEMAS, "vip", Schema(SCHEMAS["vip"].version + 1, nullable=True))
+    with pytest.raises(DamagedFileError, match=r"vip\.json.*version 1.*recompute it"):
+        figures.draw_figure("fig4", tiny_results, tmp_path)
+
+
+def test_fig4_refuses_vips_of_another_run_than_the_parameters_drawn(tiny_results, tmp_path):
+    for name in ("vip.json", "vip.npz", "parameters_msi.json", "parameters_msi.npz"):
+        (tmp_path / name).write_bytes((tiny_results / name).read_bytes())
+    vip = figures.resultfiles.read_result(tmp_path / "vip", "vip")
+    _write(tmp_path, "vip", {**vip.summary, "run_dir": "../runs/multisensory-seed1-x"}, vip.arrays)
+    with pytest.raises(ValueError, match="same run"):
+        figures.draw_figure("fig4", tmp_path, tmp_path / "out")
+
+
+def test_a_single_scan_is_drawn_beside_its_scan_json(tiny_results, tmp_path, low_dpi):
+    scan_dir = tmp_path / "scan"
+    source = tiny_results / PHASE_DIR / PHASE_SCANS[0] / SCAN_FILE
+    (scan_dir).mkdir()
+    (scan_dir / SCAN_FILE).write_bytes(source.read_bytes())
+    png, pdf = figures.draw_phase_diagram(scan_dir)
+    assert png == scan_dir / "phase_diagram.png" and png.is_file() and pdf.is_file()
 
 
 def test_a_zero_centred_colour_bar_gets_ticks_on_both_sides():
