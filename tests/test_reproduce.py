@@ -76,10 +76,11 @@ def test_dry_run_prints_the_cost_in_hours_and_runs_nothing(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_kernel_figures_reproduce_from_cold_then_warm_cache(tmp_path):
-    """Smoke-size orchestration of the kernel stages: cold run computes, warm run reuses."""
+def test_kernel_figure_reproduces_from_cold_then_warm_cache(tmp_path):
+    """Smoke-size orchestration of the kernel-circle stage: cold run computes, warm run reuses
+    (every figure, Fig. 6 included, is drawn by the slow smoke reproduction below)."""
     out = tmp_path / "repro"
-    only = ["fig6", "appendix-kernel"]
+    only = ["appendix-kernel"]
     cold = reproduce.reproduce(out, mode="smoke", only=only, progress=False)
     assert not any(entry["cached"] for entry in cold["stages"].values())
     for name in only:
@@ -97,6 +98,34 @@ def test_kernel_figures_reproduce_from_cold_then_warm_cache(tmp_path):
     assert {item["setting"] for item in summary["reductions"]} == {
         key for key, value in reproduce.SMOKE_CHANGES.items() if getattr(paper, key) != value
     }
+
+
+def test_a_damaged_cached_result_is_reported_and_computed_again(tmp_path):
+    out = tmp_path / "repro"
+    reproduce.reproduce(out, mode="smoke", only=["appendix-kernel"], progress=False, draw=False)
+    arrays = out / store.RESULTS_DIR / "kernel_circle.npz"
+    arrays.write_bytes(arrays.read_bytes()[:100])  # a truncated archive
+    messages = []
+    again = reproduce.reproduce(
+        out,
+        mode="smoke",
+        only=["appendix-kernel"],
+        progress=False,
+        draw=False,
+        log=messages.append,
+    )
+    assert not again["stages"]["kernel-circle"]["cached"]
+    assert any("kernel-circle" in m and "damaged" in m for m in messages), messages
+    assert store.read_result(out / store.RESULTS_DIR / "kernel_circle", "kernel-circle").arrays
+
+
+def test_the_report_flag_prints_the_claims_table_of_a_finished_run(tmp_path, capsys):
+    out = tmp_path / "repro"
+    reproduce.reproduce(out, mode="smoke", only=["fig1"], progress=False, draw=False)
+    assert main(["reproduce", "--smoke", "--out", str(out), "--report"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("| claim (figure) |")
+    assert len(table) == 2 + len(reproduce.CLAIMS)
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ A stage counts as cached when stages.json records its current key and every one 
 files reads back (:func:`sims.store.read_json` / :func:`sims.store.read_arrays`); a damaged
 cached file is reported and the stage computed again. The other stages run in waves: every
 stage whose inputs are ready, longest first (:data:`PRIORITY`), through the executor the scans
-use (:func:`sims.scan.execute`): joblib's process pool locally, joblib's Dask backend on a
+use (:func:`sims.scan.run_parallel`): joblib's process pool locally, joblib's Dask backend on a
 ``dask.distributed`` scheduler when an address is given. Each stage runs with BLAS pinned to one
 thread (threadpoolctl), so its numbers do not depend on how many stages run at once.
 """
@@ -121,7 +121,7 @@ def run_stages(
     """
     from tqdm.auto import tqdm
 
-    from sims.scan import _execute as execute
+    from sims.scan import run_parallel
 
     path = context.results / STAGES_FILE
     record = _read_record(path, log)
@@ -142,7 +142,7 @@ def run_stages(
             started = {stage.name for stage in ready}
             pending = [s for s in pending if s.name not in started]
             tasks = (delayed(run_stage)(stage, context) for stage in ready)
-            for name, seconds, result in execute(tasks, jobs, scheduler):
+            for name, seconds, result in run_parallel(tasks, jobs, scheduler):
                 record[name] = {
                     "key": keys[name],
                     "seconds": seconds,
