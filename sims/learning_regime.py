@@ -23,7 +23,7 @@ Theory overlay (:mod:`theory.regime`, docs/model.md §5.1):
 
 Run the diagram (one job at a time; ~6 min on one core at the defaults)::
 
-    python -m sims.learning_regime --out results/phase/learning_regime --seeds 2
+    sasrnn regime --out results/phase/learning_regime --seeds 2
 
 or scan the probe with ``sasrnn phase --probe kernel-drift --x N=... --y lr=...`` (linear axes,
 η_max overlay only; the fitted curves are added by :func:`attach_drift_fit`).
@@ -31,12 +31,6 @@ or scan the probe with ``sasrnn phase --probe kernel-drift --x N=... --y lr=...`
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import subprocess
-import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,7 +39,8 @@ from scipy.optimize import curve_fit
 
 from sims.kernels import init_ntk_network, mnist01_sequences, train_lazy_comparison
 from sims.probes import register_probe
-from sims.scan import SCAN_FILE, Axis, parse_assignment, run_scan
+from sims.scan import SCAN_FILE, Axis, run_scan
+from sims.store import read_json, to_json, write_json
 from theory.regime import (
     gd_stability_bound,
     lazy_parameter_displacement,
@@ -390,7 +385,7 @@ def attach_drift_fit(scan_dir, *, max_drift=FIT_MAX_DRIFT, levels=CONTOUR_LEVELS
     path = Path(scan_dir) / SCAN_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no scan summary at {path}; run the scan first")
-    scan = json.loads(path.read_text())
+    scan = read_json(path, "scan", fix="rerun the scan into an empty directory")
     keys = (scan["x"]["key"], scan["y"]["key"])
     if scan.get("probe") != "kernel-drift" or set(keys) != {"N", "lr"}:
         raise ValueError(
@@ -457,11 +452,8 @@ def attach_drift_fit(scan_dir, *, max_drift=FIT_MAX_DRIFT, levels=CONTOUR_LEVELS
         f"with drift < {max_drift:g}; rms log10 residual "
         f"{fit['rms_log10_residual']:.2f}"
     )
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".scan.", suffix=".tmp")
-    with os.fdopen(handle, "w") as stream:
-        json.dump(scan, stream, indent=1, allow_nan=False, default=lambda v: None)
-    os.replace(temporary, path)
-    return scan
+    write_json(path, "scan", scan)
+    return to_json(scan, allow_nan=True)
 
 
 def run_learning_regime(
@@ -500,83 +492,3 @@ def run_learning_regime(
         progress=progress,
     )
     return attach_drift_fit(out)
-
-
-def _nan_safe(value):
-    return float("nan") if value is None else float(value)
-
-
-def _print_table(scan):
-    x, y = scan["x"], scan["y"]
-    for name in ("kernel_drift", "lazy_displacement", "early_gap"):
-        print(
-            f"{name} (seed mean): rows {y['key']}, columns {x['key']} = "
-            + " ".join(f"{v:g}" for v in x["values"])
-        )
-        for value, row in zip(y["values"], scan["metrics"][name], strict=True):
-            print(f"  {value:<8g} " + " ".join(f"{_nan_safe(v):9.4g}" for v in row))
-    theory = scan.get("theory", {})
-    if "eta_max" in theory:
-        print(
-            f"eta_max = 2/lambda_max = {theory['eta_max']:.4g} "
-            f"(lambda_max = {theory['lambda_max']:.4g})"
-        )
-    if "fit" in theory:
-        fit = theory["fit"]
-        print(
-            f"fit drift = c |dtheta|/sqrt(N): c = {fit['constant']:.4g} on {fit['n_fitted']}/"
-            f"{fit['n_points']} points, rms log10 residual {fit['rms_log10_residual']:.3f} "
-            f"(all points {fit['rms_log10_residual_all']:.3f}); free exponents "
-            f"b = {fit['free_exponents']['displacement']:.3f} (theory 1), "
-            f"gamma = {fit['free_exponents']['width']:.3f} (theory 0.5), rms "
-            f"{fit['free_exponents']['rms_log10_residual']:.3f}; naive c' eta E/sqrt(N): rms "
-            f"{fit['naive']['rms_log10_residual']:.3f}"
-        )
-
-
-def main(argv=None) -> int:
-    """``python -m sims.learning_regime``: run the diagram scan, fit c, draw the figure."""
-    parser = argparse.ArgumentParser(
-        prog="python -m sims.learning_regime",
-        description="Kernel-drift diagram over width × learning rate",
-    )
-    parser.add_argument("--out", default="results/phase/learning_regime", metavar="DIR")
-    parser.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS))
-    parser.add_argument("--lrs", type=float, nargs="+", default=list(DEFAULT_LEARNING_RATES))
-    parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--fixed", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--no-figure", action="store_true")
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        fixed = dict(parse_assignment(text) for text in args.fixed)
-        scan = run_learning_regime(
-            args.out,
-            widths=args.widths,
-            learning_rates=args.lrs,
-            seeds=args.seeds,
-            fixed=fixed,
-            jobs=args.jobs,
-            progress=not args.quiet,
-        )
-    except (ValueError, FileNotFoundError) as error:
-        print(f"learning_regime: error: {error}", file=sys.stderr)
-        return 2
-    print(
-        f"{Path(args.out) / SCAN_FILE}: {scan['cells']['computed']} cells computed, "
-        f"{scan['cells']['cached']} cached, {scan['compute_seconds']:.1f} s of compute"
-    )
-    _print_table(scan)
-    if not args.no_figure:
-        return subprocess.run(
-            [sys.executable, "-m", "figures.phase_diagram", args.out], check=False
-        ).returncode
-    return 0
-
-
-if __name__ == "__main__":
-    # Run through the importable module so the registered probe pickles by reference.
-    from sims.learning_regime import main as _main
-
-    sys.exit(_main())

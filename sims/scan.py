@@ -2,15 +2,15 @@
 
 A scan sweeps two config keys of a registered probe (:mod:`sims.probes`) over a grid, K seeds per
 grid point. Each cell (x value, y value, seed) is one probe call; its result is written to
-``DIR/cells/<sha256 of probe name and full config>.json`` (atomically: temporary file, then
-``os.replace``) as soon as it arrives, so a killed scan recomputes only the missing cells when
-rerun.
+``DIR/cells/<sha256 of probe name and full config>.json`` (schema "scan-cell", through
+:mod:`sims.store`, atomically) as soon as it arrives, so a killed scan recomputes only the missing
+cells when rerun.
 
 Locally the cells run in joblib's loky process pool; with a scheduler address they run through
-joblib's dask backend on a ``dask.distributed.Client``. Both paths call the same worker function,
-which pins BLAS to one thread (threadpoolctl) inside the worker.
+joblib's dask backend on a ``dask.distributed.Client`` (:func:`run_parallel`). Both paths call
+the same worker function, which pins BLAS to one thread (threadpoolctl) inside the worker.
 
-The summary ``DIR/scan.json``::
+The summary ``DIR/scan.json`` (schema "scan")::
 
     {"probe", "x": {"key", "values", "scale"}, "y": {"key", "values", "scale"}, "metric",
      "values": [[seed-mean metric, one row per y value]],
@@ -23,11 +23,7 @@ Non-finite numbers are stored as null; :func:`load_scan` turns them back into Na
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,8 +36,15 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from sims.probes import Probe, get_probe
+from sims.store import (
+    SCAN_FILE,
+    DamagedFileError,
+    config_hash,
+    read_json,
+    to_json,
+    write_json,
+)
 
-SCAN_FILE = "scan.json"
 CELLS_DIR = "cells"
 
 
@@ -139,8 +142,7 @@ def parse_assignment(text: str) -> tuple[str, str]:
 
 def cell_key(probe_name: str, config: Mapping[str, Any]) -> str:
     """sha256 (hex) of the probe name and its full config: the cache key of one cell."""
-    payload = json.dumps({"probe": probe_name, "config": dict(config)}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return config_hash({"probe": probe_name, "config": dict(config)})
 
 
 def evaluate_cell(probe: Probe, config: dict) -> tuple[dict, dict[str, float], float]:
@@ -239,10 +241,11 @@ def run_scan(
         tasks = (delayed(evaluate_cell)(probe, config) for config in missing.values())
         bar = tqdm(total=len(missing), desc=f"{probe.name} scan", unit="cell", disable=not progress)
         try:
-            for config, metrics, seconds in _execute(tasks, jobs, scheduler):
+            for config, metrics, seconds in run_parallel(tasks, jobs, scheduler):
                 key = cell_key(probe.name, config)
-                _write_json_atomic(
+                write_json(
                     cells_dir / f"{key}.json",
+                    "scan-cell",
                     {"probe": probe.name, "config": config, "metrics": metrics, "seconds": seconds},
                 )
                 results[key] = metrics
@@ -283,9 +286,8 @@ def run_scan(
         theory = probe.theory(x.key, x.values, y.key, y.values, base)
         if theory is not None:
             summary["theory"] = theory
-    summary = _jsonable(summary)
-    _write_json_atomic(out / SCAN_FILE, summary)
-    return summary
+    write_json(out / SCAN_FILE, "scan", summary)
+    return to_json(summary, allow_nan=True)
 
 
 def load_scan(path: str | Path) -> dict:
@@ -293,23 +295,15 @@ def load_scan(path: str | Path) -> dict:
 
     Raises:
         FileNotFoundError: no scan.json there.
-        ValueError: the file is not a scan summary.
+        DamagedFileError: the file is not a scan summary, or of a schema version this sasrnn
+            does not read (the message says to rerun the scan).
     """
     path = Path(path)
     if path.is_dir():
         path = path / SCAN_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no scan summary at {path}; run `sasrnn phase ... --out DIR`")
-    try:
-        scan = json.loads(path.read_text())
-        for key in ("x", "y", "metric", "values"):
-            scan[key]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise ValueError(
-            f"{path} is not a scan summary (corrupt or wrong file); rerun the scan"
-        ) from None
-    for axis in ("x", "y"):  # scans written before axes had a scale
-        scan[axis].setdefault("scale", guess_scale(scan[axis]["values"]))
+    scan = read_json(path, "scan", fix="rerun the scan into an empty directory")
     scan["values"] = np.array(scan["values"], dtype=float)
     if "per_seed" in scan:
         scan["per_seed"] = np.array(scan["per_seed"], dtype=float)
@@ -335,7 +329,12 @@ def first_upward_crossing(
     return None
 
 
-def _execute(tasks, jobs, scheduler):
+def run_parallel(tasks, jobs: int = 1, scheduler: str | None = None):
+    """Run joblib ``delayed`` tasks; yield their results in order of completion.
+
+    Locally in ``jobs`` loky worker processes, or, with a ``dask.distributed`` scheduler
+    address, through joblib's dask backend on a client of that scheduler (the "dask" extra).
+    """
     if scheduler is None:
         yield from Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(tasks)
         return
@@ -346,38 +345,11 @@ def _execute(tasks, jobs, scheduler):
 
 
 def _read_cell(path: Path, probe_name: str, config: dict) -> dict[str, float] | None:
-    if not path.is_file():
-        return None
+    """A cached cell's metrics, or None when it is missing, damaged or of another config."""
     try:
-        cell = json.loads(path.read_text())
+        cell = read_json(path, "scan-cell")
         if cell["probe"] != probe_name or cell["config"] != config:
             return None
         return {k: (np.nan if v is None else float(v)) for k, v in cell["metrics"].items()}
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-        return None  # unreadable: recompute it
-
-
-def _write_json_atomic(path: Path, payload: dict) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(_jsonable(payload), stream, indent=1, allow_nan=False)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+    except (FileNotFoundError, DamagedFileError, KeyError, TypeError, ValueError):
+        return None  # missing or unreadable: recompute it

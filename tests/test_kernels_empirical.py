@@ -1,7 +1,6 @@
 """Finite NTK-parameterised SaS networks against the analytic RNTK (sims.kernels, docs/model.md
 §5.1)."""
 
-import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -180,35 +179,6 @@ def test_learning_curve_experiment_returns_curves_and_slopes():
     np.testing.assert_allclose(
         result["8"]["train_loss"][:, 0], result["8"]["train_loss_lazy"][:, 0]
     )
-
-
-def test_kernel_command_writes_json_and_npz(tmp_path):
-    code = cli_main(
-        [
-            "kernel",
-            "--part",
-            "circle",
-            "--out",
-            str(tmp_path),
-            "--alphas",
-            "0.5",
-            "--steps",
-            "2",
-            "--widths",
-            "20",
-            "40",
-            "--networks",
-            "2",
-            "--n-phi",
-            "3",
-        ]
-    )
-    assert code == 0
-    summary = json.loads((tmp_path / "kernel_circle.json").read_text())
-    entry = summary["results"]["alpha=0.5,T=2"]
-    assert "empirical" not in entry["20"] and len(entry["analytic"]) == 3
-    stored = np.load(tmp_path / "kernel_circle.npz")
-    assert stored["alpha=0.5,T=2/40/empirical"].shape == (2, 3, 3)
 
 
 @pytest.mark.parametrize(

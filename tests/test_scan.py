@@ -15,6 +15,7 @@ import pytest
 from sims.commands import phase as phase_command
 from sims.probes import get_probe, register_probe
 from sims.scan import Axis, first_upward_crossing, load_scan, parse_axis, run_scan
+from sims.store import DamagedFileError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--fixed", "N=20", "--fixed", "steps=60", "--fixed", "transient=20"]
@@ -288,14 +289,22 @@ def test_phase_diagram_renders_with_labelled_axes_and_colour_bar(tmp_path):
     plt.close(fig)
 
 
-def test_scans_stored_before_axes_had_a_scale_get_the_guessed_one(tmp_path):
-    raw = {
-        "probe": "p",
-        "metric": "m",
-        "values": [[1.0, 2.0, 3.0]],
-        "x": {"key": "N", "values": [32.0, 128.0, 512.0]},
-        "y": {"key": "g", "values": [1.0]},
-    }
-    (tmp_path / "scan.json").write_text(json.dumps(raw))
-    scan = load_scan(tmp_path)
-    assert scan["x"]["scale"] == "log" and scan["y"]["scale"] == "linear"
+def test_reading_a_scan_of_an_unknown_schema_version_is_one_clear_error(tmp_path):
+    args = ["--x", "g=0.5,1", "--y", "pi=0,0.3", "--metric", "lyapunov", *TINY]
+    assert _cli([*args, "--no-figure", "--quiet", "--out", str(tmp_path)]) == 0
+    stored = json.loads((tmp_path / "scan.json").read_text())
+    stored["schema"]["version"] = 99  # as a later sasrnn might write it
+    (tmp_path / "scan.json").write_text(json.dumps(stored))
+    with pytest.raises(DamagedFileError, match="version 99"):
+        load_scan(tmp_path)
+
+
+def test_fixed_settings_may_follow_one_flag_or_repeat_it(tmp_path):
+    args = ["--x", "g=0.5,1", "--y", "pi=0,0.3", "--metric", "lyapunov", "--no-figure", "--quiet"]
+    one_flag = ["--fixed", "N=20", "steps=60", "transient=20"]
+    assert _cli([*args, *one_flag, "--out", str(tmp_path / "one")]) == 0
+    assert _cli([*args, *TINY, "--out", str(tmp_path / "repeated")]) == 0
+    one, repeated = load_scan(tmp_path / "one"), load_scan(tmp_path / "repeated")
+    assert one["fixed"] == repeated["fixed"] == {"N": "20", "steps": "60", "transient": "20"}
+    assert one["cells"]["computed"] == 4 and repeated["cells"]["cached"] == 0
+    np.testing.assert_array_equal(one["values"], repeated["values"])

@@ -6,17 +6,14 @@ Example::
         --fixed N=1000 --seeds 2 --jobs 2 --out results/phase/tanh-g-pi
 
 Writes DIR/cells/*.json (one cached cell per x, y, seed) and DIR/scan.json (sims.scan), then draws
-DIR/phase_diagram.png/.pdf by running ``python -m figures.phase_diagram DIR`` in a separate process
-(figures draw only from stored results; sims never imports figures).
+DIR/phase_diagram.png/.pdf from scan.json (:func:`figures.phase_diagram.draw_phase_diagram`).
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from sims.scan import parse_assignment, parse_axis, run_scan
+from sims.cli import Repeatable
 
 
 def register(subparsers) -> None:
@@ -36,10 +33,10 @@ def register(subparsers) -> None:
     parser.add_argument("--metric", required=True, help="metric to map (e.g. lyapunov)")
     parser.add_argument(
         "--fixed",
-        action="append",
+        action=Repeatable,
         default=[],
         metavar="KEY=VALUE",
-        help="other config values (repeatable)",
+        help="other config values (--fixed A=1 B=2 or --fixed A=1 --fixed B=2)",
     )
     parser.add_argument("--seeds", type=int, default=1, help="seeds per grid point")
     parser.add_argument("--jobs", type=int, default=1, help="local worker processes (loky)")
@@ -67,6 +64,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from sims.scan import SCAN_FILE, parse_assignment, parse_axis, run_scan
+
     x, y = parse_axis(args.x), parse_axis(args.y)
     fixed = dict(parse_assignment(text) for text in args.fixed)
     out = Path(args.out or f"results/phase/{args.probe}_{x.key}_{y.key}")
@@ -85,7 +84,7 @@ def run(args) -> int:
     )
     cells = scan["cells"]
     print(
-        f"{out / 'scan.json'}: {cells['computed']} cells computed, {cells['cached']} cached, "
+        f"{out / SCAN_FILE}: {cells['computed']} cells computed, {cells['cached']} cached, "
         f"{scan['elapsed_seconds']:.1f} s"
     )
     crossings = scan["crossings"]
@@ -96,10 +95,8 @@ def run(args) -> int:
             f"at {x.key}={shown}"
         )
     if not args.no_figure:
-        completed = subprocess.run(
-            [sys.executable, "-m", "figures.phase_diagram", str(out)], check=False
-        )
-        if completed.returncode != 0:
-            print("sasrnn phase: drawing the figure failed (scan.json is written)", file=sys.stderr)
-            return completed.returncode
+        from figures.phase_diagram import draw_phase_diagram
+
+        for path in draw_phase_diagram(out):
+            print(f"wrote {path}")
     return 0
