@@ -101,7 +101,7 @@ def _write_training_exports(results: Path, msi_params: dict, rng) -> None:
         }
         for seed in (0, 1)
     ]
-    _write(results, "training_pixel", {"task": "pixel-mnist", "runs": runs})
+    _write(results, "training_pixel", {"task": "pixel-mnist", "n_runs": len(runs), "runs": runs})
     shapes = {"inp": (10, 1), "rec": (10, 10), "out": (10, 10)}
     pixel_params = {
         f"{layer}.{p}": rng.random(shape) * (0.1 if p == "xi" else 1.0)
@@ -141,7 +141,9 @@ def _write_behaviour(results: Path, rng) -> None:
         "low_frequency": 11.0,
         "test_epoch_edges_ms": np.array([0.0, 500.0, 1500.0, 1800.0]),
     }
-    _write(results, "msi_example", {"modality": "va"}, example)
+    _write(
+        results, "msi_example", {"seed": 0, "high_frequency": 14.0, "low_frequency": 11.0}, example
+    )
 
 
 def _write_kernels(results: Path, rng) -> None:
