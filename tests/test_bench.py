@@ -1,17 +1,16 @@
 """The core benchmark reports consistent timings and the settings they ran under (no timing
 thresholds here: speed is judged from ``sasrnn bench`` runs, not in tests)."""
 
-import json
-
 import pytest
 
 from sims import bench
 from sims.cli import main
+from sims.store import read_json
 
 
-def test_benchmark_reports_ratios_to_the_floor_and_the_blas_kernels(capsys):
-    main(["bench", "--repeats", "1"])
-    report = json.loads(capsys.readouterr().out)
+def test_benchmark_reports_ratios_to_the_floor_and_the_blas_kernels(tmp_path):
+    main(["bench", "--repeats", "1", "--out", str(tmp_path / "bench.json")])
+    report = read_json(tmp_path / "bench.json", "benchmark")
     assert report["config"] == bench.PIXEL_SHAPE
     floor = report["gemm_floor_seconds"]
     assert floor > 0
