@@ -6,7 +6,7 @@ The public names below are a stable contract (README, "API"):
 """
 
 from .entropy import entropy_one, entropy_trajectory, entropy_two, layer_entropies
-from .layer import SaSLayer, sas_moment_derivatives, sas_moments
+from .layer import SaSLayer, check_pi_xi, sas_moment_derivatives, sas_moments
 from .meanfield import (
     ForwardTrace,
     LayerGrads,
@@ -42,6 +42,7 @@ __all__ = [
     "NetworkGrads",
     "Optimizer",
     "SaSLayer",
+    "check_pi_xi",
     "SaSNetwork",
     "batch_loss",
     "break_epoch",

@@ -56,6 +56,24 @@ def sas_moment_derivatives(m, pi, xi):
     }
 
 
+def check_pi_xi(pi, xi, name: str = "") -> None:
+    """Raise one clear ``ValueError`` unless 0 ≤ π ≤ 1 and Ξ ≥ 0 everywhere (docs/model.md §1.2).
+
+    ``name`` (e.g. "net.rec") prefixes the parameter names in the message.
+    """
+    prefix = f"{name}." if name else ""
+    if np.any((pi < 0) | (pi > 1)):
+        raise ValueError(
+            f"{prefix}pi must lie in [0, 1] (it is the probability that a connection is absent); "
+            f"got values in [{np.min(pi):g}, {np.max(pi):g}]. Clip it with np.clip(pi, 0, 1)."
+        )
+    if np.any(xi < 0):
+        raise ValueError(
+            f"{prefix}xi must be >= 0 (it is the slab variance); got minimum {np.min(xi):g}. "
+            "Use np.maximum(xi, 0)."
+        )
+
+
 def check_parameters(name: str, m, pi, xi) -> None:
     """Raise one clear ``ValueError`` if (m, π, Ξ) are not a valid spike-and-slab layer."""
     shapes = {np.shape(m), np.shape(pi), np.shape(xi)}
@@ -67,16 +85,7 @@ def check_parameters(name: str, m, pi, xi) -> None:
     for label, values in (("m", m), ("pi", pi), ("xi", xi)):
         if not np.all(np.isfinite(values)):
             raise ValueError(f"{name}.{label} contains NaN or inf; pass finite values.")
-    if np.any(pi < 0) or np.any(pi > 1):
-        raise ValueError(
-            f"{name}.pi must lie in [0, 1] (it is the probability that a connection is absent); "
-            f"got values in [{np.min(pi):g}, {np.max(pi):g}]. Clip it with np.clip(pi, 0, 1)."
-        )
-    if np.any(xi < 0):
-        raise ValueError(
-            f"{name}.xi is a variance and must be >= 0; got minimum {np.min(xi):g}. "
-            "Use np.maximum(xi, 0)."
-        )
+    check_pi_xi(pi, xi, name)
 
 
 class SaSLayer:

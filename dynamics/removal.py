@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from dynamics.layer import check_pi_xi
+
 #: VIP thresholds of the official analysis: π ≤ PI_MAX, Ξ < XI_MAX, |m| > ABS_M_MIN.
 PI_MAX = 0.1
 XI_MAX = 0.1
@@ -41,10 +43,7 @@ def _check_layer(m, pi, xi):
             raise ValueError(f"{name} has shape {a.shape}, expected {arrays[0].shape} like m")
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{name} contains NaN or inf")
-    if np.any((arrays[1] < 0.0) | (arrays[1] > 1.0)):
-        raise ValueError("pi must lie in [0, 1] (probability that a connection is absent)")
-    if np.any(arrays[2] < 0.0):
-        raise ValueError("xi must be >= 0 (slab variance)")
+    check_pi_xi(arrays[1], arrays[2])
     return arrays
 
 

@@ -320,20 +320,13 @@ def psychometric_curves(
     }
 
 
-def evaluate_multisensory(
-    net: SaSNetwork,
-    task,
-    rng: np.random.Generator,
-    *,
-    mode: str = "meanfield",
-    n_batches: int = 20,
-    test_dt: float | None = None,
-) -> dict:
+def evaluate_multisensory(net: SaSNetwork, task, rng: np.random.Generator, **options) -> dict:
     """The final MSI metrics: psychometric = {v, a, va: P(high) at each frequency}, sigma, ….
 
-    See :func:`psychometric_curves`; adds "test_accuracy" and "psychometric" (the P(high) lists).
+    ``options`` (mode, n_batches, test_dt) and the curves: see :func:`psychometric_curves`; adds
+    "test_accuracy" and "psychometric" (the P(high) lists).
     """
-    curves = psychometric_curves(net, task, rng, mode=mode, n_batches=n_batches, test_dt=test_dt)
+    curves = psychometric_curves(net, task, rng, **options)
     return {
         "psychometric": curves["p_high"],
         "sigma": curves["sigma"],
@@ -344,6 +337,6 @@ def evaluate_multisensory(
         "test_accuracy": curves["accuracy"],
         "test_accuracy_std": curves["accuracy_std"],
         "test_alpha": curves["alpha"],
-        "psychometric_mode": mode,
+        "psychometric_mode": curves["mode"],
         "n_test_batches": curves["n_batches"],
     }

@@ -5,7 +5,7 @@ import numpy as np
 
 from sims.analyses.plasticity import fluctuation_ablation, toy_curves
 from sims.presets import resolve_config
-from sims.train import load_run
+from sims.runs import Run
 
 #: At initialisation |G| = O(1/√N)·|x| while |Δ| = O(1)·|x| (docs/model.md §5.3): with N = 10,000,
 #: m ~ N(0, 1/N) and Ξ ~ 0.1·U(0, 1), |Δ|/|G| ≈ √(0.05 N)/E|N(0,1)| ≈ 28; 5 is a safe floor.
@@ -30,12 +30,12 @@ def test_training_without_fluctuations_leaves_the_slab_variances_to_weight_decay
     summary, arrays = fluctuation_ablation(
         config, tmp_path, n_batches=2, n_samples=1, fractions=(0.0, 0.5)
     )
-    off = load_run(tmp_path / "fluctuation_off")
+    off = Run.open(tmp_path / "fluctuation_off")
     initial = off.snapshots.at(0)
     # ∂L/∂Ξ flows only through the ε/Δ path: with ε = 0 only Adam's decoupled decay
     # Ξ ← Ξ(1 − lr·1e-4) acts, 4 steps at lr = 1e-3 → relative change ≤ 4e-7.
     np.testing.assert_allclose(off.params["rec.xi"], initial["rec.xi"], rtol=1e-6)
-    on = load_run(tmp_path / "fluctuation_on")
+    on = Run.open(tmp_path / "fluctuation_on")
     assert np.max(np.abs(on.params["rec.xi"] - initial["rec.xi"])) > 1e-5
     for name in ("on", "off"):
         assert 0.0 <= summary[name]["accuracy_meanfield_mean"] <= 1.0

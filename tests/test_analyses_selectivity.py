@@ -64,6 +64,12 @@ class _FakeNet:
     n_rec = N_REC
 
 
-def test_selectivity_rejects_a_non_multisensory_task():
-    with pytest.raises(ValueError, match="multisensory"):
-        selectivity_analysis(_FakeNet(), make_task("sine"), test_dt=TEST_DT)
+def test_selectivity_of_a_row_mnist_run_says_in_one_line_it_applies_to_multisensory(
+    row_run, capsys
+):
+    from sims.cli import main
+
+    assert main(["analyze", "selectivity", str(row_run.directory)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "applies to runs of multisensory" in err and "row-mnist run" in err
+    assert len(err.splitlines()) == 1

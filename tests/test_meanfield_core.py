@@ -163,7 +163,7 @@ def test_quenched_mode_runs_one_weight_draw_for_all_steps_and_trials():
 
 BAD_LAYERS = [
     ("pi above one", lambda m: (m, np.full_like(m, 1.5), np.zeros_like(m)), "pi must lie in"),
-    ("negative xi", lambda m: (m, np.zeros_like(m), -np.ones_like(m)), "xi is a variance"),
+    ("negative xi", lambda m: (m, np.zeros_like(m), -np.ones_like(m)), "xi must be >= 0"),
     ("nan in m", lambda m: (np.full_like(m, np.nan), np.zeros_like(m), np.zeros_like(m)), "NaN"),
     ("shape mismatch", lambda m: (m, np.zeros((2, 2)), np.zeros_like(m)), "one shape"),
 ]

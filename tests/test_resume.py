@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from sims.presets import resolve_config
-from sims.train import load_run, train_run
+from sims.runs import Run
+from sims.train import train_run
 
 #: Row MNIST small enough that 2 epochs × 200 minibatches take about a second, with a checkpoint
 #: after every minibatch so that the kill lands between two of them. A minibatch takes about
@@ -113,7 +114,7 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_run(tmp_path):
     )
     train_run(config, reference, progress=False)
 
-    resumed, uninterrupted = load_run(killed), load_run(reference)
+    resumed, uninterrupted = Run.open(killed), Run.open(reference)
     assert resumed.info["resumed_at"], f"killed at epoch {epoch}, batch {batch}"
     for block, array in uninterrupted.params.items():
         assert np.array_equal(resumed.params[block], array), block

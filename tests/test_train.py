@@ -10,12 +10,12 @@ from sims import store
 from sims.cli import main
 from sims.evaluate import predict
 from sims.presets import resolve_config
+from sims.runs import Run
 from sims.train import (
     Trainer,
     TrainingDiverged,
     build_network,
     build_task,
-    load_run,
     train_run,
 )
 
@@ -64,7 +64,7 @@ def test_row_mnist_run_writes_config_metadata_metrics_params_and_snapshots(tmp_p
     np.testing.assert_array_equal(result.snapshots["rec.m"][0], np.eye(16))
     np.testing.assert_array_equal(result.snapshots["rec.pi"][-1], result.params["rec.pi"])
     # the rebuilt network carries the final parameters
-    for block, array in result.network.parameters().items():
+    for block, array in result.network().parameters().items():
         np.testing.assert_array_equal(array, result.params[block])
 
 
@@ -81,7 +81,7 @@ def test_pixel_mnist_trains_end_to_end_on_the_full_784_step_sequence(tmp_path):
         ],
     )
     result = train_run(config, tmp_path / "pixel", progress=False)
-    assert result.task().n_steps == 784
+    assert result.task.n_steps == 784
     assert CLASSIFICATION_FINAL_KEYS <= set(result.metrics["final"])
     assert result.snapshots["out.m"].shape == (2, 10, 100)
     # the deterministic input layer stays deterministic (docs/model.md §1.4)
@@ -141,7 +141,7 @@ def test_sine_runs_the_toy_model_and_stores_its_per_epoch_records(tmp_path):
         "gradient_mean_part",
         "gradient_variance_part",
     } <= set(epochs[0])
-    assert result.network is None and result.params["m"].shape == (200,)
+    assert not result.task.has_network and result.params["m"].shape == (200,)
     assert result.snapshots.epochs.tolist() == [0, 20]
 
 
@@ -216,9 +216,9 @@ def test_loading_an_unfinished_run_says_how_to_finish_it(tmp_path):
     train_run(tiny_row_config(epochs=1), out, progress=False)
     (out / "params.npz").unlink()
     with pytest.raises(FileNotFoundError, match="has not finished.*--resume"):
-        load_run(out)
+        Run.open(out).network()
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        load_run(tmp_path / "nowhere")
+        Run.open(tmp_path / "nowhere")
 
 
 def test_without_fluctuation_the_training_loss_is_that_of_the_mean_network():
@@ -231,7 +231,7 @@ def test_without_fluctuation_the_training_loss_is_that_of_the_mean_network():
     )
     task = build_task(config)
     net = build_network(config, task, init_rng)
-    batch = next(task.epoch_batches(data_rng, batch_size=16, n_minibatches=1))
+    batch = next(task.shuffled_batches(data_rng, batch_size=16, n_minibatches=1))
     z = predict(net, batch.x, mode="meanfield_eps0")
     expected, _ = batch_loss(net, z, batch.target)
     assert trainer.history_[0]["train_loss"] == pytest.approx(expected, rel=ROUNDOFF)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dynamics.removal import ABS_M_MIN, PI_MAX, XI_MAX
 from sims.evaluate import EVALUATION_MODES
 
 KINDS = ("vip", "selectivity", "projection", "symmetry", "entropy", "plasticity")
@@ -68,9 +69,9 @@ def register(subparsers) -> None:
         default=None,
         help="removed fractions of the VIP count (default 0, 0.1, ..., 1)",
     )
-    vip.add_argument("--pi-max", type=float, default=0.1, help="VIP: π ≤ PI_MAX")
-    vip.add_argument("--xi-max", type=float, default=0.1, help="VIP: Ξ < XI_MAX")
-    vip.add_argument("--abs-m-min", type=float, default=0.08, help="VIP: |m| > ABS_M_MIN")
+    vip.add_argument("--pi-max", type=float, default=PI_MAX, help="VIP: π ≤ PI_MAX")
+    vip.add_argument("--xi-max", type=float, default=XI_MAX, help="VIP: Ξ < XI_MAX")
+    vip.add_argument("--abs-m-min", type=float, default=ABS_M_MIN, help="VIP: |m| > ABS_M_MIN")
     vip.add_argument(
         "--legacy",
         action="store_true",

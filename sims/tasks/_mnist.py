@@ -19,6 +19,19 @@ from sims.tasks.base import (
 
 N_PIXELS = IMAGE_SIDE * IMAGE_SIDE
 N_CLASSES = 10
+#: Network and training settings the paper gives for both MNIST tasks (docs/model.md §2.4, §3.1).
+#: The row task differs only in its SaS layers.
+MNIST_DEFAULTS = {
+    "n_rec": 100,
+    "alpha": 0.1,
+    "h0": 0.1,
+    "activation": "relu",
+    "sigma_rec": 0.0,
+    "batch_size": 128,
+    "minibatches_per_epoch": 200,
+    "epochs": 200,
+    "test_batch_size": 1000,
+}
 
 
 class MnistSequenceTask(Task):

@@ -3,7 +3,7 @@ step."""
 
 from __future__ import annotations
 
-from sims.tasks._mnist import MnistSequenceTask
+from sims.tasks._mnist import MNIST_DEFAULTS, MnistSequenceTask
 from sims.tasks.base import PAPER_LINK, PAPER_NAME
 
 __all__ = ["PixelMnistTask"]
@@ -33,16 +33,5 @@ class PixelMnistTask(MnistSequenceTask):
         "section": "3.1",
         "source": "official script BPTT-SAS-pixelbypixel.py",
         "tags": ["supervised", "classification", "mnist", "long-sequence"],
-        "defaults": {
-            "n_rec": 100,
-            "alpha": 0.1,
-            "h0": 0.1,
-            "activation": "relu",
-            "sigma_rec": 0.0,
-            "sas_layers": ("rec", "out"),
-            "batch_size": 128,
-            "minibatches_per_epoch": 200,
-            "epochs": 200,
-            "test_batch_size": 1000,
-        },
+        "defaults": {**MNIST_DEFAULTS, "sas_layers": ("rec", "out")},
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sims.tasks._mnist import MnistSequenceTask
+from sims.tasks._mnist import MNIST_DEFAULTS, MnistSequenceTask
 from sims.tasks.base import PAPER_LINK, PAPER_NAME
 
 __all__ = ["RowMnistTask"]
@@ -29,16 +29,5 @@ class RowMnistTask(MnistSequenceTask):
         "section": "3.2",
         "source": "official script BPTT-SAS-28by28.py",
         "tags": ["supervised", "classification", "mnist", "symmetry-breaking"],
-        "defaults": {
-            "n_rec": 100,
-            "alpha": 0.1,
-            "h0": 0.1,
-            "activation": "relu",
-            "sigma_rec": 0.0,
-            "sas_layers": ("inp", "rec", "out"),
-            "batch_size": 128,
-            "minibatches_per_epoch": 200,
-            "epochs": 200,
-            "test_batch_size": 1000,
-        },
+        "defaults": {**MNIST_DEFAULTS, "sas_layers": ("inp", "rec", "out")},
     }
