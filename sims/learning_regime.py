@@ -241,7 +241,8 @@ def kernel_drift(config: dict) -> dict[str, float]:
     _check_config(config)
     n_train, n_test = int(config["n_train"]), int(config["n_test"])
     data_seed, source = int(config["data_seed"]), str(config["mnist_source"])
-    x_train, y_train, x_test, y_test = _mnist_split(n_train, n_test, data_seed, source)
+    split = _mnist_split(n_train, n_test, data_seed, source)  # x_train, y_train, x_test, y_test
+    x_train, y_train = split[:2]
     theta, _ = _analytic_kernels(n_train, n_test, data_seed, source, float(config["alpha"]))
     rng = np.random.default_rng(int(config["seed"]))
     net = init_ntk_network(x_train.shape[2], int(config["N"]), float(config["alpha"]), rng)
@@ -250,10 +251,7 @@ def kernel_drift(config: dict) -> dict[str, float]:
         try:
             run = train_lazy_comparison(
                 net,
-                x_train,
-                y_train,
-                x_test,
-                y_test,
+                *split,
                 rng,
                 lr=lr,
                 epochs=epochs,

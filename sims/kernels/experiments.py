@@ -125,7 +125,8 @@ def learning_curve_experiment(
         "probe_kernel_error" (n_networks,); and over widths "mean_early_gap", "mean_final_drift",
         "slope_early_gap", "slope_final_drift".
     """
-    x_train, y_train, x_test, y_test = mnist01_sequences(data, rng, n_train, n_test)
+    split = mnist01_sequences(data, rng, n_train, n_test)  # x_train, y_train, x_test, y_test
+    x_train, _, x_test, _ = split
     theta = rntk(np.concatenate([x_train, x_test], axis=1), alpha)
     widths = [int(n) for n in widths]
     result = {"alpha": float(alpha), "lr": float(lr), "epochs": np.arange(int(epochs) + 1)}
@@ -137,10 +138,7 @@ def learning_curve_experiment(
             runs.append(
                 train_lazy_comparison(
                     net,
-                    x_train,
-                    y_train,
-                    x_test,
-                    y_test,
+                    *split,
                     rng,
                     lr=lr,
                     epochs=epochs,

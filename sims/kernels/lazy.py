@@ -147,15 +147,7 @@ def train_lazy_comparison(
     f0_train = network_output(net, x_train, noise_train)
     f0_test = network_output(net, x_test, noise_test)
     if theta is None:
-        theta = rntk(
-            np.concatenate([x_train, x_test], axis=1),
-            net.alpha,
-            sigma_in=net.sigma_in,
-            sigma_rec=net.sigma_rec,
-            sigma_out=net.sigma_out,
-            sigma_h0=net.sigma_h0,
-            sas_readout=net.sas_readout,
-        )
+        theta = rntk(np.concatenate([x_train, x_test], axis=1), net.alpha, **net.kernel_settings())
     k_train, k_test = theta[:n_train, :n_train], theta[n_train:, :n_train]
     steps = np.arange(epochs + 1)
     lazy = gradient_descent_mse(k_train, y_train, lr, discrete=True)(

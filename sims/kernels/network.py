@@ -102,6 +102,16 @@ class NTKNetwork:
         blocks = ("inp.m", "rec.m", "rec.pi", "rec.xi", "out.m")
         return blocks + (("out.pi", "out.xi") if self.sas_readout else ())
 
+    def kernel_settings(self) -> dict:
+        """The keyword arguments of :func:`theory.rntk` describing this network's kernel."""
+        return {
+            "sigma_in": self.sigma_in,
+            "sigma_rec": self.sigma_rec,
+            "sigma_out": self.sigma_out,
+            "sigma_h0": self.sigma_h0,
+            "sas_readout": self.sas_readout,
+        }
+
     def chain_factors(self) -> dict:
         """∂θ/∂θ̃ per block: σ/√fan_in for m, 1 for π, 1/N for Ξ (docs/model.md §2.4, §5.1)."""
         n, n_in = self.n_rec, self.n_in
