@@ -1,12 +1,12 @@
-"""Tiny run directories with planted structure, written in the layout of sims.store (tests)."""
+"""Tiny run directories with planted structure, written through the run handle (tests)."""
 
 from pathlib import Path
 
 import numpy as np
 
 from sims.presets import resolve_config
-from sims.store import atomic_savez, atomic_write_toml
-from sims.train import build_network, build_task
+from sims.runs import Run, build_network
+from sims.tasks import task_from_config
 
 #: Snapshot epochs of the tiny runs and the epochs at which the planted order parameters jump.
 N_SNAPSHOTS = 8
@@ -44,7 +44,7 @@ def write_tiny_msi_run(directory, seed: int = 0, n_rec: int = 6) -> Path:
     config = resolve_config(
         "multisensory", seed=seed, overrides=[f"network.n_rec={n_rec}", "evaluation.test_dt=20.0"]
     )
-    task = build_task(config)
+    task = task_from_config(config)
     rng = np.random.default_rng(seed)
     net = build_network(config, task, rng)
     rec = net.rec
@@ -57,9 +57,8 @@ def write_tiny_msi_run(directory, seed: int = 0, n_rec: int = 6) -> Path:
     net.inp.apply_structure()
     final = {key: value.copy() for key, value in net.parameters().items()}
     # π of the frozen MSI input layer is a 0/1 mask: keep it out of the planted π trajectory.
-    directory.mkdir(parents=True, exist_ok=True)
-    atomic_write_toml(directory / "config.toml", config)
-    atomic_savez(directory / "params.npz", final)
+    run = Run.create(directory, config)
+    run.write_params(final)
     for epoch, params in enumerate(planted_snapshots(final, rng)):
-        atomic_savez(directory / "snapshots" / f"epoch_{epoch:06d}.npz", params)
+        run.write_snapshot(epoch, params)
     return directory
