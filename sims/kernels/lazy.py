@@ -1,5 +1,10 @@
 """Lazy-regime learning: full-batch GD of a finite NTK network next to the closed-form lazy
-prediction of :mod:`theory` (docs/model.md §3.4, §5.1)."""
+prediction of :mod:`theory` (docs/model.md §3.4, §5.1).
+
+Noise.  ε, ε_out and h0 are frozen for the whole run by default (``resample_noise=False``), so
+f_0 is exactly the initial output the lazy prediction starts from; ``resample_noise=True``
+redraws them each epoch as the official ``run_bptt`` does.
+"""
 
 from __future__ import annotations
 

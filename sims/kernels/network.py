@@ -1,4 +1,4 @@
-"""Empirical tangent kernels and lazy-regime learning of NTK-parameterised SaS networks.
+"""NTK-parameterised SaS networks, their outputs, parameter gradients and empirical kernels.
 
 The finite-width side of docs/model.md §5.1: networks in NTK parameterisation (docs/model.md §5.1
 "Parameterization"), their empirical kernel
@@ -7,14 +7,11 @@ The finite-width side of docs/model.md §5.1: networks in NTK parameterisation (
     ∂/∂m̃ = (σ/√fan_in) ∂/∂m,   ∂/∂Ξ̃ = (1/N) ∂/∂Ξ,   ∂/∂π̃ = ∂/∂π,
 
 from per-sample gradients of :func:`dynamics.mean_field_vjp` (one-hot output errors; no doubled
-``gm_rec`` and no ``K + Kᵀ − diag`` symmetrisation, docs/official-code.md §1 items 12–13),
-full-batch gradient
-descent on L = ½ Σ_μ (f(x_μ) − y_μ)² and its comparison with the analytic lazy prediction of
-:mod:`theory`.
+``gm_rec`` and no ``K + Kᵀ − diag`` symmetrisation, docs/official-code.md §1 items 12–13).
+Training such a network next to the lazy prediction is :mod:`sims.kernels.lazy`.
 
 Trainable blocks (docs/model.md §1.4, RNTK row): ``inp.m``, ``rec.m``, ``rec.pi``, ``rec.xi``,
-``out.m``,
-plus ``out.pi`` and ``out.xi`` with ``sas_readout``.
+``out.m``, plus ``out.pi`` and ``out.xi`` with ``sas_readout``.
 
 π domain.  The linearised theory treats π̃ as a free coordinate around π = 0 (it gives
 Θ_π_rec = Θ_m_rec).  With ``pi_domain="free"`` (default) π may leave [0, 1] slightly; the
@@ -24,10 +21,8 @@ gradients are mapped back with the chain rule ∂L/∂θ = ∂L/∂μ ∂μ/∂�
 π' = 0: ∂L/∂m' = ∂L/∂μ and ∂L/∂Ξ' = ∂L/∂v).  ``pi_domain="clipped"`` follows the official code:
 the forward pass uses clip(π̃, 0, 1) and the gradient there is applied to π̃.
 
-Noise.  ε, ε_out and h0 ~ N(0, σ_h0²) are drawn per sample; by default they are frozen for the
-whole run (``resample_noise=False``), so f is a deterministic function of θ and f_0 is exactly the
-initial output the lazy prediction starts from.  ``resample_noise=True`` redraws them each epoch
-as the official ``run_bptt`` does.
+Noise.  ε, ε_out and h0 ~ N(0, σ_h0²) are drawn per sample (:func:`draw_noise`) and passed
+explicitly, so f is a deterministic function of θ for given noise.
 """
 
 from __future__ import annotations
