@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate
 
+from dynamics.layer import check_pi_xi
+
 #: Variance ε of the Gaussian that regularises the spike δ(w), and floor of Ξ (docs/model.md §5.5).
 DELTA_VARIANCE = 1e-4
 
@@ -45,15 +47,8 @@ def _check_layer(m, pi, xi, names=("m", "pi", "xi")):
             raise ValueError(f"{name} has shape {a.shape}, expected {shape} like {names[0]}")
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{name} contains NaN or inf")
-    _check_pi_xi(arrays[1], arrays[2])
+    check_pi_xi(arrays[1], arrays[2])
     return arrays
-
-
-def _check_pi_xi(pi, xi):
-    if np.any((pi < 0.0) | (pi > 1.0)):
-        raise ValueError("pi must lie in [0, 1] (probability that a connection is absent)")
-    if np.any(xi < 0.0):
-        raise ValueError("xi must be >= 0 (slab variance)")
 
 
 def layer_entries(values, exclude_diagonal: bool = False) -> np.ndarray:
@@ -263,7 +258,7 @@ def regularised_mixture_entropy(
     Raises:
         ValueError: if π is outside [0, 1] or Ξ < 0.
     """
-    _check_pi_xi(np.asarray(pi), np.asarray(xi))
+    check_pi_xi(np.asarray(pi), np.asarray(xi))
     xi = max(float(xi), delta_variance)
     with np.errstate(divide="ignore"):
         log_pi, log_1mpi = np.log(pi), np.log1p(-pi)
@@ -316,7 +311,7 @@ def entropy_one_expectation(
     Raises:
         ValueError: if π is outside [0, 1] or Ξ < 0.
     """
-    _check_pi_xi(np.asarray(pi), np.asarray(xi))
+    check_pi_xi(np.asarray(pi), np.asarray(xi))
     xi = max(float(xi), delta_variance)
     with np.errstate(divide="ignore"):
         log_pi, log_1mpi = np.log(pi), np.log1p(-pi)

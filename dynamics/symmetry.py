@@ -33,6 +33,7 @@ import numpy as np
 from scipy import stats
 
 from dynamics.entropy import DELTA_VARIANCE, bernoulli_entropy, layer_entries, slab_entropy
+from dynamics.layer import check_pi_xi
 
 #: Bounds of the "undecided" π band (docs/model.md §5.4 suggests fractions of π ∈ (ε, 1-ε)).
 UNDECIDED_BAND = (0.05, 0.95)
@@ -61,10 +62,7 @@ def _check_snapshots(pi, xi):
         )
     if not (np.all(np.isfinite(pi)) and np.all(np.isfinite(xi))):
         raise ValueError("pi or xi contains NaN or inf")
-    if np.any((pi < 0.0) | (pi > 1.0)):
-        raise ValueError("pi must lie in [0, 1] (probability that a connection is absent)")
-    if np.any(xi < 0.0):
-        raise ValueError("xi must be >= 0 (slab variance)")
+    check_pi_xi(pi, xi)
     return pi, xi
 
 

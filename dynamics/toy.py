@@ -30,6 +30,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from dynamics.layer import check_pi_xi
+
 #: Leak of the toy unit (τ = 1/0.9, official `toymodel.py`).
 ALPHA = 0.9
 #: Learning rates of m, π and Ξ and the halving period in epochs (docs/model.md §2.4).
@@ -78,10 +80,7 @@ def _check_parameters(m, pi, xi):
             raise ValueError(f"{name} must be a 1-D array of N synapses like m, got {a.shape}")
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{name} contains NaN or inf")
-    if np.any((arrays[1] < 0.0) | (arrays[1] > 1.0)):
-        raise ValueError("pi must lie in [0, 1] (probability that a synapse is absent)")
-    if np.any(arrays[2] < 0.0):
-        raise ValueError("xi must be >= 0 (slab variance)")
+    check_pi_xi(arrays[1], arrays[2])
     return arrays
 
 
