@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._kernels import ACTIVATIONS
 from .layer import PARAMETER_NAMES, SaSLayer
 
 #: Layer names in storage order; a parameter block is ``"<layer>.<parameter>"``, e.g. ``"rec.pi"``.
 LAYER_NAMES = ("inp", "rec", "out")
 BLOCK_NAMES = tuple(f"{layer}.{p}" for layer in LAYER_NAMES for p in PARAMETER_NAMES)
 
-ACTIVATIONS = ("relu", "tanh")
 READOUTS = ("last", "all")
 LOSSES = ("cross_entropy", "mse")
 

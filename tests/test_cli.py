@@ -32,6 +32,26 @@ def test_repeatable_option_collects_one_flag_with_several_values_or_the_flag_rep
     assert parser.parse_args([]).fixed == ["default=1"]  # the default stays until replaced
 
 
+@pytest.mark.parametrize(
+    ("command", "option", "dest"),
+    [
+        ("train", "--set", "overrides"),
+        ("phase", "--fixed", "fixed"),
+        ("analyze", "--blocks", "blocks"),
+    ],
+)
+def test_every_repeated_option_takes_either_form(command, option, dest):
+    required = {
+        "train": ["--task", "row-mnist"],
+        "phase": ["--x", "g=0:1:2", "--y", "pi=0:1:2", "--metric", "lyapunov"],
+        "analyze": ["projection"],
+    }
+    parser = build_parser()
+    one_flag = parser.parse_args([command, *required[command], option, "a=1", "b=2"])
+    repeated = parser.parse_args([command, *required[command], option, "a=1", option, "b=2"])
+    assert getattr(one_flag, dest) == getattr(repeated, dest) == ["a=1", "b=2"]
+
+
 def test_regime_subcommand_scans_fits_and_draws_the_diagram(tmp_path):
     argv = ["regime", "--widths", "4", "16", "--widths", "64", "--lrs", "1e-5", "1e-4", "1e-3"]
     tiny = ["--fixed", "n_train=12", "n_test=4", "--fixed", "n_probe=6", "epochs=2"]

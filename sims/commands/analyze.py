@@ -28,6 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dynamics.removal import ABS_M_MIN, PI_MAX, XI_MAX
+from sims.cli import Repeatable
 from sims.evaluate import EVALUATION_MODES
 
 KINDS = ("vip", "selectivity", "projection", "symmetry", "entropy", "plasticity")
@@ -65,7 +66,7 @@ def register(subparsers) -> None:
     vip.add_argument(
         "--fractions",
         type=float,
-        nargs="+",
+        action=Repeatable,
         default=None,
         help="removed fractions of the VIP count (default 0, 0.1, ..., 1)",
     )
@@ -91,7 +92,7 @@ def register(subparsers) -> None:
     snap.add_argument("--stride", type=int, default=1, help="use every STRIDE-th snapshot")
     snap.add_argument(
         "--blocks",
-        nargs="+",
+        action=Repeatable,
         default=None,
         help="projection: blocks of the synaptic PCA (default rec.m rec.pi rec.xi)",
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sims.cli import Repeatable
 from sims.presets import PRESETS, TASK_NAMES, resolve_config
 from sims.store import config_hash
 
@@ -48,10 +49,10 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--set",
         dest="overrides",
-        action="append",
+        action=Repeatable,
         default=[],
         metavar="KEY=VALUE",
-        help="override a config key, value as a TOML literal (repeatable), "
+        help="override config keys, values as TOML literals (--set A=1 B=2 or repeated), "
         "e.g. --set optimizer.lr.rec.pi=5e-4",
     )
     parser.add_argument(
