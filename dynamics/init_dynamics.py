@@ -44,6 +44,7 @@ import numba
 import numpy as np
 
 from ._kernels import ACTIVATIONS, RELU, TANH
+from .layer import check_pi_xi
 
 #: Phase labels (and their numeric codes, used as a scan metric).
 PHASES = ("decay", "saturation", "explosion")
@@ -147,8 +148,7 @@ def sample_weights(
     m, pi, xi = (np.asarray(a, dtype=np.float64) for a in (m, pi, xi))
     if not (m.shape == pi.shape == xi.shape):
         raise ValueError(f"m, pi, xi must have one shape; got {m.shape}, {pi.shape}, {xi.shape}")
-    if np.any((pi < 0) | (pi > 1)) or np.any(xi < 0):
-        raise ValueError("pi must lie in [0, 1] and xi must be >= 0; clip them before sampling")
+    check_pi_xi(pi, xi)
     slab = rng.normal(m, np.sqrt(xi))
     present = rng.uniform(size=m.shape) > pi
     return slab * present
