@@ -14,6 +14,7 @@ from sims.tasks.base import (
     batch_size_or_default,
     check_generator,
     check_positive_int,
+    paper_metadata,
     resolve_dtype,
 )
 
@@ -32,6 +33,17 @@ MNIST_DEFAULTS = {
     "epochs": 200,
     "test_batch_size": 1000,
 }
+
+
+def mnist_metadata(section: str, script: str, tag: str, sas_layers: tuple[str, ...]) -> dict:
+    """The ``metadata`` of a sequential-MNIST task: ``section`` of docs/model.md, the official
+    ``script`` it follows, one ``tag`` of its own and the layers that are spike-and-slab."""
+    return paper_metadata(
+        section=section,
+        source=f"official script {script}",
+        tags=["supervised", "classification", "mnist", tag],
+        defaults={**MNIST_DEFAULTS, "sas_layers": sas_layers},
+    )
 
 
 class MnistSequenceTask(Task):

@@ -21,6 +21,7 @@ __all__ = [
     "Task",
     "batch_size_or_default",
     "check_generator",
+    "paper_metadata",
     "check_positive_int",
     "resolve_dtype",
 ]
@@ -264,6 +265,19 @@ class Task:
             f"{type(self).__name__}(n_in={self.n_in}, n_out={self.n_out}, n_steps={self.n_steps}, "
             f"readout={self.readout!r}, loss={self.loss!r}, dtype={np.dtype(self.dtype).name})"
         )
+
+
+def paper_metadata(*, section: str, source: str, tags: list[str], defaults: dict) -> dict:
+    """A task's ``metadata``: the paper's name and link, the section of docs/model.md that
+    describes the task, where its trial structure comes from, tags and default settings."""
+    return {
+        "paper_name": PAPER_NAME,
+        "paper_link": PAPER_LINK,
+        "section": section,
+        "source": source,
+        "tags": tags,
+        "defaults": defaults,
+    }
 
 
 def check_generator(rng: Any, name: str = "rng") -> np.random.Generator:

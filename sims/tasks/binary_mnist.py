@@ -9,12 +9,11 @@ import numpy as np
 
 from sims.data import IMAGE_SIDE, load_mnist
 from sims.tasks.base import (
-    PAPER_LINK,
-    PAPER_NAME,
     Batch,
     Task,
     check_generator,
     check_positive_int,
+    paper_metadata,
     resolve_dtype,
 )
 
@@ -50,13 +49,11 @@ class BinaryMnistTask(Task):
 
     readout = "last"
     loss = "mse"
-    metadata = {
-        "paper_name": PAPER_NAME,
-        "paper_link": PAPER_LINK,
-        "section": "3.4",
-        "source": "official scripts SaS_RNTK.py / RNTK_task1.py (mnist_data01.npy rebuilt)",
-        "tags": ["supervised", "binary", "mnist", "kernel", "lazy-regime"],
-        "defaults": {
+    metadata = paper_metadata(
+        section="3.4",
+        source="official scripts SaS_RNTK.py / RNTK_task1.py (mnist_data01.npy rebuilt)",
+        tags=["supervised", "binary", "mnist", "kernel", "lazy-regime"],
+        defaults={
             "n_rec": 64,
             "alpha": 1.0,
             "h0": "normal(0, sigma_h0^2) per sample, sigma_h0 = 1",
@@ -68,7 +65,7 @@ class BinaryMnistTask(Task):
             "epochs": 100,
             "batch": "full",
         },
-    }
+    )
 
     def __init__(
         self,

@@ -15,16 +15,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from sims.tasks.base import (
-    PAPER_LINK,
-    PAPER_NAME,
-    Batch,
-    Task,
-    batch_size_or_default,
-    check_generator,
-    check_positive_int,
-    resolve_dtype,
-)
+from sims.tasks import base
+from sims.tasks.base import Batch, Task, paper_metadata
 from sims.tasks.multisensory_design import (
     AUDITORY_NEGATIVE,
     AUDITORY_POSITIVE,
@@ -110,16 +102,14 @@ class MultisensoryTask(Task):
     readout = "all"
     loss = "mse"
     final_train_loss_key = "final_train_mse"
-    metadata = {
-        "paper_name": PAPER_NAME,
-        "paper_link": PAPER_LINK,
-        "section": "3.3",
-        "source": (
+    metadata = paper_metadata(
+        section="3.3",
+        source=(
             "official script RNN_SaS_cogni.py (variant='official'); pycog "
             "examples/models/multisensory.py (variant='pycog')"
         ),
-        "tags": ["supervised", "cognitive", "two-alternative", "perceptual-decision", "msi"],
-        "defaults": {
+        tags=["supervised", "cognitive", "two-alternative", "perceptual-decision", "msi"],
+        defaults={
             "n_rec": 150,
             "tau": 100.0,
             "dt": 20.0,
@@ -133,7 +123,7 @@ class MultisensoryTask(Task):
             "max_iterations": 500,
             "n_test_batches": 20,
         },
-    }
+    )
 
     def __init__(
         self,
@@ -238,8 +228,8 @@ class MultisensoryTask(Task):
         self.catch_duration_ms = float(settings["catch_duration_ms"])
         self.rectify_inputs = bool(settings["rectify_inputs"])
         self.input_groups = settings["input_groups"]
-        self.batch_size = check_positive_int(settings["batch_size"], "batch_size")
-        self.dtype = resolve_dtype(dtype)
+        self.batch_size = base.check_positive_int(settings["batch_size"], "batch_size")
+        self.dtype = base.resolve_dtype(dtype)
         if len(self.train_frequencies) < 2 or len(self.frequencies) < 1:
             raise ValueError("train_frequencies needs at least two values and frequencies one.")
         self.f_min = min(self.train_frequencies)
@@ -410,8 +400,8 @@ class MultisensoryTask(Task):
             rng: the generator for conditions (random sampling) and input noise.
             batch_size: default ``self.batch_size`` (30 official, 20 pycog).
         """
-        rng = check_generator(rng)
-        size = batch_size_or_default(batch_size, self.batch_size)
+        rng = base.check_generator(rng)
+        size = base.batch_size_or_default(batch_size, self.batch_size)
         if self.sampling == "grid":
             check_grid_size(size, self.n_grid_train, "batch_size")
             modality, frequency = self._grid(self.train_frequencies, self.n_catch)
@@ -445,14 +435,14 @@ class MultisensoryTask(Task):
             n_batches: number of batches (20).
             dt: step in ms; default ``test_dt`` (0.5).
         """
-        rng = check_generator(rng)
-        n_batches = check_positive_int(n_batches, "n_batches")
+        rng = base.check_generator(rng)
+        n_batches = base.check_positive_int(n_batches, "n_batches")
         dt = self.test_dt if dt is None else float(dt)
         if not dt > 0:
             raise ValueError(f"dt must be a positive time in ms; got {dt!r}.")
         modality, frequency = self._grid(self.frequencies, 0)
         grid = len(modality)
-        size = grid if batch_size is None else check_positive_int(batch_size, "batch_size")
+        size = grid if batch_size is None else base.check_positive_int(batch_size, "batch_size")
         check_grid_size(size, grid, "batch_size")
         modality, frequency = np.tile(modality, size // grid), np.tile(frequency, size // grid)
         for _ in range(n_batches):
@@ -475,7 +465,7 @@ class MultisensoryTask(Task):
             phase: "train" (training timing and padding) or "test" (test timing).
             dt: step in ms; default ``dt`` for "train", ``test_dt`` for "test".
         """
-        rng = check_generator(rng)
+        rng = base.check_generator(rng)
         if phase not in ("train", "test"):
             raise ValueError(f"phase={phase!r} is unknown; use 'train' or 'test'.")
         modality = np.asarray(modality, dtype=np.int64)

@@ -3,8 +3,7 @@ step."""
 
 from __future__ import annotations
 
-from sims.tasks._mnist import MNIST_DEFAULTS, MnistSequenceTask
-from sims.tasks.base import PAPER_LINK, PAPER_NAME
+from sims.tasks._mnist import MnistSequenceTask, mnist_metadata
 
 __all__ = ["PixelMnistTask"]
 
@@ -23,15 +22,8 @@ class PixelMnistTask(MnistSequenceTask):
     The official input layer is deterministic (docs/model.md §1.4; docs/official-code.md §1.1);
     that is a network setting.
 
-    Args: see :class:`sims.tasks._mnist.MnistSequenceTask`.
+    Constructor arguments: those of :class:`sims.tasks._mnist.MnistSequenceTask`.
     """
 
     n_in = 1
-    metadata = {
-        "paper_name": PAPER_NAME,
-        "paper_link": PAPER_LINK,
-        "section": "3.1",
-        "source": "official script BPTT-SAS-pixelbypixel.py",
-        "tags": ["supervised", "classification", "mnist", "long-sequence"],
-        "defaults": {**MNIST_DEFAULTS, "sas_layers": ("rec", "out")},
-    }
+    metadata = mnist_metadata("3.1", "BPTT-SAS-pixelbypixel.py", "long-sequence", ("rec", "out"))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sims.tasks._mnist import MNIST_DEFAULTS, MnistSequenceTask
-from sims.tasks.base import PAPER_LINK, PAPER_NAME
+from sims.tasks._mnist import MnistSequenceTask, mnist_metadata
 
 __all__ = ["RowMnistTask"]
 
@@ -19,15 +18,10 @@ class RowMnistTask(MnistSequenceTask):
     test in
     batches of 1,000. All three layers are SaS in this task (docs/model.md §1.4).
 
-    Args: see :class:`sims.tasks._mnist.MnistSequenceTask`.
+    Constructor arguments: those of :class:`sims.tasks._mnist.MnistSequenceTask`.
     """
 
     n_in = 28
-    metadata = {
-        "paper_name": PAPER_NAME,
-        "paper_link": PAPER_LINK,
-        "section": "3.2",
-        "source": "official script BPTT-SAS-28by28.py",
-        "tags": ["supervised", "classification", "mnist", "symmetry-breaking"],
-        "defaults": {**MNIST_DEFAULTS, "sas_layers": ("inp", "rec", "out")},
-    }
+    metadata = mnist_metadata(
+        "3.2", "BPTT-SAS-28by28.py", "symmetry-breaking", ("inp", "rec", "out")
+    )

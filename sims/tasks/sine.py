@@ -8,11 +8,10 @@ from collections.abc import Iterator
 import numpy as np
 
 from sims.tasks.base import (
-    PAPER_LINK,
-    PAPER_NAME,
     Batch,
     Task,
     check_positive_int,
+    paper_metadata,
     resolve_dtype,
 )
 
@@ -38,13 +37,11 @@ class SineTask(Task):
     readout = "all"
     loss = "mse"
     has_network = False
-    metadata = {
-        "paper_name": PAPER_NAME,
-        "paper_link": PAPER_LINK,
-        "section": "3.6",
-        "source": "official script toymodel.py",
-        "tags": ["regression", "toy", "feature-learning", "stochastic-plasticity"],
-        "defaults": {
+    metadata = paper_metadata(
+        section="3.6",
+        source="official script toymodel.py",
+        tags=["regression", "toy", "feature-learning", "stochastic-plasticity"],
+        defaults={
             "n_synapses": 10_000,
             "alpha": 0.9,
             "h0": 0.0,
@@ -54,7 +51,7 @@ class SineTask(Task):
             "epochs": 600,
             "n_runs": 10,
         },
-    }
+    )
 
     def __init__(
         self,
