@@ -88,6 +88,61 @@ def _common(task: str) -> dict:
     return common
 
 
+def _schedule(
+    epochs, batches_per_epoch, batch_size, *, checkpoint_every, eval_every, task_options=None
+) -> dict:
+    """How long a run trains, how it checkpoints and evaluates (a snapshot after every epoch)."""
+    return {
+        "epochs": epochs,
+        "batches_per_epoch": batches_per_epoch,
+        "batch_size": batch_size,
+        "checkpoint_every": checkpoint_every,
+        "snapshot_every": 1,
+        "eval_every": eval_every,
+        "task_options": task_options or {},
+    }
+
+
+def _network(n_rec: int, *, alpha: float, h0: float, sigma_rec: float) -> dict:
+    """The ``[network]`` table of a ReLU network of ``n_rec`` recurrent units."""
+    return {"n_rec": n_rec, "alpha": alpha, "h0": h0, "activation": "relu", "sigma_rec": sigma_rec}
+
+
+def _optimizer(
+    method: str,
+    lr: dict,
+    halve_every: dict,
+    *,
+    clip: str,
+    lr_floor: float,
+    weight_decay=0.0,
+    l2=0.0,
+) -> dict:
+    """The ``[optimizer]`` table: weight decay and L2 act on m and Ξ only, never on π."""
+    return {
+        "method": method,
+        "clip": clip,
+        "clip_bound": 10.0,
+        "lr_floor": lr_floor,
+        "lr": lr,
+        "halve_every": halve_every,
+        "weight_decay": {"m": weight_decay, "pi": 0.0, "xi": weight_decay},
+        "l2": {"m": l2, "pi": 0.0, "xi": l2},
+    }
+
+
+def _evaluation(test_batch_size: int, *, n_test_batches: int = 0, test_dt: float = 0.0) -> dict:
+    """The ``[evaluation]`` table: 10 sampled networks, the whole test set, mean-field curves."""
+    return {
+        "n_samples": 10,
+        "test_batch_size": test_batch_size,
+        "test_samples": 0,
+        "n_test_batches": n_test_batches,
+        "test_dt": test_dt,
+        "psychometric_mode": "meanfield",
+    }
+
+
 def _mnist_config(task: str) -> dict:
     """Official MNIST settings (docs/model.md §2.4, §2.5, §3.1–3.2)."""
     pixel = task == "pixel-mnist"
@@ -101,44 +156,18 @@ def _mnist_config(task: str) -> dict:
         lr["inp"]["pi"] = lr["inp"]["xi"] = 0.0
     return {
         **_common(task),
-        "epochs": 200,
-        "batches_per_epoch": 200,
-        "batch_size": 128,
-        "checkpoint_every": 20,
-        "snapshot_every": 1,
-        "eval_every": 1,
-        "task_options": {},
-        "network": {
-            "n_rec": n_rec,
-            "alpha": 0.1,
-            "h0": 0.1,
-            "activation": "relu",
-            "sigma_rec": 0.0,
-        },
+        **_schedule(200, 200, 128, checkpoint_every=20, eval_every=1),
+        "network": _network(n_rec, alpha=0.1, h0=0.1, sigma_rec=0.0),
         "init": {
             "inp": _init("normal", scale, 0.0 if pixel else 0.1),
             "rec": _init("identity", 1.0, xi_scale),
             "out": _init("normal", scale, xi_scale),
         },
-        "optimizer": {
-            "method": "adam",
-            "clip": "spectral",
-            "clip_bound": 10.0,
-            "lr_floor": 1e-8,
-            "lr": lr,
-            "halve_every": _per_layer(40),
-            "weight_decay": {"m": 1e-4, "pi": 0.0, "xi": 1e-4},
-            "l2": {"m": 0.0, "pi": 0.0, "xi": 0.0},
-        },
+        "optimizer": _optimizer(
+            "adam", lr, _per_layer(40), clip="spectral", lr_floor=1e-8, weight_decay=1e-4
+        ),
         "early_stop": {"enabled": False, "min_epoch": 0, "max_loss": 0.0},
-        "evaluation": {
-            "n_samples": 10,
-            "test_batch_size": 1000,
-            "test_samples": 0,
-            "n_test_batches": 0,
-            "test_dt": 0.0,
-            "psychometric_mode": "meanfield",
-        },
+        "evaluation": _evaluation(1000),
     }
 
 
@@ -153,44 +182,18 @@ def _multisensory_config() -> dict:
     halve["rec"]["pi"] = halve["out"]["pi"] = 100
     return {
         **_common("multisensory"),
-        "epochs": 500,
-        "batches_per_epoch": 1,
-        "batch_size": 30,
-        "checkpoint_every": 0,
-        "snapshot_every": 1,
-        "eval_every": 0,
-        "task_options": {"variant": "official"},
-        "network": {
-            "n_rec": n_rec,
-            "alpha": 0.2,
-            "h0": 0.0,
-            "activation": "relu",
-            "sigma_rec": 0.15,
-        },
+        **_schedule(
+            500, 1, 30, checkpoint_every=0, eval_every=0, task_options={"variant": "official"}
+        ),
+        "network": _network(n_rec, alpha=0.2, h0=0.0, sigma_rec=0.15),
         "init": {
             "inp": _init("normal", 1.0 / math.sqrt(n_in), 0.0),
             "rec": _init("normal", 1.0 / math.sqrt(n_rec), 0.01),
             "out": _init("normal", 1.0 / math.sqrt(n_rec), 0.01),
         },
-        "optimizer": {
-            "method": "rmsprop",
-            "clip": "none",
-            "clip_bound": 10.0,
-            "lr_floor": 0.0,
-            "lr": lr,
-            "halve_every": halve,
-            "weight_decay": {"m": 0.0, "pi": 0.0, "xi": 0.0},
-            "l2": {"m": 1e-3, "pi": 0.0, "xi": 1e-3},
-        },
+        "optimizer": _optimizer("rmsprop", lr, halve, clip="none", lr_floor=0.0, l2=1e-3),
         "early_stop": {"enabled": True, "min_epoch": 100, "max_loss": 0.002},
-        "evaluation": {
-            "n_samples": 10,
-            "test_batch_size": 24,
-            "test_samples": 0,
-            "n_test_batches": 20,
-            "test_dt": 0.5,
-            "psychometric_mode": "meanfield",
-        },
+        "evaluation": _evaluation(24, n_test_batches=20, test_dt=0.5),
     }
 
 
@@ -205,44 +208,18 @@ def _binary_mnist_config() -> dict:
     n_in, n_rec = 28, 64
     return {
         **_common("binary-mnist"),
-        "epochs": 100,
-        "batches_per_epoch": 1,
-        "batch_size": 512,
-        "checkpoint_every": 0,
-        "snapshot_every": 1,
-        "eval_every": 1,
-        "task_options": {},
-        "network": {
-            "n_rec": n_rec,
-            "alpha": 1.0,
-            "h0": 0.0,
-            "activation": "relu",
-            "sigma_rec": 0.0,
-        },
+        **_schedule(100, 1, 512, checkpoint_every=0, eval_every=1),
+        "network": _network(n_rec, alpha=1.0, h0=0.0, sigma_rec=0.0),
         "init": {
             "inp": _init("normal", 1.0 / math.sqrt(n_in), 0.0),
             "rec": _init("normal", 1.0 / math.sqrt(n_rec), 1.0 / n_rec),
             "out": _init("normal", 1.0 / math.sqrt(n_rec), 0.0),
         },
-        "optimizer": {
-            "method": "adam",
-            "clip": "none",
-            "clip_bound": 10.0,
-            "lr_floor": 1e-8,
-            "lr": _per_layer(1e-3),
-            "halve_every": _per_layer(0),
-            "weight_decay": {"m": 0.0, "pi": 0.0, "xi": 0.0},
-            "l2": {"m": 0.0, "pi": 0.0, "xi": 0.0},
-        },
+        "optimizer": _optimizer(
+            "adam", _per_layer(1e-3), _per_layer(0), clip="none", lr_floor=1e-8
+        ),
         "early_stop": {"enabled": False, "min_epoch": 0, "max_loss": 0.0},
-        "evaluation": {
-            "n_samples": 10,
-            "test_batch_size": 128,
-            "test_samples": 0,
-            "n_test_batches": 0,
-            "test_dt": 0.0,
-            "psychometric_mode": "meanfield",
-        },
+        "evaluation": _evaluation(128),
     }
 
 
