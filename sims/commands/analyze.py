@@ -73,11 +73,7 @@ def register(subparsers) -> None:
     vip.add_argument("--pi-max", type=float, default=PI_MAX, help="VIP: π ≤ PI_MAX")
     vip.add_argument("--xi-max", type=float, default=XI_MAX, help="VIP: Ξ < XI_MAX")
     vip.add_argument("--abs-m-min", type=float, default=ABS_M_MIN, help="VIP: |m| > ABS_M_MIN")
-    vip.add_argument(
-        "--legacy",
-        action="store_true",
-        help="also the official first-n removal curves (sub_tasks.py)",
-    )
+    vip.add_argument("--legacy", action="store_true", help="also the official first-n curves")
     sel = parser.add_argument_group("selectivity")
     sel.add_argument("--repeats", type=int, default=10, help="trials averaged per condition")
     sel.add_argument(
