@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
+import threading
+import traceback
+
+from figures.resultfiles import DamagedFileError
 
 #: Sub-command modules, in the order ``sasrnn --help`` lists them.
 COMMAND_MODULES = (
@@ -62,16 +68,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit codes of ``sasrnn``: every failure a user or the machine causes ends in one line on
+#: stderr and one of these; only an unexpected internal error (1) prints its traceback.
+EXIT_BAD_INPUT = 2  # bad arguments, config values, shapes, a missing input file
+EXIT_DAMAGED_FILE = 3  # a stored file that is truncated, corrupt or of an unknown schema version
+EXIT_SYSTEM_ERROR = 4  # permission denied, disk full, read-only file system, ...
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
+#: Set to 1 to see the traceback of every failure.
+DEBUG_VARIABLE = "SASRNN_DEBUG"
+
+
+def _exit_code(error: BaseException) -> int:
+    """The documented exit code of ``error`` (1 for an unexpected one)."""
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(error, DamagedFileError):
+        return EXIT_DAMAGED_FILE
+    if isinstance(error, (ValueError, KeyError, FileNotFoundError)):
+        return EXIT_BAD_INPUT
+    if isinstance(error, OSError):
+        return EXIT_SYSTEM_ERROR
+    return 1
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(error, KeyError) and error.args:
+        return str(error.args[0])
+    if isinstance(error, OSError) and not isinstance(error, FileNotFoundError):
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror or error}{where}; check the permissions and free space there."
+    return str(error)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``sasrnn`` sub-command; returns its exit code (see the ``EXIT_*`` constants)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main_thread else None
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as error:
-        # Bad input: one clear message, no traceback.
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"sasrnn {args.command}: error: {message}", file=sys.stderr)
-        return 2
+    except (Exception, KeyboardInterrupt) as error:
+        code = _exit_code(error)
+        if code == 1 or os.environ.get(DEBUG_VARIABLE) == "1":
+            traceback.print_exc()
+        if code != 1:
+            print(f"sasrnn {args.command}: error: {_message(error)}", file=sys.stderr)
+        return code
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -160,6 +160,10 @@ class Trainer:
             if run is not None:
                 run.update_info(status="diverged", error=str(error))
             raise
+        except KeyboardInterrupt:
+            if run is not None:  # the last checkpoint stands; --resume continues from it
+                run.update_info(status="interrupted")
+            raise
         if run is not None:
             run.finish()
         return self

@@ -13,6 +13,7 @@ snapshots/epoch_*.npz (sims.train, sims.store).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from sims.cli import Repeatable
@@ -66,7 +67,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from sims.train import train_run  # heavy imports only when the command runs
+    from sims.runs import CONFIG_FILE  # heavy imports only when the command runs
+    from sims.train import train_run
 
     config = resolve_config(
         args.task,
@@ -85,7 +87,15 @@ def run(args) -> int:
         if args.out
         else Path("runs", args.task, f"seed{config['seed']}-{config_hash(config)[:8]}")
     )
-    result = train_run(config, out, resume=args.resume, progress=not args.quiet)
+    if args.resume and not (out / CONFIG_FILE).is_file():
+        raise FileNotFoundError(
+            f"--resume: {str(out)!r} holds no run to continue; drop --resume to start one there."
+        )
+    try:
+        result = train_run(config, out, resume=args.resume, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"continue it with the same command, --out {out} --resume", file=sys.stderr)
+        raise
     print(f"{out}: {len(result.metrics['epochs'])} epochs")
     print_metrics(result.metrics["final"])
     return 0
