@@ -8,32 +8,53 @@ Time indices follow docs/model.md §5.1: a sequence has ``T`` steps t = 0..T-1 a
 L = T-1; h^{-1} is the initial state.  Internally the forward arrays carry T+1 "slots"
 s = t+1 (slot 0 is h^{-1}), so ``K[s, s']`` holds K^{s-1, s'-1}.
 
-Forward kernels (docs/model.md §5.1)::
+Forward kernels (docs/model.md §5.1, eqs. 5.3–5.6)::
 
+    K, K̇ at (t, t'): arc-cosine kernels (ReLU) or Gauss–Hermite (tanh) of the 2 × 2 covariance
+        [[Σ^{t,t}(x,x), Σ^{t,t'}(x,x')], [·, Σ^{t',t'}(x',x')]]                          (5.3)
     Ω^{t,t'} = σ_rec² K^{t-1,t'-1} + (σ_in²/N_in) x(t)·x'(t')
-               + δ_{tt'} δ_{xx'} E[Ξ̃] K^{t-1,t-1}(x,x)
+               + δ_{tt'} δ_{xx'} E[Ξ̃] K^{t-1,t-1}(x,x)                                    (5.4)
     Σ^{t,t'} = (1-α)² Σ^{t-1,t'-1} + α² Ω^{t,t'}
-               + α² Σ_{d=1}^{t'} (1-α)^d Ω^{t,t'-d} + α² Σ_{d=1}^{t} (1-α)^d Ω^{t-d,t'}
+               + α² Σ_{d=1}^{t'} (1-α)^d Ω^{t,t'-d} + α² Σ_{d=1}^{t} (1-α)^d Ω^{t-d,t'}     (5.6)
     Σ^{-1,t'} = (1-α)^{t'+1} σ_h0² δ_{xx'}
 
-Backward kernels::
+Backward kernels (eqs. 5.7–5.8)::
 
     Π^{L,L} = σ_out² K̇^{L,L},  Π^{L,t'} = (1-α)^{L-t'} Π^{L,L}
     Γ^{t,t'} = σ_rec² K̇^{t,t'} Π^{t+1,t'+1}
     Π^{t,t'} = (1-α)² Π^{t+1,t'+1} + α² Γ^{t,t'} + α² Σ_{d≥1} (1-α)^d [Γ^{t,t'+d} + Γ^{t+d,t'}]
 
-The d-sums are carried as running sums A^{t,t'} = Ω^{t,t'} + (1-α) A^{t,t'-1} (and the three
-mirror images), so every kernel entry costs O(1): O(T² B²) work and memory in total, vectorised
-over all sample pairs (B × B at once).  Each wavefront computes one row of a kernel; the column
-follows from the exchange symmetry Σ^{t',t}(x', x) = Σ^{t,t'}(x, x').  At α = 1 the default fast
-path is diagonal in time: O(T B²).
+and the blocks of eq. (5.9).  The d-sums are carried as running sums A^{t,t'} = Ω^{t,t'} +
+(1-α) A^{t,t'-1} (and the three mirror images), so every kernel entry costs O(1).
+
+Every quantity at a sample pair (x, x') depends only on that pair and on the two samples'
+variances Σ^{t,t}(x, x), Σ^{t',t'}(x', x').  The kernel is therefore computed pair by pair, in
+compiled blocks of sample pairs (:mod:`theory._rntk_kernels`) shared among
+``numba.get_num_threads()`` threads: first the B diagonal pairs (x, x), which give the variances,
+then the B(B-1)/2 pairs x ≠ x', whose Θ also fills the mirror entry Θ(x', x) = Θ(x, x') (exchange
+symmetry Σ^{t',t}(x', x) = Σ^{t,t'}(x, x')).  Work: O(T² B²), ≈ 0.5 (T+1)² B² arc-cosine
+evaluations, each giving K and K̇ at once.  Each entry's arithmetic is that of the B × B
+wavefront recursion, so results agree with it to round-off.
+
+Memory (general path, without intermediates), in bytes::
+
+    8 [10 B² + (T+1) B + 2 T B N_in] + threads · 8 · 32 · (8 (T+1)² + 6 (T+1))
+
+(the blocks and their sum, the variances, the inputs, and each thread's (T+1) × (T+1) grids of
+32 pairs): 85 MB at T = 28, B = 1000.  ``return_intermediates`` adds the full kernels,
+≈ 6 (T+1)² B² · 8 bytes.  The α = 1 fast path (eq. 5.10) is diagonal in time, O(T B²) work, and
+holds ≈ 8 · 8 (T+1) B² bytes (1.9 GB at T = 28, B = 1000).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
+import numba
 import numpy as np
+
+from theory import _rntk_kernels as _kernels
 
 __all__ = [
     "ACTIVATIONS",
@@ -163,127 +184,113 @@ def _validate(x, alpha, sigmas, xi_mean, activation):
     return x, float(alpha)
 
 
-def _leaky_scan(values, decay):
-    """Running sum y_j = values_j + decay · y_{j-1} along the first axis (O(1) per entry)."""
-    out = np.array(values, copy=True)
-    if decay != 0.0:
-        for j in range(1, out.shape[0]):
-            out[j] += decay * out[j - 1]
-    return out
-
-
 # ------------------------------------------------------------------------------------------
 # General recursion
 # ------------------------------------------------------------------------------------------
 
+#: Sample pairs per compiled block: the block's time grids, about 7 (T+1)² × 32 doubles
+#: (1.5 MB at T = 28), stay near one core's L2 cache.
+BLOCK_WIDTH = 32
+#: Slices of the blocks per thread; threads take the next slice when done, so a slower core
+#: takes fewer.
+TASKS_PER_THREAD = 4
 
-def _input_gram(x):
-    """x(t)·x'(t') for all time and sample pairs, shape (T, T, B, B), via one BLAS product."""
-    n_steps, batch, n_in = x.shape
-    flat = x.reshape(n_steps * batch, n_in)
-    return (flat @ flat.T).reshape(n_steps, batch, n_steps, batch).transpose(0, 2, 1, 3)
+
+def _pair_blocks(batch, width, diagonal):
+    """Blocks (first, second, n) of sample pairs, shape (n_blocks, 3).
+
+    Diagonal pass: pairs (a, a) in runs of ``width``.  Off-diagonal pass: for each a, the pairs
+    (a, b), b > a, in runs of ``width``.
+    """
+    if diagonal:
+        firsts = np.arange(0, batch, width)
+        blocks = np.stack([firsts, firsts, np.minimum(width, batch - firsts)], axis=1)
+    else:
+        blocks = np.array(
+            [
+                (a, b, min(width, batch - b))
+                for a in range(batch - 1)
+                for b in range(a + 1, batch, width)
+            ],
+            dtype=np.int64,
+        ).reshape(-1, 3)
+    return np.ascontiguousarray(blocks, dtype=np.int64)
 
 
-def _forward_general(x, alpha, s_in, s_rec, s_h0, xi_mean, gauss):
-    """Σ, Ω, K, K̇ by the leaky forward recursion, wavefront by wavefront (docs/model.md §5.1).
+def _run_in_slices(function, blocks, n_threads):
+    """``function(blocks[i:j])`` over slices of about equal pair counts, on ``n_threads``."""
+    n_tasks = min(len(blocks), TASKS_PER_THREAD * n_threads)
+    if n_tasks == 0:
+        return
+    cost = np.cumsum(blocks[:, 2] + 2)  # pairs, plus a per-block overhead of about two pairs
+    bounds = np.searchsorted(cost, cost[-1] * np.arange(1, n_tasks) / n_tasks)
+    slices = np.split(blocks, np.unique(bounds))
+    if n_threads == 1:
+        for part in slices:
+            function(part)
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        list(pool.map(function, [part for part in slices if len(part)]))
 
-    Wavefront t computes the row Σ^{t, j}, j <= t; the column follows from the exchange
-    symmetry Σ^{j,t}(x, x') = Σ^{t,j}(x', x) (likewise Ω, K, K̇).
+
+def _rntk_general(
+    x, alpha, s_in, s_rec, s_out, s_h0, xi_mean, activation, quadrature_order, return_intermediates
+):
+    """Θ_m_rec, Θ_m_in and σ_out² K^{L,L} (each (B, B)) by the leaky recursions of docs/model.md
+    §5.1, eqs. (5.3)–(5.9), pair by pair in compiled blocks (:mod:`theory._rntk_kernels`) on
+    ``numba.get_num_threads()`` threads.
+
+    Returns (m_rec, m_in, readout, intermediates or None).
     """
     n_steps, batch, n_in = x.shape
-    decay = 1.0 - alpha
-    a2 = alpha * alpha
     slots = n_steps + 1
-    gram = _input_gram(x) * (s_in**2 / n_in)  # (T, T, B, B): x(t)·x'(t')
-
-    sigma = np.zeros((slots, slots, batch, batch))
-    kernel = np.zeros((slots, slots, batch, batch))
-    kernel_dot = np.zeros((slots, slots, batch, batch))
-    omega = np.zeros((n_steps, n_steps, batch, batch))
-    # Running sums A^{t,j} = Σ_{d>=0} (1-α)^d Ω^{t,j-d} (scanned along the row) and
-    # B^{t,j} = Σ_{d>=0} (1-α)^d Ω^{t-d,j} (carried from the previous row).
-    b_row = np.zeros((n_steps, batch, batch))
-
-    # Boundary: Σ^{-1,t'} = (1-α)^{t'+1} σ_h0² δ_{xx'}  (slot 0 is h^{-1}).
-    powers = decay ** np.arange(slots)
-    sigma[0] = powers[:, None, None] * (s_h0**2) * np.eye(batch)
-    sigma[:, 0] = sigma[0]
-    var = np.zeros((slots, batch))  # Σ^{t,t}(x, x) per slot
-    var[0] = s_h0**2
-
-    def gaussian_row(s):
-        """K^{s-1, j-1}, K̇^{s-1, j-1} for slots j = 0..s, stored with their transposes."""
-        k_row, kd_row = gauss(sigma[s, : s + 1], var[s][None, :, None], var[: s + 1, None, :])
-        kernel[s, : s + 1], kernel_dot[s, : s + 1] = k_row, kd_row
-        kernel[: s + 1, s] = k_row.transpose(0, 2, 1)
-        kernel_dot[: s + 1, s] = kd_row.transpose(0, 2, 1)
-        return k_row
-
-    for t in range(n_steps):
-        k_row = gaussian_row(t)  # slot t holds h^{t-1}
-        # Ω^{t, j}, j = 0..t.
-        omega_row = s_rec**2 * k_row + gram[t, : t + 1]
-        omega_row[t] += xi_mean * np.diag(np.diagonal(k_row[t]))
-        omega[t, : t + 1] = omega_row
-        omega[: t + 1, t] = omega_row.transpose(0, 2, 1)
-        a_row = _leaky_scan(omega_row, decay)
-        b_row[:t] = omega_row[:t] + decay * b_row[:t]
-        b_row[t] = a_row[t].T  # B^{t,t} = (A^{t,t})ᵀ by exchange symmetry
-        # Σ^{t, j} (slots t+1, j+1), j = 0..t.
-        new = t + 1
-        row = decay**2 * sigma[t, :new] + a2 * (a_row + b_row[:new] - omega_row)
-        sigma[new, 1 : new + 1] = row
-        sigma[1 : new + 1, new] = row.transpose(0, 2, 1)
-        var[new] = np.diagonal(row[t])
-    gaussian_row(n_steps)  # K^{L, j}: readout and K̇ for Γ
-    return sigma, omega, kernel, kernel_dot, gram
-
-
-def _backward_general(alpha, s_rec, s_out, kernel_dot):
-    """Π and Γ by the leaky backward recursion (docs/model.md §5.1), unit readout error at t = L.
-
-    Wavefront t computes the row Π^{t, j}, j >= t; the column follows from the exchange
-    symmetry Π^{j,t}(x, x') = Π^{t,j}(x', x) (likewise Γ).
-    """
-    slots = kernel_dot.shape[0]
-    n_steps = slots - 1
-    last = n_steps - 1
     decay = 1.0 - alpha
     a2 = alpha * alpha
-    kd = kernel_dot[1:, 1:]  # K̇^{t,t'} for t, t' = 0..L
-    batch = kd.shape[-1]
-    pi = np.zeros((n_steps, n_steps, batch, batch))
-    gamma = np.zeros((last, last, batch, batch))
-    # Running sums C^{t,j} = Σ_{d>=0} (1-α)^d Γ^{t,j+d} (scanned along the row) and
-    # D^{t,j} = Σ_{d>=0} (1-α)^d Γ^{t+d,j} (carried from the next row).
-    d_row = np.zeros((last, batch, batch))
+    prm = (decay, decay**2, a2, s_rec**2, s_out**2, xi_mean, a2 * s_rec**2, s_in**2 / n_in)
+    boundary = decay ** np.arange(slots) * (s_h0**2)  # Σ^{-1,s-1} = (1-α)^s σ_h0² on x = x'
+    decay_powers = decay ** np.arange(n_steps)[::-1]  # (1-α)^{L-t'}, t' = 0..L
+    if activation == "tanh":
+        nodes, weights = _hermite_rule(int(quadrature_order))
+        code = _kernels.TANH
+    else:
+        nodes = weights = np.zeros(1)
+        code = _kernels.RELU
+    x = np.ascontiguousarray(x)
+    x_t = np.ascontiguousarray(x.transpose(0, 2, 1))
+    variances = np.zeros((slots, batch))
+    variances[0] = s_h0**2
+    out = np.zeros((3, batch, batch))
+    if return_intermediates:
+        shapes = [(slots, slots)] * 3 + [(n_steps, n_steps)] * 2 + [(n_steps - 1, n_steps - 1)]
+        store = tuple(np.zeros((*shape, batch, batch)) for shape in shapes)
+    else:
+        store = tuple(np.zeros((0, 0, 0, 0)) for _ in range(6))
+    n_threads = numba.get_num_threads()
+    for diagonal in (True, False):  # the diagonal pass fills the variances the other reads
 
-    pi[last, last] = s_out**2 * kd[last, last]
-    powers = decay ** np.arange(n_steps)[::-1]  # (1-α)^{L-t'}, t' = 0..L
-    pi[last, :] = powers[:, None, None] * pi[last, last]
-    pi[:, last] = pi[last, :].transpose(0, 2, 1)
-    for t in range(last - 1, -1, -1):
-        # Γ^{t, j}, j = t..L-1.
-        gamma_row = s_rec**2 * kd[t, t:last] * pi[t + 1, t + 1 :]
-        gamma[t, t:] = gamma_row
-        gamma[t:, t] = gamma_row.transpose(0, 2, 1)
-        c_row = _leaky_scan(gamma_row[::-1], decay)[::-1]
-        d_row[t + 1 :] = gamma_row[1:] + decay * d_row[t + 1 :]
-        d_row[t] = c_row[0].T  # D^{t,t} = (C^{t,t})ᵀ by exchange symmetry
-        row = decay**2 * pi[t + 1, t + 1 :] + a2 * (c_row + d_row[t:] - gamma_row)
-        pi[t, t:last] = row
-        pi[t:last, t] = row.transpose(0, 2, 1)
-    return pi, gamma
+        def run(blocks, diagonal=diagonal):
+            _kernels.pair_blocks(
+                x,
+                x_t,
+                blocks,
+                variances,
+                diagonal,
+                prm,
+                boundary,
+                decay_powers,
+                code,
+                nodes,
+                weights,
+                out,
+                store,
+            )
 
-
-def _blocks_from_kernels(alpha, s_rec, s_out, pi, kernel, gram, sas_readout):
-    n_steps = pi.shape[0]
-    a2 = alpha * alpha
-    # Θ_m_rec = α² σ_rec² Σ_{t,t'} Π^{t,t'} K^{t-1,t'-1}  (K slots t, t' hold K^{t-1, t'-1}).
-    m_rec = a2 * s_rec**2 * np.einsum("tsab,tsab->ab", pi, kernel[:n_steps, :n_steps])
-    # Θ_m_in = α² (σ_in²/N_in) Σ_{t,t'} Π^{t,t'} x(t)·x'(t').
-    m_in = a2 * np.einsum("tsab,tsab->ab", pi, gram)  # gram already carries σ_in²/N_in
-    return _assemble(m_in, m_rec, s_out**2 * kernel[n_steps, n_steps], sas_readout)
+        _run_in_slices(run, _pair_blocks(batch, BLOCK_WIDTH, diagonal), n_threads)
+    intermediates = None
+    if return_intermediates:
+        names = ("sigma", "K", "Kdot", "omega", "pi", "gamma")
+        intermediates = dict(zip(names, store, strict=True))
+    return out[0], out[1], out[2], intermediates
 
 
 def _assemble(m_in, m_rec, readout, sas_readout):
@@ -408,20 +415,21 @@ def rntk_blocks(
             blocks["intermediates"] = {"sigma": sigma, "K": kernel, "Kdot": kernel_dot, "pi": pi}
         return blocks
 
-    sigma, omega, kernel, kernel_dot, gram = _forward_general(
-        x, alpha, s_in, s_rec, s_h0, xi_mean, gauss
+    m_rec, m_in, readout, intermediates = _rntk_general(
+        x,
+        alpha,
+        s_in,
+        s_rec,
+        s_out,
+        s_h0,
+        xi_mean,
+        activation,
+        quadrature_order,
+        return_intermediates,
     )
-    pi, gamma = _backward_general(alpha, s_rec, s_out, kernel_dot)
-    blocks = _blocks_from_kernels(alpha, s_rec, s_out, pi, kernel, gram, sas_readout)
+    blocks = _assemble(m_in, m_rec, readout, sas_readout)
     if return_intermediates:
-        blocks["intermediates"] = {
-            "sigma": sigma,
-            "omega": omega,
-            "K": kernel,
-            "Kdot": kernel_dot,
-            "pi": pi,
-            "gamma": gamma,
-        }
+        blocks["intermediates"] = intermediates
     return blocks
 
 
