@@ -107,6 +107,19 @@ class SaSLayer:
     """
 
     def __init__(self, m, pi, xi, absent=None, dtype=None):
+        for label, values in (("m", m), ("pi", pi), ("xi", xi)):
+            kind = np.asarray(values).dtype.kind
+            if kind not in "biuf":
+                raise ValueError(
+                    f"SaSLayer: {label} must hold real numbers; got dtype "
+                    f"{np.asarray(values).dtype}. Pass a float array (e.g. np.real(...))."
+                )
+        if absent is not None and np.asarray(absent).dtype != bool:
+            raise ValueError(
+                f"SaSLayer: the absent mask must be a boolean array (True = forbidden "
+                f"connection); got dtype {np.asarray(absent).dtype}. Pass mask.astype(bool) "
+                f"if that is what you mean."
+            )
         if dtype is None:
             dtype = np.asarray(m).dtype
             dtype = dtype if np.issubdtype(dtype, np.floating) else np.float64

@@ -101,11 +101,15 @@ def _check_network(net: SaSNetwork) -> None:
         check_parameters(f"net.{name}", layer.m, layer.pi, layer.xi)
 
 
+def _check_input_shape(net: SaSNetwork, x: np.ndarray) -> None:
+    if x.ndim != 3 or x.shape[2] != net.n_in:
+        raise ValueError(f"x has shape {x.shape}, expected (T, B, n_in) with n_in = {net.n_in}.")
+
+
 def _prepare(net, x, eps, eps_out, rec_noise):
     _check_network(net)
     x = np.asarray(x)
-    if x.ndim != 3 or x.shape[2] != net.n_in:
-        raise ValueError(f"x has shape {x.shape}, expected (T, B, n_in) with n_in = {net.n_in}.")
+    _check_input_shape(net, x)
     n_steps, batch, _ = x.shape
     if n_steps < 1 or batch < 1:
         raise ValueError(f"x has shape {x.shape}; it needs at least one step and one sample.")
@@ -367,8 +371,8 @@ def mean_field_vjp(
         :class:`NetworkGrads`, **summed** over the batch. With a one-hot error on sample b this
         is the per-sample Jacobian used for empirical tangent kernels.
     """
-    batch = np.shape(x)[1] if np.ndim(x) == 3 else 0
-    shape = net.output_shape(np.shape(x)[0], batch)
+    _check_input_shape(net, np.asarray(x))  # before the target, whose shape follows from x
+    shape = net.output_shape(np.shape(x)[0], np.shape(x)[1])
     output_error = _as_array("output_error", output_error, shape, net.dtype)
     axis = net.output_batch_axis
 
@@ -423,8 +427,8 @@ def mean_field_grads(net: SaSNetwork, x, target, *, eps, eps_out, rec_noise=None
     Raises:
         ValueError: wrong shapes, NaN or inf, invalid parameters.
     """
-    batch = np.shape(x)[1] if np.ndim(x) == 3 else 0
-    shape = net.output_shape(np.shape(x)[0], batch)
+    _check_input_shape(net, np.asarray(x))  # before the target, whose shape follows from x
+    shape = net.output_shape(np.shape(x)[0], np.shape(x)[1])
     target = _as_array("target", target, shape, net.dtype)
     if mask is not None:
         if net.loss != "mse":

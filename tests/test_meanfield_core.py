@@ -166,6 +166,7 @@ BAD_LAYERS = [
     ("negative xi", lambda m: (m, np.zeros_like(m), -np.ones_like(m)), "xi must be >= 0"),
     ("nan in m", lambda m: (np.full_like(m, np.nan), np.zeros_like(m), np.zeros_like(m)), "NaN"),
     ("shape mismatch", lambda m: (m, np.zeros((2, 2)), np.zeros_like(m)), "one shape"),
+    ("complex m", lambda m: (m * 1j, np.zeros_like(m), np.zeros_like(m)), "real numbers"),
 ]
 
 
@@ -173,6 +174,12 @@ BAD_LAYERS = [
 def test_invalid_layer_parameters_raise_one_clear_error(label, make, message):
     with pytest.raises(ValueError, match=message):
         SaSLayer(*make(np.ones((3, 3))))
+
+
+def test_a_non_boolean_absent_mask_is_refused_rather_than_cast():
+    ones = np.ones((3, 3))
+    with pytest.raises(ValueError, match="boolean array"):
+        SaSLayer(ones, 0 * ones, 0 * ones, absent=np.eye(3))
 
 
 def test_invalid_forward_arguments_name_the_argument():
@@ -183,6 +190,8 @@ def test_invalid_forward_arguments_name_the_argument():
     target = np.eye(net.n_out)[[0, 1]]
     with pytest.raises(ValueError, match="x has shape"):
         mean_field_grads(net, x[..., :1], target, **good)
+    with pytest.raises(ValueError, match="x has shape"):  # a missing axis blames x, not target
+        mean_field_grads(net, x[0], target, **good)
     with pytest.raises(ValueError, match="eps has shape"):
         mean_field_grads(net, x, target, eps=np.zeros((4, 3, net.n_rec)), eps_out=good["eps_out"])
     with pytest.raises(ValueError, match="eps_out has shape"):
