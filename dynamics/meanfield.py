@@ -371,8 +371,9 @@ def mean_field_vjp(
         :class:`NetworkGrads`, **summed** over the batch. With a one-hot error on sample b this
         is the per-sample Jacobian used for empirical tangent kernels.
     """
-    _check_input_shape(net, np.asarray(x))  # before the target, whose shape follows from x
-    shape = net.output_shape(np.shape(x)[0], np.shape(x)[1])
+    _check_input_shape(net, np.asarray(x))  # before the error, whose shape follows from x
+    batch = np.shape(x)[1]
+    shape = net.output_shape(np.shape(x)[0], batch)
     output_error = _as_array("output_error", output_error, shape, net.dtype)
     axis = net.output_batch_axis
 
@@ -428,7 +429,8 @@ def mean_field_grads(net: SaSNetwork, x, target, *, eps, eps_out, rec_noise=None
         ValueError: wrong shapes, NaN or inf, invalid parameters.
     """
     _check_input_shape(net, np.asarray(x))  # before the target, whose shape follows from x
-    shape = net.output_shape(np.shape(x)[0], np.shape(x)[1])
+    batch = np.shape(x)[1]
+    shape = net.output_shape(np.shape(x)[0], batch)
     target = _as_array("target", target, shape, net.dtype)
     if mask is not None:
         if net.loss != "mse":
