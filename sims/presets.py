@@ -305,6 +305,8 @@ def apply_override(config: dict, key: str, value: Any) -> None:
             match the key's (an int is accepted for a float).
     """
     parts = key.split(".")
+    if key in ("task", "preset"):
+        raise ValueError(f"the {key} is chosen with --{key}, not with --set {key}=...")
     if parts[0] == "task_options" and len(parts) == 2:
         config.setdefault("task_options", {})[parts[1]] = value
         return

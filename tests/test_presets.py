@@ -118,3 +118,9 @@ def test_config_hash_depends_on_values_not_on_key_order():
     reordered = dict(reversed(list(config.items())))
     assert store.config_hash(config) == store.config_hash(reordered)
     assert store.config_hash(config) != store.config_hash(resolve_config("row-mnist", seed=1))
+
+
+@pytest.mark.parametrize("key", ["task", "preset"])
+def test_the_task_and_preset_cannot_be_overridden_with_set(key):
+    with pytest.raises(ValueError, match=f"chosen with --{key}"):
+        resolve_config("row-mnist", overrides=[f'{key}="sine"'])
