@@ -228,6 +228,13 @@ class Run:
             stored = store.read_toml(config_path)
             if stored != config:
                 old, new = flat_keys(stored), flat_keys(config)
+                missing = set(new) - set(old)
+                if missing and all(new[k] == value for k, value in old.items() if k in new):
+                    raise store.DamagedFileError(
+                        f"{str(config_path)!r} is incomplete ({len(missing)} keys missing, e.g. "
+                        f"{sorted(missing)[0]!r}): the file is damaged. Delete the run directory "
+                        f"and train again, or restore the file."
+                    )
                 differing = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
                 raise ValueError(
                     f"--resume: the config differs from the one stored in "

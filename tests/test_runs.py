@@ -73,3 +73,12 @@ def test_a_run_without_a_network_says_so(tmp_path):
     assert run.params["m"].shape == (run.config["toy"]["n_synapses"],)
     with pytest.raises(ValueError, match="trains no network"):
         run.network()
+
+
+def test_a_truncated_config_is_reported_as_damaged_not_as_a_different_config(row_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(row_run.directory, copy)
+    text = (copy / "config.toml").read_text()
+    (copy / "config.toml").write_text(text[: len(text) // 2].rsplit("\n", 1)[0] + "\n")
+    with pytest.raises(DamagedFileError, match="config.toml.*incomplete"):
+        Run.create(copy, row_run.config, resume=True)
