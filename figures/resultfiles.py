@@ -63,6 +63,7 @@ __all__ = [
     "read_json",
     "read_result",
     "to_json",
+    "write_arrays",
     "write_json",
     "write_result",
 ]
@@ -261,6 +262,25 @@ def write_json(path: str | os.PathLike, schema: str, content: Mapping) -> Path:
     return atomic_write_bytes(path, (text + "\n").encode())
 
 
+def write_arrays(path: str | os.PathLike, arrays: Mapping[str, Any]) -> Path:
+    """Save named arrays as an uncompressed ``.npz``, atomically; returns the path.
+
+    Numbers and strings only: object arrays (which would need pickle to read) are refused.
+
+    Raises:
+        TypeError: an array of another dtype.
+    """
+    converted = {}
+    for key, array in arrays.items():
+        array = np.asarray(array)
+        if array.dtype.kind not in "biufU":
+            raise TypeError(f"array {key!r}: dtype {array.dtype} is not stored.")
+        converted[key] = array
+    buffer = io.BytesIO()
+    np.savez(buffer, **converted)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
 def write_result(
     stem: str | os.PathLike,
     schema: str,
@@ -279,15 +299,7 @@ def write_result(
     paths = []
     summary = dict(summary)
     if arrays:
-        buffer = io.BytesIO()
-        converted = {}
-        for key, array in arrays.items():
-            array = np.asarray(array)
-            if array.dtype.kind not in "biuf":
-                raise TypeError(f"array {key!r}: dtype {array.dtype} is not stored.")
-            converted[key] = array
-        np.savez(buffer, **converted)
-        paths.append(atomic_write_bytes(stem.with_suffix(".npz"), buffer.getvalue()))
+        paths.append(write_arrays(stem.with_suffix(".npz"), arrays))
         summary["arrays_file"] = stem.with_suffix(".npz").name
     paths.insert(0, write_json(stem.with_suffix(".json"), schema, summary))
     return paths

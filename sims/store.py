@@ -12,7 +12,6 @@ file, never half of one.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import platform
@@ -43,6 +42,7 @@ from figures.resultfiles import (
     read_json,
     read_result,
     to_json,
+    write_arrays,
     write_json,
     write_result,
 )
@@ -123,13 +123,6 @@ def read_toml(path: str | os.PathLike) -> dict:
         raise DamagedFileError(
             f"{str(path)!r} is not valid TOML ({error}); restore it or train the run again."
         ) from None
-
-
-def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
-    """Save arrays as an uncompressed ``.npz`` (names and contents as given), atomically."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def write_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray], state: dict) -> Path:
