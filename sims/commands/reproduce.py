@@ -134,11 +134,9 @@ def _print_report(out: str) -> int:
 
     path = Path(out) / store.SUMMARY_FILE
     if not path.is_file():
-        print(
-            f"{str(path)!r} does not exist; run `sasrnn reproduce --out {out}` first.",
-            file=sys.stderr,
+        raise FileNotFoundError(
+            f"{str(path)!r} does not exist; run `sasrnn reproduce --out {out}` first."
         )
-        return 1
     print(markdown_table(store.read_json(path, "summary")["headline"]), end="")
     return 0
 
