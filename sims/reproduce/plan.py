@@ -120,26 +120,14 @@ def _export_stages(settings: Settings, runs: dict) -> list[Stage]:
     stages = []
     for task, prefix, count, drawn in TRAINED_TASKS:
         deps = tuple(f"train-{prefix}-seed{k}" for k in range(getattr(settings, count)))
-        stem = f"training_{prefix}"
-        stages.append(
-            Stage(
-                f"training-{prefix}",
-                st.stage_training_curves,
-                {"stem": stem, "run_dirs": runs[task]},
-                deps,
-                _result(stem),
-            )
-        )
+        exports = [("training", st.stage_training_curves, False)]
         if drawn:
-            stem = f"parameters_{prefix}"
+            exports.append(("parameters", st.stage_parameters, True))
+        for kind, function, arrays in exports:
+            stem = f"{kind}_{prefix}"
+            params = {"stem": stem, "run_dirs": runs[task]}
             stages.append(
-                Stage(
-                    f"parameters-{prefix}",
-                    st.stage_parameters,
-                    {"stem": stem, "run_dirs": runs[task]},
-                    deps,
-                    _result(stem, arrays=True),
-                )
+                Stage(f"{kind}-{prefix}", function, params, deps, _result(stem, arrays=arrays))
             )
     return stages
 
