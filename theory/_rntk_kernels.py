@@ -148,6 +148,9 @@ def pair_blocks(
     pi = np.zeros((n_steps, n_steps, width))
     gamma = np.zeros((max(last, 0), max(last, 0), width))
     gram = np.zeros((n_steps, n_steps, width))
+    batch = x_t.shape[2]
+    row_gram = np.zeros((n_steps, n_steps, 0 if diagonal else batch))
+    row_of = -1
     var_l = np.zeros((slots, width))
     var_r = np.zeros((slots, width))
     row_carry = np.zeros((n_steps, width))
@@ -163,21 +166,51 @@ def pair_blocks(
             for s in range(slots):
                 var_l[s, p] = variances[s, first + p if diagonal else first]
                 var_r[s, p] = variances[s, second + p]
-        # The input Gram products of the block.
-        for t in range(n_steps):
-            for tp in range(n_steps):
-                for p in range(n):
-                    gram[t, tp, p] = 0.0
-                for k in range(n_in):
-                    if diagonal:
+        # The input Gram products of the block: of a row of pairs (first, b >= second) at once,
+        # which keeps the innermost loops long.  (Views from the offsets, so that the innermost
+        # indices count from 0 and need no negative-index handling.)
+        if diagonal:
+            for t in range(n_steps):
+                for tp in range(n_steps):
+                    for p in range(n):
+                        gram[t, tp, p] = 0.0
+                    for k in range(n_in):
+                        left = x_t[t, k, first:]
+                        right = x_t[tp, k, second:]
                         for p in range(n):
-                            gram[t, tp, p] += x_t[t, k, first + p] * x_t[tp, k, second + p]
-                    else:
-                        value = x[t, first, k]
-                        for p in range(n):
-                            gram[t, tp, p] += value * x_t[tp, k, second + p]
-                for p in range(n):
-                    gram[t, tp, p] *= scale
+                            gram[t, tp, p] += left[p] * right[p]
+                    for p in range(n):
+                        gram[t, tp, p] *= scale
+        else:
+            if first != row_of:
+                row_of = first
+                for t in range(n_steps):
+                    for tp in range(n_steps):
+                        target = row_gram[t, tp, second:]
+                        for q in range(target.size):
+                            target[q] = 0.0
+                        k = 0
+                        while k + 1 < n_in:  # two inputs per sweep, summed in order
+                            value_0, value_1 = x[t, first, k], x[t, first, k + 1]
+                            source_0 = x_t[tp, k, second:]
+                            source_1 = x_t[tp, k + 1, second:]
+                            for q in range(target.size):
+                                target[q] = (
+                                    target[q] + value_0 * source_0[q]
+                                ) + value_1 * source_1[q]
+                            k += 2
+                        if k < n_in:
+                            value_0 = x[t, first, k]
+                            source_0 = x_t[tp, k, second:]
+                            for q in range(target.size):
+                                target[q] += value_0 * source_0[q]
+                        for q in range(target.size):
+                            target[q] *= scale
+            for t in range(n_steps):
+                for tp in range(n_steps):
+                    source = row_gram[t, tp, second:]
+                    for p in range(n):
+                        gram[t, tp, p] = source[p]
 
         # ---- forward.  Slot 0 is h^{-1}: Σ^{-1,s-1} = (1-α)^s σ_h0² δ_{ab}.
         for s in range(slots):
@@ -215,31 +248,35 @@ def pair_blocks(
                     omega[t, t, p] += xi_mean * kern[t, t, p]
             # Column t, entries (j, t), j < t: C scanned down the column (ending in C^{t,t}),
             # A carried from column t-1 (row_carry[j] = A^{j,t-1}).
+            for p in range(n):
+                scan[p] = omega[0, t, p]
             for j in range(t + 1):
-                for p in range(n):
-                    c_sum = omega[j, t, p] if j == 0 else omega[j, t, p] + decay * scan[p]
-                    scan[p] = c_sum
-                    if j < t:
+                if j > 0:
+                    for p in range(n):
+                        scan[p] = omega[j, t, p] + decay * scan[p]
+                if j < t:
+                    for p in range(n):
                         a_sum = omega[j, t, p] + decay * row_carry[j, p]
                         row_carry[j, p] = a_sum
                         sigma[j + 1, t + 1, p] = decay2 * sigma[j, t, p] + a2 * (
-                            a_sum + c_sum - omega[j, t, p]
+                            a_sum + scan[p] - omega[j, t, p]
                         )
             for p in range(n):
                 col_carry[t, p] = scan[p]
             # Row t, entries (t, j), j <= t: A scanned along the row, C carried from row t-1
             # (col_carry[j] = C^{t-1,j}).
+            for p in range(n):
+                scan[p] = omega[t, 0, p]
             for j in range(t + 1):
-                for p in range(n):
-                    a_sum = omega[t, j, p] if j == 0 else omega[t, j, p] + decay * scan[p]
-                    scan[p] = a_sum
-                    if j < t:
-                        c_sum = omega[t, j, p] + decay * col_carry[j, p]
-                        col_carry[j, p] = c_sum
-                    else:
-                        c_sum = col_carry[t, p]
+                if j > 0:
+                    for p in range(n):
+                        scan[p] = omega[t, j, p] + decay * scan[p]
+                if j < t:
+                    for p in range(n):
+                        col_carry[j, p] = omega[t, j, p] + decay * col_carry[j, p]
+                for p in range(n):  # col_carry[t] = C^{t,t} from the column pass
                     sigma[t + 1, j + 1, p] = decay2 * sigma[t, j, p] + a2 * (
-                        a_sum + c_sum - omega[t, j, p]
+                        scan[p] + col_carry[j, p] - omega[t, j, p]
                     )
             for p in range(n):
                 row_carry[t, p] = scan[p]
@@ -263,31 +300,35 @@ def pair_blocks(
                     gamma[j, t, p] = s_rec2 * kdot[j + 1, t + 1, p] * pi[j + 1, t + 1, p]
             # Column t, entries (j, t), j > t: E scanned up the column (ending in E^{t,t}),
             # D carried from column t+1 (row_carry[j] = D^{j,t+1}).
+            for p in range(n):
+                scan[p] = gamma[last - 1, t, p]
             for j in range(last - 1, t - 1, -1):
-                for p in range(n):
-                    e_sum = gamma[j, t, p] if j == last - 1 else gamma[j, t, p] + decay * scan[p]
-                    scan[p] = e_sum
-                    if j > t:
+                if j < last - 1:
+                    for p in range(n):
+                        scan[p] = gamma[j, t, p] + decay * scan[p]
+                if j > t:
+                    for p in range(n):
                         d_sum = gamma[j, t, p] + decay * row_carry[j, p]
                         row_carry[j, p] = d_sum
                         pi[j, t, p] = decay2 * pi[j + 1, t + 1, p] + a2 * (
-                            d_sum + e_sum - gamma[j, t, p]
+                            d_sum + scan[p] - gamma[j, t, p]
                         )
             for p in range(n):
                 col_carry[t, p] = scan[p]
             # Row t, entries (t, j), j >= t: D scanned along the row, E carried from row t+1
             # (col_carry[j] = E^{t+1,j}).
+            for p in range(n):
+                scan[p] = gamma[t, last - 1, p]
             for j in range(last - 1, t - 1, -1):
-                for p in range(n):
-                    d_sum = gamma[t, j, p] if j == last - 1 else gamma[t, j, p] + decay * scan[p]
-                    scan[p] = d_sum
-                    if j > t:
-                        e_sum = gamma[t, j, p] + decay * col_carry[j, p]
-                        col_carry[j, p] = e_sum
-                    else:
-                        e_sum = col_carry[t, p]
+                if j < last - 1:
+                    for p in range(n):
+                        scan[p] = gamma[t, j, p] + decay * scan[p]
+                if j > t:
+                    for p in range(n):
+                        col_carry[j, p] = gamma[t, j, p] + decay * col_carry[j, p]
+                for p in range(n):  # col_carry[t] = E^{t,t} from the column pass
                     pi[t, j, p] = decay2 * pi[t + 1, j + 1, p] + a2 * (
-                        d_sum + e_sum - gamma[t, j, p]
+                        scan[p] + col_carry[j, p] - gamma[t, j, p]
                     )
             for p in range(n):
                 row_carry[t, p] = scan[p]
