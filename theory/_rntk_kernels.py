@@ -8,10 +8,11 @@ pairs (a, a), which also produce the variance trajectories, then the pairs a < b
 (vectorised innermost) and carries the full T × T time grid of each pair: both orders of (t, t'),
 since Σ^{t',t}(x_a, x_b) = Σ^{t,t'}(x_b, x_a) is the mirror pair's entry.
 
-The arithmetic of every entry is that of the B × B wavefront recursion it replaces, entry for
-entry and in the same order (running sums A, C, D, E below), so the two agree to round-off of
-the input Gram products only.  The caller runs slices of the blocks on several threads (the
-function releases the GIL); each call holds its own scratch grids.
+The arithmetic of every entry is that of a B × B wavefront recursion, entry for entry and in the
+same order (running sums A, C, D, E below), except for the order of the input Gram sums and the
+arccos (:func:`_arccos`, within 1 ulp of libm's), so the two agree to round-off.  The caller
+runs slices of the blocks on several threads (the function releases the GIL); each call holds its
+own scratch grids.
 
 Shapes: T steps, slots s = t + 1 (slot 0 is h^{-1}); n pairs in a block, at most ``width``.
 """

@@ -33,17 +33,18 @@ compiled blocks of sample pairs (:mod:`theory._rntk_kernels`) shared among
 ``numba.get_num_threads()`` threads: first the B diagonal pairs (x, x), which give the variances,
 then the B(B-1)/2 pairs x ≠ x', whose Θ also fills the mirror entry Θ(x', x) = Θ(x, x') (exchange
 symmetry Σ^{t',t}(x', x) = Σ^{t,t'}(x, x')).  Work: O(T² B²), ≈ 0.5 (T+1)² B² arc-cosine
-evaluations, each giving K and K̇ at once.  Each entry's arithmetic is that of the B × B
-wavefront recursion, so results agree with it to round-off.
+evaluations, each giving K and K̇ at once.  Each entry's arithmetic is that of a B × B
+wavefront recursion, except for the order of the input Gram sums and an arccos within 1 ulp of
+libm's, so the two agree to round-off.
 
-Memory (general path, without intermediates), in bytes::
+Memory (general path, without intermediates), in bytes, for N_in inputs and n threads::
 
-    8 [10 B² + (T+1) B + 2 T B N_in] + threads · 8 · 32 · (8 (T+1)² + 6 (T+1))
+    8 [10 B² + 2 T B N_in + (T+1) B] + n · 8 [T² B + 32 · 8 (T+1)²]
 
-(the blocks and their sum, the variances, the inputs, and each thread's (T+1) × (T+1) grids of
-32 pairs): 85 MB at T = 28, B = 1000.  ``return_intermediates`` adds the full kernels,
-≈ 6 (T+1)² B² · 8 bytes.  The α = 1 fast path (eq. 5.10) is diagonal in time, O(T B²) work, and
-holds ≈ 8 · 8 (T+1) B² bytes (1.9 GB at T = 28, B = 1000).
+the blocks and their sum, the inputs, and per thread one row of input Gram products and the
+time grids of 32 pairs: ≈ 110 MB at T = 28, B = 1000, N_in = 28, n = 2.  ``return_intermediates``
+adds the full kernels, ≈ 6 · 8 (T+1)² B² bytes.  The α = 1 fast path (eq. 5.10) is diagonal in
+time, O(T B²) work, and holds ≈ 5 · 8 (T+1) B² bytes (1.2 GB at T = 28, B = 1000).
 """
 
 from __future__ import annotations
@@ -188,8 +189,8 @@ def _validate(x, alpha, sigmas, xi_mean, activation):
 # General recursion
 # ------------------------------------------------------------------------------------------
 
-#: Sample pairs per compiled block: the block's time grids, about 7 (T+1)² × 32 doubles
-#: (1.5 MB at T = 28), stay near one core's L2 cache.
+#: Sample pairs per compiled block: the block's time grids, about 8 (T+1)² × 32 doubles
+#: (1.7 MB at T = 28), stay near one core's L2 cache.
 BLOCK_WIDTH = 32
 #: Slices of the blocks per thread; threads take the next slice when done, so a slower core
 #: takes fewer.
