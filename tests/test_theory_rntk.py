@@ -236,6 +236,37 @@ def test_kernel_does_not_depend_on_the_number_of_threads():
     np.testing.assert_array_equal(one, many)
 
 
+@pytest.mark.parametrize(
+    ("activation", "n_steps", "batch", "sas_readout"),
+    [("relu", 6, 37, True), ("relu", 1, 3, False), ("tanh", 3, 3, True)],
+)
+def test_compiled_alpha_one_fast_path_equals_the_frozen_numpy_fast_path(
+    activation, n_steps, batch, sas_readout
+):
+    x = np.random.default_rng(batch + 1).normal(size=(n_steps, batch, 3))
+    sigmas = {"sigma_in": 0.9, "sigma_rec": 1.2, "sigma_out": 0.8, "sigma_h0": 0.7, "xi_mean": 0.4}
+    got = rntk_blocks(
+        x, 1.0, activation=activation, sas_readout=sas_readout, return_intermediates=True, **sigmas
+    )
+
+    def gauss(cov, var_a, var_b):
+        return gaussian_pair_expectations(cov, var_a, var_b, activation)
+
+    expected, expected_mid = _frozen_rntk_no_leak(
+        x,
+        *(sigmas[name] for name in ("sigma_in", "sigma_rec", "sigma_out", "sigma_h0")),
+        sigmas["xi_mean"],
+        gauss,
+        sas_readout,
+    )
+    got_mid = got.pop("intermediates")
+    assert got.keys() == expected.keys()
+    for name in expected:
+        assert relative_difference(got[name], expected[name]) < RECURSION_TOLERANCE, name
+    for name in expected_mid:
+        assert relative_difference(got_mid[name], expected_mid[name]) < RECURSION_TOLERANCE, name
+
+
 # ------------------------------------------------------------------------------------------
 # Frozen reference: the B × B wavefront recursion that theory.rntk implemented before its
 # compiled pair blocks (same equations, docs/model.md §5.1, eqs. 5.3–5.9), kept verbatim.
@@ -374,3 +405,35 @@ def _frozen_rntk_blocks(x, alpha, activation="relu", sas_readout=False, **sigmas
         blocks.update({"out.pi": readout, "out.xi": 0 * readout})
     intermediates = dict(sigma=sigma, omega=omega, K=kernel, Kdot=kernel_dot, pi=pi, gamma=gamma)
     return blocks, intermediates
+
+
+def _frozen_rntk_no_leak(x, s_in, s_rec, s_out, s_h0, xi_mean, gauss, sas_readout):
+    """Diagonal-in-time RNTK at α = 1 (docs/model.md §5.1 "α = 1 special case"): O(T B²) work.
+
+    Σ^{t,t} = Ω^{t,t};  Π^{t,t} = σ_rec² K̇^{t,t} Π^{t+1,t+1};
+    Θ = Σ_t Π^{t,t} [2 σ_rec² K^{t-1,t-1} + (σ_in²/N_in) x(t)·x'(t)] + σ_out² K^{L,L}.
+    """
+    n_steps, batch, n_in = x.shape
+    eye = np.eye(batch)
+    gram = np.einsum("tbi,tci->tbc", x, x) * (s_in**2 / n_in)
+    sigma = np.zeros((n_steps + 1, batch, batch))
+    kernel = np.zeros_like(sigma)
+    kernel_dot = np.zeros_like(sigma)
+    sigma[0] = s_h0**2 * eye
+    for s in range(n_steps + 1):
+        var = np.diagonal(sigma[s])
+        kernel[s], kernel_dot[s] = gauss(sigma[s], var[:, None], var[None, :])
+        if s < n_steps:
+            omega = s_rec**2 * kernel[s] + gram[s] + xi_mean * np.diag(np.diagonal(kernel[s]))
+            sigma[s + 1] = omega
+    pi = np.zeros((n_steps, batch, batch))
+    pi[-1] = s_out**2 * kernel_dot[n_steps]
+    for t in range(n_steps - 2, -1, -1):
+        pi[t] = s_rec**2 * kernel_dot[t + 1] * pi[t + 1]
+    m_rec = s_rec**2 * np.einsum("tab,tab->ab", pi, kernel[:n_steps])
+    m_in = np.einsum("tab,tab->ab", pi, gram)
+    readout = s_out**2 * kernel[n_steps]
+    blocks = {"inp.m": m_in, "rec.m": m_rec, "rec.pi": m_rec, "rec.xi": 0 * m_rec, "out.m": readout}
+    if sas_readout:
+        blocks.update({"out.pi": readout, "out.xi": 0 * readout})
+    return blocks, dict(sigma=sigma, K=kernel, Kdot=kernel_dot, pi=pi)

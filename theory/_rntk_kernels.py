@@ -365,3 +365,110 @@ def pair_blocks(
                             full[s, j, a, b] = grid[s, j, p]
                             if not diagonal:
                                 full[j, s, b, a] = grid[s, j, p]
+
+
+@numba.njit(**_JIT)
+def no_leak_blocks(
+    x, x_t, blocks, variances, diagonal, prm, activation, nodes, weights, out, store
+):
+    """The α = 1 kernels of the sample pairs of ``blocks``, diagonal in time (docs/model.md
+    eq. (5.10)), writing Θ_m_rec, Θ_m_in and σ_out² K^{L,L} into ``out`` at (a, b) and (b, a).
+
+    Per pair: Σ^{t,t} = Ω^{t,t} = σ_rec² K^{t-1,t-1} + (σ_in²/N_in) x_a(t)·x_b(t)
+    [+ E[Ξ̃] K^{t-1,t-1} on a diagonal pair], K, K̇ by eq. (5.3);
+    Π^{L,L} = σ_out² K̇^{L,L}, Π^{t,t} = σ_rec² K̇^{t,t} Π^{t+1,t+1};
+    Θ_m_rec = σ_rec² Σ_t Π^{t,t} K^{t-1,t-1}, Θ_m_in = Σ_t Π^{t,t} (σ_in²/N_in) x_a(t)·x_b(t).
+
+    Args:
+        As :func:`pair_blocks` (``prm`` the same tuple; 1-α = 0 makes Σ^{-1,-1} = σ_h0² δ_ab
+        the only boundary term), but ``store`` holds the time-diagonal (Σ, K, K̇) as
+        (T+1, B, B) and Π as (T, B, B) arrays, or four empty arrays.
+    """
+    s_rec2, s_out2, xi_mean, scale = prm[3], prm[4], prm[5], prm[7]
+    n_steps, n_in = x_t.shape[0], x_t.shape[1]
+    slots = n_steps + 1
+    width = 1
+    for block in range(blocks.shape[0]):
+        width = max(width, blocks[block, 2])
+    sigma = np.zeros((slots, width))
+    kern = np.zeros((slots, width))
+    kdot = np.zeros((slots, width))
+    pi = np.zeros((n_steps, width))
+    gram = np.zeros((n_steps, width))
+    var_l = np.zeros((slots, width))
+    var_r = np.zeros((slots, width))
+    grids = (sigma, kern, kdot, pi)
+    storing = store[0].size > 0
+    for block in range(blocks.shape[0]):
+        first, second, n = blocks[block, 0], blocks[block, 1], blocks[block, 2]
+        for p in range(n):
+            for s in range(slots):
+                var_l[s, p] = variances[s, first + p if diagonal else first]
+                var_r[s, p] = variances[s, second + p]
+        for t in range(n_steps):
+            for p in range(n):
+                gram[t, p] = 0.0
+            for k in range(n_in):
+                right = x_t[t, k, second:]
+                if diagonal:
+                    left = x_t[t, k, first:]
+                    for p in range(n):
+                        gram[t, p] += left[p] * right[p]
+                else:
+                    value = x[t, first, k]
+                    for p in range(n):
+                        gram[t, p] += value * right[p]
+            for p in range(n):
+                gram[t, p] *= scale
+        for p in range(n):
+            sigma[0, p] = var_l[0, p] if diagonal else 0.0
+        for s in range(slots):
+            if activation == RELU:
+                for p in range(n):
+                    norm = np.sqrt(var_l[s, p] * var_r[s, p])
+                    live = norm > 0.0
+                    c = min(max(sigma[s, p] / norm, -1.0), 1.0) if live else 0.0
+                    angle = np.pi - _arccos(c)
+                    k = norm / TWO_PI * (c * angle + np.sqrt(1.0 - c * c))
+                    kern[s, p] = k if live else 0.0
+                    kdot[s, p] = angle / TWO_PI if live else 0.0
+            else:
+                for p in range(n):
+                    kern[s, p], kdot[s, p] = _tanh_pair(
+                        sigma[s, p], var_l[s, p], var_r[s, p], nodes, weights
+                    )
+            if s == n_steps:
+                break
+            for p in range(n):
+                sigma[s + 1, p] = s_rec2 * kern[s, p] + gram[s, p]
+            if diagonal:
+                for p in range(n):
+                    sigma[s + 1, p] += xi_mean * kern[s, p]
+                    var_l[s + 1, p] = sigma[s + 1, p]
+                    var_r[s + 1, p] = sigma[s + 1, p]
+        for p in range(n):
+            pi[n_steps - 1, p] = s_out2 * kdot[n_steps, p]
+        for t in range(n_steps - 2, -1, -1):
+            for p in range(n):
+                pi[t, p] = s_rec2 * kdot[t + 1, p] * pi[t + 1, p]
+        for p in range(n):
+            m_rec = 0.0
+            m_in = 0.0
+            for t in range(n_steps):
+                m_rec += pi[t, p] * kern[t, p]
+                m_in += pi[t, p] * gram[t, p]
+            a = first + p if diagonal else first
+            b = second + p
+            values = (s_rec2 * m_rec, m_in, s_out2 * kern[n_steps, p])
+            for index in range(3):
+                out[index, a, b] = values[index]
+                out[index, b, a] = values[index]
+            if diagonal:
+                for s in range(slots):
+                    variances[s, a] = var_l[s, p]
+            if storing:
+                for index in range(4):
+                    grid = grids[index]
+                    for s in range(grid.shape[0]):
+                        store[index][s, a, b] = grid[s, p]
+                        store[index][s, b, a] = grid[s, p]

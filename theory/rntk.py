@@ -44,13 +44,14 @@ Memory (general path, without intermediates), in bytes, for N_in inputs and n th
 the blocks and their sum, the inputs, and per thread one row of input Gram products and the
 time grids of 32 pairs: ≈ 110 MB at T = 28, B = 1000, N_in = 28, n = 2.  ``return_intermediates``
 adds the full kernels, ≈ 6 · 8 (T+1)² B² bytes.  The α = 1 fast path (eq. 5.10) is diagonal in
-time, O(T B²) work, and holds ≈ 5 · 8 (T+1) B² bytes (1.2 GB at T = 28, B = 1000).
+time: O(T B²) work, pair by pair the same way, within the same bound (its intermediates
+≈ 4 · 8 (T+1) B² bytes).
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numba
 import numpy as np
@@ -234,22 +235,34 @@ def _run_in_slices(function, blocks, n_threads):
         list(pool.map(function, [part for part in slices if len(part)]))
 
 
-def _rntk_general(
-    x, alpha, s_in, s_rec, s_out, s_h0, xi_mean, activation, quadrature_order, return_intermediates
+def _run_pair_passes(
+    leaky,
+    x,
+    alpha,
+    s_in,
+    s_rec,
+    s_out,
+    s_h0,
+    xi_mean,
+    activation,
+    quadrature_order,
+    store_shapes,
+    store_names,
+    return_intermediates,
 ):
-    """Θ_m_rec, Θ_m_in and σ_out² K^{L,L} (each (B, B)) by the leaky recursions of docs/model.md
-    §5.1, eqs. (5.3)–(5.9), pair by pair in compiled blocks (:mod:`theory._rntk_kernels`) on
-    ``numba.get_num_threads()`` threads.
+    """The diagonal pass, then the off-diagonal pass, of the compiled pair blocks on
+    ``numba.get_num_threads()`` threads: :func:`theory._rntk_kernels.pair_blocks` if ``leaky``,
+    else the α = 1 :func:`theory._rntk_kernels.no_leak_blocks`.
 
-    Returns (m_rec, m_in, readout, intermediates or None).
+    Returns (m_rec, m_in, readout, intermediates or None): Θ_m_rec, Θ_m_in, σ_out² K^{L,L},
+    each (B, B), and the intermediates (``store_names`` → arrays of ``store_shapes``).
     """
+    kernel = _kernels.pair_blocks if leaky else _kernels.no_leak_blocks
     n_steps, batch, n_in = x.shape
     slots = n_steps + 1
     decay = 1.0 - alpha
     a2 = alpha * alpha
     prm = (decay, decay**2, a2, s_rec**2, s_out**2, xi_mean, a2 * s_rec**2, s_in**2 / n_in)
-    boundary = decay ** np.arange(slots) * (s_h0**2)  # Σ^{-1,s-1} = (1-α)^s σ_h0² on x = x'
-    decay_powers = decay ** np.arange(n_steps)[::-1]  # (1-α)^{L-t'}, t' = 0..L
     if activation == "tanh":
         nodes, weights = _hermite_rule(int(quadrature_order))
         code = _kernels.TANH
@@ -261,37 +274,57 @@ def _rntk_general(
     variances = np.zeros((slots, batch))
     variances[0] = s_h0**2
     out = np.zeros((3, batch, batch))
-    if return_intermediates:
-        shapes = [(slots, slots)] * 3 + [(n_steps, n_steps)] * 2 + [(n_steps - 1, n_steps - 1)]
-        store = tuple(np.zeros((*shape, batch, batch)) for shape in shapes)
-    else:
-        store = tuple(np.zeros((0, 0, 0, 0)) for _ in range(6))
+    # The intermediates to fill, or empty arrays of the same dimensions.
+    store = tuple(
+        np.zeros(shape if return_intermediates else (0,) * len(shape)) for shape in store_shapes
+    )
+    extra = ()
+    if leaky:
+        boundary = decay ** np.arange(slots) * (s_h0**2)  # Σ^{-1,s-1} = (1-α)^s σ_h0² on x = x'
+        decay_powers = decay ** np.arange(n_steps)[::-1]  # (1-α)^{L-t'}, t' = 0..L
+        extra = (boundary, decay_powers)
     n_threads = numba.get_num_threads()
     for diagonal in (True, False):  # the diagonal pass fills the variances the other reads
 
         def run(blocks, diagonal=diagonal):
-            _kernels.pair_blocks(
-                x,
-                x_t,
-                blocks,
-                variances,
-                diagonal,
-                prm,
-                boundary,
-                decay_powers,
-                code,
-                nodes,
-                weights,
-                out,
-                store,
+            kernel(
+                x, x_t, blocks, variances, diagonal, prm, *extra, code, nodes, weights, out, store
             )
 
         _run_in_slices(run, _pair_blocks(batch, BLOCK_WIDTH, diagonal), n_threads)
     intermediates = None
     if return_intermediates:
-        names = ("sigma", "K", "Kdot", "omega", "pi", "gamma")
-        intermediates = dict(zip(names, store, strict=True))
+        intermediates = dict(zip(store_names, store, strict=True))
     return out[0], out[1], out[2], intermediates
+
+
+def _rntk_general(
+    x, alpha, s_in, s_rec, s_out, s_h0, xi_mean, activation, quadrature_order, return_intermediates
+):
+    """Θ_m_rec, Θ_m_in and σ_out² K^{L,L} (each (B, B)) by the leaky recursions of docs/model.md
+    §5.1, eqs. (5.3)–(5.9), pair by pair in compiled blocks (:mod:`theory._rntk_kernels`).
+
+    Returns (m_rec, m_in, readout, intermediates or None).
+    """
+    n_steps, batch, _ = x.shape
+    slots, last = n_steps + 1, n_steps - 1
+    store_shapes = [(slots, slots, batch, batch)] * 3 + [(n_steps, n_steps, batch, batch)] * 2
+    store_shapes.append((last, last, batch, batch))
+    return _run_pair_passes(
+        True,
+        x,
+        alpha,
+        s_in,
+        s_rec,
+        s_out,
+        s_h0,
+        xi_mean,
+        activation,
+        quadrature_order,
+        store_shapes,
+        ("sigma", "K", "Kdot", "omega", "pi", "gamma"),
+        return_intermediates,
+    )
 
 
 def _assemble(m_in, m_rec, readout, sas_readout):
@@ -314,33 +347,34 @@ def _assemble(m_in, m_rec, readout, sas_readout):
 # ------------------------------------------------------------------------------------------
 
 
-def _rntk_no_leak(x, s_in, s_rec, s_out, s_h0, xi_mean, gauss, sas_readout):
-    """Diagonal-in-time RNTK at α = 1 (docs/model.md §5.1 "α = 1 special case"): O(T B²) work.
+def _rntk_no_leak(
+    x, s_in, s_rec, s_out, s_h0, xi_mean, activation, quadrature_order, return_intermediates
+):
+    """Diagonal-in-time RNTK at α = 1 (docs/model.md §5.1 "α = 1 special case", eq. 5.10):
+    O(T B²) work, pair by pair in compiled blocks (:func:`theory._rntk_kernels.no_leak_blocks`).
 
     Σ^{t,t} = Ω^{t,t};  Π^{t,t} = σ_rec² K̇^{t,t} Π^{t+1,t+1};
     Θ = Σ_t Π^{t,t} [2 σ_rec² K^{t-1,t-1} + (σ_in²/N_in) x(t)·x'(t)] + σ_out² K^{L,L}.
+
+    Returns (m_rec, m_in, readout, intermediates or None).
     """
     n_steps, batch, n_in = x.shape
-    eye = np.eye(batch)
-    gram = np.einsum("tbi,tci->tbc", x, x) * (s_in**2 / n_in)
-    sigma = np.zeros((n_steps + 1, batch, batch))
-    kernel = np.zeros_like(sigma)
-    kernel_dot = np.zeros_like(sigma)
-    sigma[0] = s_h0**2 * eye
-    for s in range(n_steps + 1):
-        var = np.diagonal(sigma[s])
-        kernel[s], kernel_dot[s] = gauss(sigma[s], var[:, None], var[None, :])
-        if s < n_steps:
-            omega = s_rec**2 * kernel[s] + gram[s] + xi_mean * np.diag(np.diagonal(kernel[s]))
-            sigma[s + 1] = omega
-    pi = np.zeros((n_steps, batch, batch))
-    pi[-1] = s_out**2 * kernel_dot[n_steps]
-    for t in range(n_steps - 2, -1, -1):
-        pi[t] = s_rec**2 * kernel_dot[t + 1] * pi[t + 1]
-    m_rec = s_rec**2 * np.einsum("tab,tab->ab", pi, kernel[:n_steps])
-    m_in = np.einsum("tab,tab->ab", pi, gram)
-    blocks = _assemble(m_in, m_rec, s_out**2 * kernel[n_steps], sas_readout)
-    return blocks, sigma, kernel, kernel_dot, pi
+    store_shapes = [(n_steps + 1, batch, batch)] * 3 + [(n_steps, batch, batch)]
+    return _run_pair_passes(
+        False,
+        x,
+        1.0,
+        s_in,
+        s_rec,
+        s_out,
+        s_h0,
+        xi_mean,
+        activation,
+        quadrature_order,
+        store_shapes,
+        ("sigma", "K", "Kdot", "pi"),
+        return_intermediates,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -405,28 +439,17 @@ def rntk_blocks(
     s_in, s_rec, s_out, s_h0 = (float(v) for v in sigmas.values())
     xi_mean = float(xi_mean)
 
-    def gauss(cov, var_a, var_b):
-        return gaussian_pair_expectations(cov, var_a, var_b, activation, quadrature_order)
-
-    if alpha == 1.0 and fast_path:
-        blocks, sigma, kernel, kernel_dot, pi = _rntk_no_leak(
-            x, s_in, s_rec, s_out, s_h0, xi_mean, gauss, sas_readout
-        )
-        if return_intermediates:
-            blocks["intermediates"] = {"sigma": sigma, "K": kernel, "Kdot": kernel_dot, "pi": pi}
-        return blocks
-
-    m_rec, m_in, readout, intermediates = _rntk_general(
+    compute = _rntk_no_leak if alpha == 1.0 and fast_path else partial(_rntk_general, alpha=alpha)
+    m_rec, m_in, readout, intermediates = compute(
         x,
-        alpha,
-        s_in,
-        s_rec,
-        s_out,
-        s_h0,
-        xi_mean,
-        activation,
-        quadrature_order,
-        return_intermediates,
+        s_in=s_in,
+        s_rec=s_rec,
+        s_out=s_out,
+        s_h0=s_h0,
+        xi_mean=xi_mean,
+        activation=activation,
+        quadrature_order=quadrature_order,
+        return_intermediates=return_intermediates,
     )
     blocks = _assemble(m_in, m_rec, readout, sas_readout)
     if return_intermediates:
