@@ -13,7 +13,7 @@ import pytest
 
 from sims.presets import resolve_config
 from sims.runs import Run
-from sims.train import train_run
+from sims.train import Trainer, train_run
 
 #: Row MNIST small enough that 2 epochs × 200 minibatches take about a second, with a checkpoint
 #: after every minibatch so that the kill lands between two of them. A minibatch takes about
@@ -95,7 +95,44 @@ def kill_mid_epoch(out: Path) -> tuple[int, int]:
             child.wait()
 
 
+def assert_same_run(resumed: Run, uninterrupted: Run) -> None:
+    """Parameters, snapshots, losses and final metrics equal bit for bit."""
+    for block, array in uninterrupted.params.items():
+        assert np.array_equal(resumed.params[block], array), block
+    for block in ("rec.m", "rec.pi", "out.xi"):
+        assert np.array_equal(resumed.snapshots[block], uninterrupted.snapshots[block])
+    losses = [e["train_loss"] for e in resumed.metrics["epochs"]]
+    assert losses == [e["train_loss"] for e in uninterrupted.metrics["epochs"]]
+    assert resumed.metrics["final"] == uninterrupted.metrics["final"]
+
+
+def test_run_interrupted_mid_epoch_resumes_bit_identical(tmp_path, monkeypatch):
+    """In process: Ctrl-C at minibatch 7 of epoch 1, then --resume, against an uninterrupted run."""
+    batches = 12
+    config = resolve_config(
+        "row-mnist", epochs=EPOCHS, batches_per_epoch=batches, seed=4, overrides=SETTINGS
+    )
+    reference = train_run(config, tmp_path / "reference", progress=False)
+    real_step, calls = Trainer._step, {"n": 0}
+
+    def interrupt_once(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == batches + 7:
+            raise KeyboardInterrupt
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "_step", interrupt_once)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(config, tmp_path / "interrupted", progress=False)
+    assert Run.open(tmp_path / "interrupted").info["status"] == "interrupted"
+    assert checkpoint_position(tmp_path / "interrupted") == (1, 6)
+    resumed = train_run(config, tmp_path / "interrupted", resume=True, progress=False)
+    assert_same_run(resumed, reference)
+
+
+@pytest.mark.slow
 def test_resumed_run_is_bit_identical_to_an_uninterrupted_run(tmp_path):
+    """A real SIGKILL of the command-line process, between two checkpoint writes."""
     killed = tmp_path / "killed"
     epoch, batch = kill_mid_epoch(killed)
     assert not (killed / "params.npz").exists()  # really interrupted
@@ -116,13 +153,7 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_run(tmp_path):
 
     resumed, uninterrupted = Run.open(killed), Run.open(reference)
     assert resumed.info["resumed_at"], f"killed at epoch {epoch}, batch {batch}"
-    for block, array in uninterrupted.params.items():
-        assert np.array_equal(resumed.params[block], array), block
-    for block in ("rec.m", "rec.pi", "out.xi"):
-        assert np.array_equal(resumed.snapshots[block], uninterrupted.snapshots[block])
-    losses = [e["train_loss"] for e in resumed.metrics["epochs"]]
-    assert losses == [e["train_loss"] for e in uninterrupted.metrics["epochs"]]
-    assert resumed.metrics["final"] == uninterrupted.metrics["final"]
+    assert_same_run(resumed, uninterrupted)
 
 
 def test_resuming_a_finished_run_returns_it_without_training_again(tmp_path):
