@@ -8,6 +8,7 @@ A run directory holds::
     metrics.json       {"epochs": [per-epoch dicts], "final": {...}} (schema "metrics")
     params.npz         final parameters, nine blocks "inp.m" ... "out.xi" (toy model: m, pi, xi)
     checkpoint.npz     parameters, optimizer state, RNG states and counters (for resuming)
+    checkpoint.previous.npz   the checkpoint before it (kept until the newest is read back)
     snapshots/epoch_000000.npz ...   parameters after every snapshot epoch (0 = initial state)
 
 :class:`Run` is the only code that knows these names. ``Run.create`` makes (or, to resume, checks)
@@ -24,6 +25,8 @@ Example:
 from __future__ import annotations
 
 import copy
+import os
+import sys
 import time
 from functools import cached_property
 from pathlib import Path
@@ -40,6 +43,7 @@ __all__ = [
     "CONFIG_FILE",
     "METRICS_FILE",
     "PARAMS_FILE",
+    "PREVIOUS_CHECKPOINT_FILE",
     "RUN_FILE",
     "SNAPSHOT_DIR",
     "Run",
@@ -54,6 +58,8 @@ RUN_FILE = "run.json"
 METRICS_FILE = "metrics.json"
 PARAMS_FILE = "params.npz"
 CHECKPOINT_FILE = "checkpoint.npz"
+PREVIOUS_CHECKPOINT_FILE = "checkpoint.previous.npz"
+_NEXT_CHECKPOINT_FILE = "checkpoint.next.npz"
 SNAPSHOT_DIR = "snapshots"
 
 
@@ -201,6 +207,7 @@ class Run:
 
     def __init__(self, directory):
         self.directory = Path(directory)
+        self._newest_checkpoint_verified = True
 
     def __repr__(self) -> str:
         return f"Run({str(self.directory)!r})"
@@ -348,15 +355,57 @@ class Run:
 
     def write_checkpoint(self, arrays: dict, state: dict) -> Path:
         """Store the training state: ``arrays`` (parameters, optimizer state) and ``state``
-        (counters, RNG states, history), in one atomic file."""
-        return store.write_checkpoint(self.directory / CHECKPOINT_FILE, arrays, state)
+        (counters, RNG states, history), in one file.
+
+        The new checkpoint is written atomically beside the newest one and read back in full;
+        only then does the newest become ``checkpoint.previous.npz`` and the new one take its
+        place, so a damaged checkpoint never costs the run. A newest checkpoint this handle did
+        not verify (a damaged one the run resumed past) is replaced, not kept as the previous.
+
+        Raises:
+            DamagedFileError: the new checkpoint cannot be read back (the newest is kept).
+        """
+        path = self.directory / CHECKPOINT_FILE
+        written = store.write_checkpoint(self.directory / _NEXT_CHECKPOINT_FILE, arrays, state)
+        store.read_checkpoint(
+            written, fix=f"the checkpoint in {str(path)!r} is kept; check the disk and --resume"
+        )
+        if path.is_file() and self._newest_checkpoint_verified:
+            os.replace(path, self.directory / PREVIOUS_CHECKPOINT_FILE)
+        os.replace(written, path)
+        self._newest_checkpoint_verified = True
+        return path
 
     def read_checkpoint(self) -> tuple[dict, dict] | None:
-        """``(arrays, state)`` of the last checkpoint, or None when there is none yet."""
+        """``(arrays, state)`` of the newest readable checkpoint, or None when there is none yet.
+
+        A damaged or missing ``checkpoint.npz`` falls back to ``checkpoint.previous.npz`` (one
+        line on stderr says so): training replays from there with the RNG states stored in it.
+
+        Raises:
+            DamagedFileError: the newest checkpoint is damaged and there is no readable previous.
+        """
         path = self.directory / CHECKPOINT_FILE
-        if not path.is_file():
-            return None
-        return store.read_checkpoint(path, fix="delete it to restart the run from the beginning")
+        previous = self.directory / PREVIOUS_CHECKPOINT_FILE
+        fix = "delete it to restart the run from the beginning"
+        try:
+            checkpoint = store.read_checkpoint(path, fix=fix)
+        except (FileNotFoundError, store.DamagedFileError) as error:
+            if not previous.is_file():
+                if isinstance(error, FileNotFoundError):
+                    return None
+                raise
+            checkpoint = store.read_checkpoint(previous, fix=fix)
+            what = "is damaged" if isinstance(error, store.DamagedFileError) else "is missing"
+            print(
+                f"warning: {str(path)!r} {what}; resuming from the previous checkpoint "
+                f"(epoch {checkpoint[1]['epoch']}, minibatch {checkpoint[1]['batch']}).",
+                file=sys.stderr,
+            )
+            self._newest_checkpoint_verified = False
+            return checkpoint
+        self._newest_checkpoint_verified = True
+        return checkpoint
 
     def update_info(self, **fields) -> dict:
         """Merge ``fields`` into ``run.json`` and write it; returns the new content."""

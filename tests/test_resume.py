@@ -130,6 +130,48 @@ def test_run_interrupted_mid_epoch_resumes_bit_identical(tmp_path, monkeypatch):
     assert_same_run(resumed, reference)
 
 
+def test_run_whose_newest_checkpoint_is_damaged_resumes_from_the_previous_bit_identical(
+    tmp_path, monkeypatch, capsys
+):
+    """Ctrl-C at minibatch 7 of epoch 1, checkpoint.npz truncated, then --resume: the run replays
+    from the previous checkpoint (minibatch 5) and ends as the uninterrupted run, wall-clock
+    fields aside."""
+    batches = 12
+    config = resolve_config(
+        "row-mnist", epochs=EPOCHS, batches_per_epoch=batches, seed=4, overrides=SETTINGS
+    )
+    reference = train_run(config, tmp_path / "reference", progress=False)
+    real_step, calls = Trainer._step, {"n": 0}
+
+    def interrupt_once(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == batches + 7:
+            raise KeyboardInterrupt
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "_step", interrupt_once)
+    out = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        train_run(config, out, progress=False)
+    newest = out / "checkpoint.npz"
+    newest.write_bytes(newest.read_bytes()[:1000])
+    capsys.readouterr()
+    resumed = train_run(config, out, resume=True, progress=False)
+    assert "resuming from the previous checkpoint (epoch 1, minibatch 5)" in capsys.readouterr().err
+    assert_same_run(resumed, reference)
+    for epoch in reference.snapshots.epochs:
+        assert (out / "snapshots" / f"epoch_{epoch:06d}.npz").read_bytes() == (
+            reference.directory / "snapshots" / f"epoch_{epoch:06d}.npz"
+        ).read_bytes()
+    assert (out / "params.npz").read_bytes() == (reference.directory / "params.npz").read_bytes()
+
+    def without_wall_clock(metrics):
+        epochs = [{k: v for k, v in e.items() if k != "seconds"} for e in metrics["epochs"]]
+        return {**metrics, "epochs": epochs}
+
+    assert without_wall_clock(resumed.metrics) == without_wall_clock(reference.metrics)
+
+
 @pytest.mark.slow
 def test_resumed_run_is_bit_identical_to_an_uninterrupted_run(tmp_path):
     """A real SIGKILL of the command-line process, between two checkpoint writes."""

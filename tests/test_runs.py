@@ -54,6 +54,51 @@ def test_checkpoint_round_trips_arrays_and_state(tmp_path):
     assert read == {"epoch": 3, "rng": {"state": 2**100 + 1}, "loss": None}
 
 
+def truncate(path):
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+def test_a_new_checkpoint_keeps_the_one_before_it_as_the_previous(tmp_path):
+    run = Run.create(tmp_path / "run", {"task": "row-mnist"})
+    run.write_checkpoint({"param/rec.m": np.eye(2)}, {"epoch": 1, "batch": 0})
+    assert not (run.directory / "checkpoint.previous.npz").exists()
+    run.write_checkpoint({"param/rec.m": 2 * np.eye(2)}, {"epoch": 2, "batch": 0})
+    assert Run(run.directory).read_checkpoint()[1]["epoch"] == 2
+    (run.directory / "checkpoint.npz").unlink()
+    assert Run(run.directory).read_checkpoint()[1]["epoch"] == 1
+    assert sorted(p.name for p in run.directory.iterdir()) == [
+        "checkpoint.previous.npz",
+        "config.toml",
+    ]
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_with_one_line(tmp_path, capsys):
+    run = Run.create(tmp_path / "run", {"task": "row-mnist"})
+    for epoch in (1, 2):
+        run.write_checkpoint({"param/rec.m": epoch * np.eye(2)}, {"epoch": epoch, "batch": 0})
+    truncate(run.directory / "checkpoint.npz")
+    resumed = Run(run.directory)
+    arrays, state = resumed.read_checkpoint()
+    assert state["epoch"] == 1 and np.array_equal(arrays["param/rec.m"], np.eye(2))
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "checkpoint.npz' is damaged" in err and "epoch 1" in err
+    # the damaged file is replaced, and the good previous is not overwritten by it
+    resumed.write_checkpoint({"param/rec.m": 3 * np.eye(2)}, {"epoch": 3, "batch": 0})
+    assert Run(run.directory).read_checkpoint()[1]["epoch"] == 3
+    (run.directory / "checkpoint.npz").unlink()
+    assert Run(run.directory).read_checkpoint()[1]["epoch"] == 1
+
+
+def test_damaged_newest_and_previous_checkpoints_are_an_error_naming_the_file(tmp_path):
+    run = Run.create(tmp_path / "run", {"task": "row-mnist"})
+    for epoch in (1, 2):
+        run.write_checkpoint({"param/rec.m": np.eye(2)}, {"epoch": epoch, "batch": 0})
+    truncate(run.directory / "checkpoint.npz")
+    truncate(run.directory / "checkpoint.previous.npz")
+    with pytest.raises(DamagedFileError, match="checkpoint.previous.npz"):
+        Run(run.directory).read_checkpoint()
+
+
 @pytest.mark.parametrize("name", ["params.npz", "metrics.json"])
 def test_a_damaged_result_file_names_the_file_and_the_fix(row_run, tmp_path, name):
     copy = tmp_path / "copy"
