@@ -278,7 +278,28 @@ class Run:
     # -- reading ---------------------------------------------------------------------------------
     @cached_property
     def config(self) -> dict:
-        return completed_config(store.read_toml(self.directory / CONFIG_FILE))
+        path = self.directory / CONFIG_FILE
+        stored = store.read_toml(path)
+        damaged = f"{str(path)!r} is damaged ({{}}); restore it or {self._fix}."
+        if "task" not in stored:
+            raise store.DamagedFileError(damaged.format("it names no task"))
+        config = completed_config(stored)
+        missing = set(flat_keys(config)) - set(flat_keys(stored))
+        if missing and store.config_hash(stored) != self._recorded_config_hash():
+            raise store.DamagedFileError(
+                damaged.format(
+                    f"{len(missing)} keys missing, e.g. {sorted(missing)[0]!r}, and it does not "
+                    f"match the config hash recorded in {RUN_FILE}"
+                )
+            )
+        return config
+
+    def _recorded_config_hash(self) -> str | None:
+        """The config hash in ``run.json`` (None when it is missing or unreadable)."""
+        try:
+            return self.info.get("config_hash")
+        except store.DamagedFileError:
+            return None
 
     @cached_property
     def task(self):

@@ -127,3 +127,18 @@ def test_a_truncated_config_is_reported_as_damaged_not_as_a_different_config(row
     (copy / "config.toml").write_text(text[: len(text) // 2].rsplit("\n", 1)[0] + "\n")
     with pytest.raises(DamagedFileError, match="config.toml.*incomplete"):
         Run.create(copy, row_run.config, resume=True)
+
+
+def test_a_config_cut_at_a_line_end_is_damaged_when_it_does_not_match_the_recorded_hash(
+    row_run, tmp_path
+):
+    copy = tmp_path / "run"
+    shutil.copytree(row_run.directory, copy)
+    path = copy / "config.toml"
+    text = path.read_text()
+    path.write_text(text[: text.rindex("\n", 0, len(text) // 2) + 1])
+    with pytest.raises(DamagedFileError, match="config.toml' is damaged .*keys missing"):
+        Run.open(copy)
+    path.write_text("")
+    with pytest.raises(DamagedFileError, match="names no task"):
+        Run.open(copy)
