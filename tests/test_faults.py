@@ -208,3 +208,31 @@ def test_a_system_error_while_writing_is_exit_code_4_one_line_and_loses_nothing(
     assert_one_line(err)
     assert os.strerror(number) in err
     assert contents(run_dir) == before
+
+
+@pytest.mark.parametrize("only", ["", " , "])
+def test_reproduce_only_naming_no_figure_is_bad_input_not_everything(
+    tmp_path, capsys, monkeypatch, only
+):
+    out = tmp_path / "reproduce"
+    code, err = run_cli(
+        ["reproduce", "--quick", "--only", only, "--out", str(out)], capsys, monkeypatch
+    )
+    assert code == cli.EXIT_BAD_INPUT
+    assert_one_line(err)
+    assert "--only names no figure" in err and not out.exists()
+
+
+def test_projection_of_a_run_without_snapshots_says_the_synaptic_part_was_skipped(
+    row_run, tmp_path, capsys, monkeypatch
+):
+    run_dir = tmp_path / "run"
+    shutil.copytree(row_run.directory, run_dir)
+    shutil.rmtree(run_dir / "snapshots")
+    capsys.readouterr()
+    code = main(["analyze", "projection", str(run_dir)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "synaptic = skipped: " in printed.out and "holds no snapshots" in printed.out
+    result = figures.resultfiles.read_json(run_dir / "analysis-projection.json", "projection")
+    assert result["synaptic"] is None

@@ -217,7 +217,12 @@ def _projection(args, run, common):
     else:
         summary["synaptic"] = None
     brief = {"neural_variance_3_pcs": neural["variance_3_pcs"]}
-    if summary["synaptic"] is not None:
+    if summary["synaptic"] is None:
+        brief["synaptic"] = (
+            f"skipped: {str(run.snapshots.directory)!r} holds no snapshots "
+            f"(train with snapshot_every >= 1 for the synaptic projection)"
+        )
+    else:
         brief.update(
             synaptic_variance_3_pcs=summary["synaptic"]["variance_3_pcs"],
             drift_velocity=summary["synaptic"]["drift_velocity"],

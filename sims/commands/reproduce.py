@@ -148,7 +148,14 @@ def run(args) -> int:
     out = args.out or DEFAULT_OUT.format(mode=args.mode)
     if args.report:
         return _print_report(out)
-    only = [name.strip() for name in args.only.split(",") if name.strip()] if args.only else None
+    only = None
+    if args.only is not None:
+        only = [name.strip() for name in args.only.split(",") if name.strip()]
+        if not only:
+            raise ValueError(
+                "--only names no figure; pass figure names (e.g. --only fig3,fig4) or drop "
+                "--only to produce every figure."
+            )
     data = args.data
     if args.mode == "full" and data is None:
         data = os.environ.get(MNIST_DIR_ENV)
