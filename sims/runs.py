@@ -191,6 +191,19 @@ class Snapshots:
         return store.read_arrays(path)
 
 
+def _keep_as_previous(path: Path, previous: Path) -> None:
+    """Make ``previous`` a second name of ``path``'s file (a hard link, swapped in atomically),
+    so that there is no moment without a newest checkpoint; on a file system without hard
+    links, ``path`` is moved instead."""
+    link = previous.with_name(previous.name + ".link")
+    try:
+        link.unlink(missing_ok=True)
+        os.link(path, link)
+        os.replace(link, previous)
+    except OSError:
+        os.replace(path, previous)
+
+
 class Run:
     """One training run directory (layout in the module docstring).
 
@@ -392,7 +405,7 @@ class Run:
             written, fix=f"the checkpoint in {str(path)!r} is kept; check the disk and --resume"
         )
         if path.is_file() and self._newest_checkpoint_verified:
-            os.replace(path, self.directory / PREVIOUS_CHECKPOINT_FILE)
+            _keep_as_previous(path, self.directory / PREVIOUS_CHECKPOINT_FILE)
         os.replace(written, path)
         self._newest_checkpoint_verified = True
         return path

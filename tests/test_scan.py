@@ -146,6 +146,7 @@ def test_interrupted_scan_reruns_only_the_missing_cells(tmp_path):
     assert rerun["cells"]["computed"] == 0 and rerun["values"] == scan["values"]
 
 
+@pytest.mark.slow
 def test_scan_killed_with_sigkill_resumes_from_its_cached_cells(tmp_path):
     out = tmp_path / "scan"
     scan_args = [
@@ -193,6 +194,7 @@ def test_scan_killed_with_sigkill_resumes_from_its_cached_cells(tmp_path):
     assert scan["cells"] == {"total": 12, "cached": cached, "computed": 12 - cached}
 
 
+@pytest.mark.slow
 def test_dask_scheduler_gives_exactly_the_numbers_of_the_local_run(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     argv = [
