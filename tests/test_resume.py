@@ -106,8 +106,9 @@ def assert_same_run(resumed: Run, uninterrupted: Run) -> None:
     assert resumed.metrics["final"] == uninterrupted.metrics["final"]
 
 
-def test_run_interrupted_mid_epoch_resumes_bit_identical(tmp_path, monkeypatch):
-    """In process: Ctrl-C at minibatch 7 of epoch 1, then --resume, against an uninterrupted run."""
+def interrupt_at_minibatch_7_of_epoch_1(tmp_path, monkeypatch) -> tuple[dict, Run]:
+    """Train a 2 × 12-minibatch run into tmp_path/reference, and the same config into
+    tmp_path/interrupted until Ctrl-C at minibatch 7 of epoch 1; returns (config, reference)."""
     batches = 12
     config = resolve_config(
         "row-mnist", epochs=EPOCHS, batches_per_epoch=batches, seed=4, overrides=SETTINGS
@@ -121,9 +122,16 @@ def test_run_interrupted_mid_epoch_resumes_bit_identical(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_step(self, *args, **kwargs)
 
-    monkeypatch.setattr(Trainer, "_step", interrupt_once)
-    with pytest.raises(KeyboardInterrupt):
-        train_run(config, tmp_path / "interrupted", progress=False)
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "_step", interrupt_once)
+        with pytest.raises(KeyboardInterrupt):
+            train_run(config, tmp_path / "interrupted", progress=False)
+    return config, reference
+
+
+def test_run_interrupted_mid_epoch_resumes_bit_identical(tmp_path, monkeypatch):
+    """In process: Ctrl-C at minibatch 7 of epoch 1, then --resume, against an uninterrupted run."""
+    config, reference = interrupt_at_minibatch_7_of_epoch_1(tmp_path, monkeypatch)
     assert Run.open(tmp_path / "interrupted").info["status"] == "interrupted"
     assert checkpoint_position(tmp_path / "interrupted") == (1, 6)
     resumed = train_run(config, tmp_path / "interrupted", resume=True, progress=False)
@@ -136,23 +144,8 @@ def test_run_whose_newest_checkpoint_is_damaged_resumes_from_the_previous_bit_id
     """Ctrl-C at minibatch 7 of epoch 1, checkpoint.npz truncated, then --resume: the run replays
     from the previous checkpoint (minibatch 5) and ends as the uninterrupted run, wall-clock
     fields aside."""
-    batches = 12
-    config = resolve_config(
-        "row-mnist", epochs=EPOCHS, batches_per_epoch=batches, seed=4, overrides=SETTINGS
-    )
-    reference = train_run(config, tmp_path / "reference", progress=False)
-    real_step, calls = Trainer._step, {"n": 0}
-
-    def interrupt_once(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == batches + 7:
-            raise KeyboardInterrupt
-        return real_step(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trainer, "_step", interrupt_once)
+    config, reference = interrupt_at_minibatch_7_of_epoch_1(tmp_path, monkeypatch)
     out = tmp_path / "interrupted"
-    with pytest.raises(KeyboardInterrupt):
-        train_run(config, out, progress=False)
     newest = out / "checkpoint.npz"
     newest.write_bytes(newest.read_bytes()[:1000])
     capsys.readouterr()
