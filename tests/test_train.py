@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import TINY_ROW
 
 from dynamics import batch_loss
 from sims import store
@@ -27,14 +28,6 @@ CLASSIFICATION_FINAL_KEYS = {
 }
 #: The same float64 forward pass run by the gradient and by the forward-only code: round-off.
 ROUNDOFF = 1e-12
-#: A small row-MNIST network that trains in well under a second.
-TINY_ROW = [
-    "network.n_rec=16",
-    "batch_size=16",
-    "evaluation.test_samples=64",
-    "evaluation.n_samples=2",
-    "checkpoint_every=2",
-]
 
 
 def tiny_row_config(extra=(), **settings):
