@@ -242,9 +242,8 @@ CLAIMS: tuple[Claim, ...] = (
             "all_three_present": At("selectivity", ("classes_found",), all_three_classes),
         },
         lambda s: f"MSI seed 0, SLI with N_s = 4, {s.selectivity_repeats} trials per condition",
-        "not resolvable without a null: the class rules sort almost any varied ReLU "
-        "population into all three classes (needs the untrained network and shuffled "
-        "conditions beside it)",
+        "not resolvable without a null: the class counts are not compared with the untrained "
+        "network or with shuffled conditions (not yet computed)",
         None,
     ),
     Claim(
@@ -272,8 +271,8 @@ CLAIMS: tuple[Claim, ...] = (
             "msi": {key: At("synaptic_msi", (key,)) for key in _SYNAPTIC_KEYS},
         },
         lambda s: "recurrent (m, π, Ξ) snapshots of row-MNIST seed 0 and MSI seed 0",
-        "not resolvable without a null: a driftless random walk of the same length scores "
-        "about PC1 0.6, 3 PCs 0.83 and persistence 0.93–0.98 on the same measures",
+        "not resolvable without a null: the same measures of a driftless random walk of the "
+        "same length and step sizes are not yet computed beside them",
         None,
     ),
     Claim(
