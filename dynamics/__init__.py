@@ -17,6 +17,7 @@ from .meanfield import (
     mean_field_vjp,
 )
 from .network import BLOCK_NAMES, SaSNetwork
+from .noise import STREAM_PURPOSES, CounterNormals, stream_key
 from .optim import Optimizer, clip_gradient
 from .projection import neural_trajectory_pca, synaptic_trajectory_pca
 from .removal import removal_sets, remove_connections, vip_mask
@@ -37,6 +38,8 @@ from .toy import toy_initial_parameters, train_toy, train_toy_runs
 
 __all__ = [
     "BLOCK_NAMES",
+    "CounterNormals",
+    "STREAM_PURPOSES",
     "ForwardTrace",
     "LayerGrads",
     "NetworkGrads",
@@ -68,6 +71,7 @@ __all__ = [
     "symmetry_order_parameters",
     "synaptic_trajectory_pca",
     "toy_initial_parameters",
+    "stream_key",
     "train_toy",
     "train_toy_runs",
     "vip_mask",

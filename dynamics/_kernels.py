@@ -15,6 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._random import fill_normals
+
 #: Activation names; an activation's code inside the compiled kernels is its index here.
 ACTIVATIONS = ("relu", "tanh")
 RELU, TANH = 0, 1
@@ -24,7 +26,23 @@ FEW_INPUTS = 4
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"nsz", "arcp", "contract"})
 def forward_chunk(
-    x, mu_in_t, var_in_t, mu_rec_t, var_rec_t, eps, noise, h0, first, alpha, activation, r, gain, h
+    x,
+    mu_in_t,
+    var_in_t,
+    mu_rec_t,
+    var_rec_t,
+    eps,
+    noise,
+    streams,
+    block,
+    noise_scale,
+    h0,
+    first,
+    alpha,
+    activation,
+    r,
+    gain,
+    h,
 ):
     """Mean-field forward over T steps (docs/model.md §1.3), writing ``r``, ``gain`` and ``h`` in
     place.
@@ -39,8 +57,14 @@ def forward_chunk(
         x: (T, B, K) inputs.
         mu_in_t, var_in_t: (K, N) transposed input moments μ_inᵀ, v_inᵀ (C-contiguous).
         mu_rec_t, var_rec_t: (N, N) transposed recurrent moments μ_recᵀ, v_recᵀ.
-        eps: (T, B, N) standard normals ε.
+        eps: (T, B, N) standard normals ε, or (0, B, N) to draw them from the stream.
         noise: (T, B, N) additive state noise already scaled by √(2α)σ_rec, or (0, B, N).
+        streams: (S, 2) uint32 keys of the counter-based streams (dynamics/_random.py) that
+            replace the arrays: row 0 draws ε when ``eps`` is empty, row 1 the state noise ξ
+            (scaled by ``noise_scale``) when S = 2; (0, 2) when both are arrays. ε(t) of sample
+            b is row (b, t, block) of its stream, b counted in the whole batch.
+        block: uint32, the stream's block, e.g. the minibatch's index in the run.
+        noise_scale: √(2α)σ_rec, of the arrays' dtype (used with a ξ stream only).
         h0: (C, N) initial state of the chunk.
         first: index of the chunk's first sample in the batch.
         alpha: leak, of the arrays' dtype. activation: RELU or TANH.
@@ -53,10 +77,12 @@ def forward_chunk(
         Whether every ε and state-noise value of the chunk was finite; checking them here, as
         they are read, spares the caller a separate pass over the largest arrays.
     """
-    n_steps = eps.shape[0]
+    n_steps = x.shape[0]
     chunk, n_rec = h0.shape
     n_in = x.shape[2]
-    has_noise = noise.shape[0] > 0
+    draw_eps = eps.shape[0] == 0
+    draw_noise = streams.shape[0] > 1
+    has_noise = noise.shape[0] > 0 or draw_noise
     trace = h.shape[0] > 0
     fast = activation == RELU and not trace and not has_noise
     zero = alpha - alpha  # constants in the arrays' dtype: an int or float literal would
@@ -69,6 +95,9 @@ def forward_chunk(
     x_sq = np.empty((chunk, n_in), dtype=r.dtype)
     r_sq = np.empty((chunk, n_rec), dtype=r.dtype)
     state = np.empty((chunk, n_rec), dtype=r.dtype)
+    eps_drawn = np.empty(n_rec, dtype=r.dtype)
+    noise_drawn = np.empty(n_rec, dtype=r.dtype)
+    words = np.empty(n_rec + 1, dtype=np.uint64)
     finite = True
     for b in range(chunk):
         for i in range(n_rec):
@@ -102,7 +131,21 @@ def forward_chunk(
                     for i in range(n_rec):
                         row_mean_in[i] += value * mu_in_t[k, i]
                         row_var_in[i] += value_sq * var_in_t[k, i]
-            row_eps = eps[t, first + b]
+            sample = np.uint32(first + b)
+            if draw_eps:
+                fill_normals(eps_drawn, sample, np.uint32(t), block, *_key(streams, 0), words)
+                row_eps = eps_drawn
+            else:
+                row_eps = eps[t, first + b]
+            if draw_noise:
+                fill_normals(noise_drawn, sample, np.uint32(t), block, *_key(streams, 1), words)
+                for i in range(n_rec):
+                    noise_drawn[i] *= noise_scale
+                row_noise = noise_drawn
+            elif has_noise:
+                row_noise = noise[t, first + b]
+            else:
+                row_noise = noise_drawn  # not read
             if fast:
                 finite &= _relu_training_row(
                     mean[b],
@@ -129,7 +172,7 @@ def forward_chunk(
                     gain[t, b, i] = noise_draw / sd if sd > zero else zero
                 value = leak * state[b, i] + alpha * (mean[b, i] + row_mean_in[i] + noise_draw * sd)
                 if has_noise:
-                    state_noise = noise[t, first + b, i]
+                    state_noise = row_noise[i]
                     finite &= np.isfinite(state_noise)
                     value += state_noise
                 state[b, i] = value
@@ -139,6 +182,12 @@ def forward_chunk(
                 if trace:
                     h[t + 1, b, i] = value
     return finite
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _key(streams, row):
+    """The (k0, k1) uint32 key of stream ``row``."""
+    return streams[row, 0], streams[row, 1]
 
 
 @numba.njit(

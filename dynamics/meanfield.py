@@ -27,6 +27,7 @@ from . import _kernels
 from ._blas import one_blas_thread
 from .layer import PARAMETER_NAMES, check_parameters, sas_moment_derivatives
 from .network import LAYER_NAMES, SaSNetwork
+from .noise import CounterNormals
 
 #: Batches at least this large are split in two chunks that run on two cores.
 MIN_BATCH_TO_SPLIT = 32
@@ -115,19 +116,54 @@ def _prepare(net, x, eps, eps_out, rec_noise):
         raise ValueError(f"x has shape {x.shape}; it needs at least one step and one sample.")
     dtype = net.dtype
     x = _as_array("x", x, x.shape, dtype)
-    # the large noise arrays are checked for NaN and inf by the forward kernel as it reads them
-    eps = _as_array("eps", eps, (n_steps, batch, net.n_rec), dtype, check_finite=False)
+    eps = _noise_argument("eps", eps, (n_steps, batch, net.n_rec), dtype)
     out_shape = net.output_shape(n_steps, batch)
     eps_out = _as_array("eps_out", eps_out, out_shape, dtype)
     if rec_noise is not None:
-        rec_noise = _as_array(
-            "rec_noise", rec_noise, (n_steps, batch, net.n_rec), dtype, check_finite=False
-        )
+        rec_noise = _noise_argument("rec_noise", rec_noise, (n_steps, batch, net.n_rec), dtype)
     h0 = np.asarray(net.h0, dtype=dtype)
     if h0.ndim == 2 and h0.shape[0] != batch:
         raise ValueError(f"net.h0 has shape {h0.shape}, expected (B, n_rec) with B = {batch}.")
     h0 = np.ascontiguousarray(np.broadcast_to(h0, (batch, net.n_rec)))
     return x, eps, eps_out, rec_noise, h0
+
+
+def _noise_argument(name, value, shape, dtype):
+    """A (T, B, N) noise array, checked, or a :class:`CounterNormals` the kernel draws from.
+
+    The large arrays are checked for NaN and inf by the forward kernel as it reads them.
+    """
+    if isinstance(value, CounterNormals):
+        return value
+    return _as_array(name, value, shape, dtype, check_finite=False)
+
+
+def _streams(net, eps, rec_noise):
+    """The kernel's noise operands: ``(eps_array, noise_array, streams, block, noise_scale)``.
+
+    A :class:`CounterNormals` becomes a row of ``streams`` (row 0 ε, row 1 ξ) and an empty array;
+    ε and ξ drawn from streams share one block. The state noise array is pre-scaled by
+    √(2α)σ_rec; it is empty when σ_rec = 0 or no noise is given.
+    """
+    dtype = net.dtype
+    empty = np.zeros((0, 1, net.n_rec), dtype=dtype)
+    scale = dtype.type(np.sqrt(2.0 * net.alpha) * net.sigma_rec)
+    streams = np.zeros((0, 2), dtype=np.uint32)
+    counters = [n for n in (eps, rec_noise) if isinstance(n, CounterNormals)]
+    if len({n.block for n in counters}) > 1:
+        raise ValueError("eps and rec_noise drawn from streams must share one block.")
+    block = np.uint32(counters[0].block if counters else 0)
+    eps_array = eps
+    if isinstance(eps, CounterNormals):
+        eps_array, streams = empty, eps.words()[None]
+    if rec_noise is None or net.sigma_rec == 0.0:
+        if isinstance(rec_noise, np.ndarray):  # unused, but a NaN in it is still a caller's error
+            _require_finite("rec_noise", rec_noise)
+        return eps_array, empty, streams, block, scale
+    if isinstance(rec_noise, CounterNormals):
+        first = streams if len(streams) else np.zeros((1, 2), dtype=np.uint32)
+        return eps_array, empty, np.vstack([first, rec_noise.words()[None]]), block, scale
+    return eps_array, rec_noise * scale, streams, block, scale
 
 
 def _chunks(batch: int) -> list[slice]:
@@ -161,11 +197,11 @@ class _Moments:
         self.var_in_t = np.ascontiguousarray(self.var["inp"].T)
 
 
-def _forward_chunk(net, moments, x, eps, eps_out, noise, h0, first, trace_mode):
+def _forward_chunk(net, moments, x, noise, eps_out, h0, first, trace_mode):
     """Forward pass on the chunk of samples ``first … first + len(h0) − 1``.
 
-    ``x``, ``eps`` and the scaled state ``noise`` (or an empty array) are the whole batch's;
-    ``eps_out`` and ``h0`` the chunk's. Returns ``(r, gain, h, z, sd_out)``. In trace mode
+    ``x`` and the noise operands ``noise`` (:func:`_streams`) are the whole batch's; ``eps_out``
+    and ``h0`` the chunk's. Returns ``(r, gain, h, z, sd_out)``. In trace mode
     ``gain`` holds Δ(t) and ``h`` the states; otherwise ``gain`` holds ε/Δ for the backward pass
     and ``h`` is empty.
     """
@@ -180,6 +216,7 @@ def _forward_chunk(net, moments, x, eps, eps_out, noise, h0, first, trace_mode):
         r = _scratch("r", (n_steps + 1, chunk, n_rec), dtype)
         gain = _scratch("gain", (n_steps, chunk, n_rec), dtype)
         h = np.empty((0, chunk, n_rec), dtype=dtype)
+    eps, state_noise, streams, block, noise_scale = noise
     all_finite = _kernels.forward_chunk(
         x,
         moments.mu_in_t,
@@ -187,7 +224,10 @@ def _forward_chunk(net, moments, x, eps, eps_out, noise, h0, first, trace_mode):
         moments.mu_rec_t,
         moments.var_rec_t,
         eps,
-        noise,
+        state_noise,
+        streams,
+        block,
+        noise_scale,
         h0,
         first,
         dtype.type(net.alpha),
@@ -199,7 +239,7 @@ def _forward_chunk(net, moments, x, eps, eps_out, noise, h0, first, trace_mode):
     if not all_finite:  # the kernel checked ε and the state noise as it read them
         window = slice(first, first + chunk)
         _require_finite("eps", eps[:, window])
-        _require_finite("rec_noise", noise[:, window])
+        _require_finite("rec_noise", state_noise[:, window])
     flat_read = _readout_rates(net, r).reshape(-1, n_rec)
     mean_out = flat_read @ moments.mu["out"].T
     sd_out = np.sqrt(np.maximum((flat_read * flat_read) @ moments.var["out"].T, 0.0))
@@ -284,12 +324,7 @@ def _run(net, x, eps, eps_out, rec_noise, error_fn=None):
     """
     x, eps, eps_out, rec_noise, h0 = _prepare(net, x, eps, eps_out, rec_noise)
     moments = _Moments(net)
-    if rec_noise is None or net.sigma_rec == 0.0:
-        if rec_noise is not None:  # unused, but a NaN in it is still a caller's error
-            _require_finite("rec_noise", rec_noise)
-        noise = np.zeros((0,) + eps.shape[1:], dtype=net.dtype)
-    else:
-        noise = rec_noise * net.dtype.type(np.sqrt(2.0 * net.alpha) * net.sigma_rec)
+    noise = _streams(net, eps, rec_noise)
     out_batch_axis = net.output_batch_axis
 
     def along_batch(array, chunk, axis=1):
@@ -301,7 +336,7 @@ def _run(net, x, eps, eps_out, rec_noise, error_fn=None):
         eps_out_c = along_batch(eps_out, chunk, out_batch_axis)
         trace_mode = error_fn is None
         r, gain, h, z, sd_out = _forward_chunk(
-            net, moments, x, eps, eps_out_c, noise, h0[chunk], chunk.start, trace_mode
+            net, moments, x, noise, eps_out_c, h0[chunk], chunk.start, trace_mode
         )
         if trace_mode:
             return ForwardTrace(z=z, h=h, r=r, sd=gain), None, 0.0
@@ -332,10 +367,12 @@ def mean_field_forward(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> F
         net: the network.
         x: (T, B, n_in) inputs.
         eps: (T, B, n_rec) standard normals ε of the recurrent pre-activation (zeros give the
-            noise-free mean-field pass).
+            noise-free mean-field pass), or a :class:`dynamics.CounterNormals` block that the
+            kernel draws them from on both cores (the same numbers as its ``array``).
         eps_out: standard normals of the readout, (B, n_out) for readout "last" or
             (T, B, n_out) for "all".
-        rec_noise: optional (T, B, n_rec) standard normals ξ, scaled inside by √(2α) σ_rec.
+        rec_noise: optional (T, B, n_rec) standard normals ξ, scaled inside by √(2α) σ_rec, or
+            a :class:`dynamics.CounterNormals` (with ``eps`` a stream too, of the same block).
 
     Returns:
         :class:`ForwardTrace` with ``z``, ``h``, ``r`` and ``sd``.

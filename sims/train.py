@@ -7,20 +7,24 @@ with ``network_``, ``history_`` (per-epoch metrics), ``final_`` (final evaluatio
 ``sasrnn reproduce`` and scans; it returns the :class:`sims.runs.Run`, through which the trainer
 writes every file and everything else reads the run back.
 
-Randomness. ``SeedSequence(seed).spawn(4)`` gives four independent streams: network
-initialisation, data (minibatch order, MSI input noise), training noise (ε, ε_out and the private
-noise ξ of every minibatch) and evaluation. The per-epoch test accuracy of epoch e uses
-``default_rng([seed, 1, e])``, so no evaluation touches the training streams.
+Randomness. ``SeedSequence(seed).spawn(4)`` gives the streams of network initialisation, data
+(minibatch order, MSI input noise) and evaluation. The training noise (ε, ε_out and the private
+noise ξ) is counter-based (:class:`dynamics.CounterNormals`): minibatch k of the run, counted over
+all epochs, reads block k of the streams keyed by ``stream_key(seed, "eps")``, ``"eps_out"`` and
+``"rec_noise"``, and the kernel draws ε and ξ on both cores as it runs. The per-epoch test
+accuracy of epoch e uses ``default_rng([seed, 1, e])``, so no evaluation touches the training
+streams.
 
-One training step on a minibatch (x, y, mask): draw ε (T, B, N), ε_out and, if σ_rec > 0, ξ
-(T, B, N) (with ``fluctuation = false`` ε and ε_out are then set to 0: the deterministic-pass
-ablation); compute the batch-mean loss and its exact gradient (:func:`dynamics.mean_field_grads`);
-stop on NaN/inf; update with the run's optimizer (:class:`dynamics.Optimizer`, schedule step =
-epoch index, which is the iteration index for the MSI).
+One training step on minibatch k (x, y, mask): ε (T, B, N), ε_out and, if σ_rec > 0, ξ (T, B, N)
+are block k of their streams (with ``fluctuation = false`` ε and ε_out are 0: the
+deterministic-pass ablation); compute the batch-mean loss and its exact gradient
+(:func:`dynamics.mean_field_grads`); stop on NaN/inf; update with the run's optimizer
+(:class:`dynamics.Optimizer`, schedule step = epoch index, which is the iteration index for the
+MSI).
 
 Resume. A checkpoint (``checkpoint.npz``, written atomically) holds the parameters, the
-optimizer state, the data stream's state at the start of the current epoch and now, the noise
-stream's state, the epoch and batch counters, and the metrics so far. Resuming restores all of
+optimizer state, the data stream's state at the start of the current epoch and now, the version
+of the noise streams, the epoch and batch counters, and the metrics so far. Resuming restores all of
 them, replays the epoch's minibatch order from the epoch-start state and skips the batches already
 done, so a killed run finishes with parameters bit-identical to an uninterrupted one.
 Checkpoints are written every ``checkpoint_every`` minibatches and at the end of every epoch.
@@ -38,7 +42,7 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from dynamics import BLOCK_NAMES, Optimizer, mean_field_grads
+from dynamics import BLOCK_NAMES, CounterNormals, Optimizer, mean_field_grads, stream_key
 from sims.presets import LAYERS, validate_config
 from sims.runs import CHECKPOINT_FILE, METRICS_FILE, Run, build_network, seeded_streams
 from sims.tasks import task_from_config
@@ -54,6 +58,10 @@ __all__ = [
 ]
 
 _EVAL_STREAM = 1  # default_rng([seed, _EVAL_STREAM, epoch]) for per-epoch test metrics
+#: The training noise's generator, recorded in checkpoints: a run is resumed only with the
+#: generator it started with.
+NOISE_STREAMS = "philox4x32-10 ziggurat, block = minibatch index"
+STREAMS = ("eps", "eps_out", "rec_noise")
 
 
 class TrainingDiverged(ValueError):
@@ -171,7 +179,7 @@ class Trainer:
     # -- network tasks ---------------------------------------------------------------------------
     def _fit_network(self, config, checkpoint, progress):
         task, run = self.task_, self._run
-        init_rng, data_rng, noise_rng, eval_rng = seeded_streams(config["seed"])
+        init_rng, data_rng, _, eval_rng = seeded_streams(config["seed"])
         net = build_network(config, task, init_rng)
         opt = build_optimizer(config)
         state = {
@@ -182,16 +190,22 @@ class Trainer:
             "stopped_early": False,
             "finished": False,
             "data_epoch_start": data_rng.bit_generator.state,
+            "noise_streams": NOISE_STREAMS,
         }
         if checkpoint is not None:
             arrays, state = checkpoint
+            if state.get("noise_streams") != NOISE_STREAMS:
+                raise ValueError(
+                    f"{run.directory} was started with another noise generator than this "
+                    "version's; it cannot be resumed bit-identically. Start it anew in an "
+                    "empty directory."
+                )
             net.set_parameters({b: arrays[f"param/{b}"] for b in BLOCK_NAMES})
             opt.load_state_dict({k[4:]: v for k, v in arrays.items() if k.startswith("opt/")})
             data_rng.bit_generator.state = state["data_rng"]
-            noise_rng.bit_generator.state = state["noise_rng"]
         elif run is not None:
             run.write_snapshot(0, net.parameters())
-            self._checkpoint(net, opt, state, data_rng, noise_rng)
+            self._checkpoint(net, opt, state, data_rng)
         epochs, per_epoch = config["epochs"], config["batches_per_epoch"]
         bar = tqdm(
             total=epochs * per_epoch,
@@ -211,7 +225,7 @@ class Trainer:
         )
         try:
             while state["epoch"] < epochs and not state["stopped_early"] and not state["finished"]:
-                self._run_epoch(net, opt, state, data_rng, noise_rng, bar, last_accuracy)
+                self._run_epoch(net, opt, state, data_rng, bar, last_accuracy)
                 last_accuracy = state["history"][-1].get("test_accuracy_meanfield", last_accuracy)
         finally:
             bar.close()
@@ -227,9 +241,9 @@ class Trainer:
             state["finished"] = True
             run.write_params(net.parameters())
             run.write_metrics({"epochs": self.history_, "final": self.final_})
-            self._checkpoint(net, opt, state, data_rng, noise_rng)
+            self._checkpoint(net, opt, state, data_rng)
 
-    def _run_epoch(self, net, opt, state, data_rng, noise_rng, bar, last_accuracy):
+    def _run_epoch(self, net, opt, state, data_rng, bar, last_accuracy):
         config, task = self._config, self.task_
         epoch, start = state["epoch"], time.perf_counter()
         if state["batch"] == 0:
@@ -245,7 +259,7 @@ class Trainer:
         per_epoch, every = config["batches_per_epoch"], config["checkpoint_every"]
         for index in range(state["batch"], per_epoch):
             batch = next(batches)
-            loss = self._step(net, opt, batch, noise_rng, epoch, index)
+            loss = self._step(net, opt, batch, epoch, index)
             state["loss_sum"] += loss
             state["batch"] = index + 1
             bar.update(1)
@@ -259,7 +273,7 @@ class Trainer:
                 and state["batch"] % every == 0
                 and state["batch"] < per_epoch
             ):
-                self._checkpoint(net, opt, state, data_rng, noise_rng)
+                self._checkpoint(net, opt, state, data_rng)
         record = {
             "epoch": epoch,
             "train_loss": state["loss_sum"] / per_epoch,
@@ -286,21 +300,20 @@ class Trainer:
                 or state["epoch"] == config["epochs"]
             ):
                 self._run.write_snapshot(state["epoch"], net.parameters())
-            self._checkpoint(net, opt, state, data_rng, noise_rng)
+            self._checkpoint(net, opt, state, data_rng)
 
-    def _step(self, net, opt, batch, noise_rng, epoch, index) -> float:
+    def _step(self, net, opt, batch, epoch, index) -> float:
         n_steps, size = batch.x.shape[:2]
-        dtype = net.dtype
-        eps = noise_rng.standard_normal((n_steps, size, net.n_rec), dtype=dtype)
-        eps_out = noise_rng.standard_normal(net.output_shape(n_steps, size), dtype=dtype)
-        rec_noise = (
-            noise_rng.standard_normal((n_steps, size, net.n_rec), dtype=dtype)
-            if net.sigma_rec > 0
-            else None
-        )
-        if not self._config["fluctuation"]:  # the ablation: same streams, ε = ε_out = 0
-            eps[...] = 0.0
-            eps_out[...] = 0.0
+        seed, block = self._config["seed"], epoch * self._config["batches_per_epoch"] + index
+        out_shape = net.output_shape(n_steps, size)
+        streams = {p: CounterNormals(stream_key(seed, p), block) for p in STREAMS}
+        rec_noise = streams["rec_noise"] if net.sigma_rec > 0 else None
+        if self._config["fluctuation"]:
+            eps = streams["eps"]
+            eps_out = streams["eps_out"].array(out_shape, net.dtype)
+        else:  # the ablation: the same ξ, with ε = ε_out = 0
+            eps = np.zeros((n_steps, size, net.n_rec), dtype=net.dtype)
+            eps_out = np.zeros(out_shape, dtype=net.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
             loss, grads = mean_field_grads(
                 net,
@@ -336,12 +349,8 @@ class Trainer:
             f"(--set optimizer.lr.<layer>.<m|pi|xi>=...) or enable clipping."
         )
 
-    def _checkpoint(self, net, opt, state, data_rng, noise_rng):
-        state = {
-            **state,
-            "data_rng": data_rng.bit_generator.state,
-            "noise_rng": noise_rng.bit_generator.state,
-        }
+    def _checkpoint(self, net, opt, state, data_rng):
+        state = {**state, "data_rng": data_rng.bit_generator.state}
         arrays = {f"param/{b}": a for b, a in net.parameters().items()}
         arrays.update({f"opt/{k}": v for k, v in opt.state_dict().items()})
         self._run.write_checkpoint(arrays, state)

@@ -198,3 +198,12 @@ def test_resuming_a_finished_run_returns_it_without_training_again(tmp_path):
     again = train_run(config, tmp_path / "run", resume=True, progress=False)
     assert (tmp_path / "run" / "params.npz").stat().st_mtime_ns == stamp
     assert again.metrics == first.metrics
+
+
+def test_run_started_with_another_noise_generator_is_not_resumed(tmp_path, monkeypatch):
+    """A checkpoint records the training noise's generator; resuming under another one would
+    mix two streams, so it is refused with the way forward."""
+    config, _ = interrupt_at_minibatch_7_of_epoch_1(tmp_path, monkeypatch)
+    monkeypatch.setattr("sims.train.NOISE_STREAMS", "another generator")
+    with pytest.raises(ValueError, match="another noise generator.*Start it anew"):
+        train_run(config, tmp_path / "interrupted", resume=True, progress=False)
