@@ -36,6 +36,7 @@ def forward_chunk(
     streams,
     block,
     noise_scale,
+    fluctuation,
     h0,
     first,
     alpha,
@@ -65,6 +66,9 @@ def forward_chunk(
             b is row (b, t, block) of its stream, b counted in the whole batch.
         block: uint32, the stream's block, e.g. the minibatch's index in the run.
         noise_scale: √(2α)σ_rec, of the arrays' dtype (used with a ξ stream only).
+        fluctuation: False when ε ≡ 0 (``eps`` then unread): outside trace mode the variance
+            products are skipped, Δ-dependent work vanishes and ``gain`` is 0, which is exact,
+            since ε Δ and ε/Δ are then 0; the ordinary deterministic forward pass.
         h0: (C, N) initial state of the chunk.
         first: index of the chunk's first sample in the batch.
         alpha: leak, of the arrays' dtype. activation: RELU or TANH.
@@ -80,22 +84,23 @@ def forward_chunk(
     n_steps = x.shape[0]
     chunk, n_rec = h0.shape
     n_in = x.shape[2]
-    draw_eps = eps.shape[0] == 0
+    trace = h.shape[0] > 0
+    variance_path = fluctuation or trace
+    draw_eps = fluctuation and eps.shape[0] == 0
     draw_noise = streams.shape[0] > 1
     has_noise = noise.shape[0] > 0 or draw_noise
-    trace = h.shape[0] > 0
     fast = activation == RELU and not trace and not has_noise
     zero = alpha - alpha  # constants in the arrays' dtype: an int or float literal would
     leak = alpha / alpha - alpha  # promote float32 arithmetic to float64
     mean = np.empty((chunk, n_rec), dtype=r.dtype)
-    var = np.empty((chunk, n_rec), dtype=r.dtype)
+    var = np.zeros((chunk, n_rec), dtype=r.dtype)  # stays 0 without the variance path
     mean_in = np.zeros((chunk, n_rec), dtype=r.dtype)
     var_in = np.zeros((chunk, n_rec), dtype=r.dtype)
     x_now = np.empty((chunk, n_in), dtype=r.dtype)
     x_sq = np.empty((chunk, n_in), dtype=r.dtype)
     r_sq = np.empty((chunk, n_rec), dtype=r.dtype)
     state = np.empty((chunk, n_rec), dtype=r.dtype)
-    eps_drawn = np.empty(n_rec, dtype=r.dtype)
+    eps_drawn = np.zeros(n_rec, dtype=r.dtype)  # ε ≡ 0 without fluctuation
     noise_drawn = np.empty(n_rec, dtype=r.dtype)
     words = np.empty(n_rec + 1, dtype=np.uint64)
     finite = True
@@ -110,7 +115,8 @@ def forward_chunk(
                 h[0, b, i] = value
     for t in range(n_steps):
         np.dot(r[t], mu_rec_t, mean)
-        np.dot(r_sq, var_rec_t, var)
+        if variance_path:
+            np.dot(r_sq, var_rec_t, var)
         if n_in > FEW_INPUTS:
             for b in range(chunk):
                 for k in range(n_in):
@@ -118,7 +124,8 @@ def forward_chunk(
                     x_now[b, k] = value
                     x_sq[b, k] = value * value
             np.dot(x_now, mu_in_t, mean_in)
-            np.dot(x_sq, var_in_t, var_in)
+            if variance_path:
+                np.dot(x_sq, var_in_t, var_in)
         for b in range(chunk):
             row_mean_in = mean_in[b]
             row_var_in = var_in[b]
@@ -127,7 +134,7 @@ def forward_chunk(
                 row_var_in[:] = zero
                 for k in range(n_in):
                     value = x[t, first + b, k]
-                    value_sq = value * value
+                    value_sq = value * value if variance_path else zero
                     for i in range(n_rec):
                         row_mean_in[i] += value * mu_in_t[k, i]
                         row_var_in[i] += value_sq * var_in_t[k, i]
@@ -135,8 +142,10 @@ def forward_chunk(
             if draw_eps:
                 fill_normals(eps_drawn, sample, np.uint32(t), block, *_key(streams, 0), words)
                 row_eps = eps_drawn
-            else:
+            elif fluctuation:
                 row_eps = eps[t, first + b]
+            else:
+                row_eps = eps_drawn
             if draw_noise:
                 fill_normals(noise_drawn, sample, np.uint32(t), block, *_key(streams, 1), words)
                 for i in range(n_rec):
@@ -230,6 +239,7 @@ def backward_chunk(
     read_start,
     alpha,
     activation,
+    fluctuation,
     s_mean_in,
     s_var_in,
     s_mean_rec,
@@ -253,6 +263,8 @@ def backward_chunk(
         grad_r: (T − read_start, C, N) readout gradients ∂L/∂r(t + 1) for steps t ≥ read_start.
         read_start: first step with a readout (T − 1 for readout "last", 0 for "all").
         alpha: leak, of the arrays' dtype. activation: RELU or TANH (f' is recovered from r).
+        fluctuation: False when the forward pass had ε ≡ 0: a ≡ 0, so the variance products are
+            skipped and S_var stays 0.
         s_mean_in, s_var_in: (N, K) outputs. s_mean_rec, s_var_rec: (N, N) outputs.
     """
     n_steps, chunk, n_rec = gain.shape
@@ -266,7 +278,7 @@ def backward_chunk(
     x_now = np.empty((chunk, n_in), dtype=r.dtype)
     x_sq = np.empty((chunk, n_in), dtype=r.dtype)
     back_mean = np.empty((chunk, n_rec), dtype=r.dtype)
-    back_var = np.empty((chunk, n_rec), dtype=r.dtype)
+    back_var = np.zeros((chunk, n_rec), dtype=r.dtype)  # stays 0 without fluctuation
     term_rec = np.empty((n_rec, n_rec), dtype=r.dtype)
     term_in = np.empty((n_rec, n_in), dtype=r.dtype)
     s_mean_in[:] = zero
@@ -287,8 +299,9 @@ def backward_chunk(
         # gradient sums of step t: presynaptic r(t) and x(t)
         np.dot(delta.T, r[t], term_rec)
         _accumulate(s_mean_rec, term_rec)
-        np.dot(a.T, pre_sq, term_rec)
-        _accumulate(s_var_rec, term_rec)
+        if fluctuation:
+            np.dot(a.T, pre_sq, term_rec)
+            _accumulate(s_var_rec, term_rec)
         if n_in <= FEW_INPUTS:  # as in the forward pass: a GEMM call would cost more
             for b in range(chunk):
                 for k in range(n_in):
@@ -305,13 +318,15 @@ def backward_chunk(
                     x_sq[b, k] = value * value
             np.dot(delta.T, x_now, term_in)
             _accumulate(s_mean_in, term_in)
-            np.dot(a.T, x_sq, term_in)
-            _accumulate(s_var_in, term_in)
+            if fluctuation:
+                np.dot(a.T, x_sq, term_in)
+                _accumulate(s_var_in, term_in)
         if t == 0:
             break
         # adjoint of step t − 1
         np.dot(delta, mu_rec, back_mean)
-        np.dot(a, var_rec, back_var)
+        if fluctuation:
+            np.dot(a, var_rec, back_var)
         read = t - 1 - read_start
         for b in range(chunk):
             for i in range(n_rec):

@@ -116,8 +116,11 @@ def _prepare(net, x, eps, eps_out, rec_noise):
         raise ValueError(f"x has shape {x.shape}; it needs at least one step and one sample.")
     dtype = net.dtype
     x = _as_array("x", x, x.shape, dtype)
-    eps = _noise_argument("eps", eps, (n_steps, batch, net.n_rec), dtype)
+    if eps is not None:
+        eps = _noise_argument("eps", eps, (n_steps, batch, net.n_rec), dtype)
     out_shape = net.output_shape(n_steps, batch)
+    if eps_out is None:
+        eps_out = np.zeros(out_shape, dtype=dtype)
     eps_out = _as_array("eps_out", eps_out, out_shape, dtype)
     if rec_noise is not None:
         rec_noise = _noise_argument("rec_noise", rec_noise, (n_steps, batch, net.n_rec), dtype)
@@ -139,10 +142,12 @@ def _noise_argument(name, value, shape, dtype):
 
 
 def _streams(net, eps, rec_noise):
-    """The kernel's noise operands: ``(eps_array, noise_array, streams, block, noise_scale)``.
+    """The kernel's noise operands:
+    ``(eps_array, noise_array, streams, block, noise_scale, fluctuation)``.
 
     A :class:`CounterNormals` becomes a row of ``streams`` (row 0 ε, row 1 ξ) and an empty array;
-    ε and ξ drawn from streams share one block. The state noise array is pre-scaled by
+    ε and ξ drawn from streams share one block. ``eps`` None (ε ≡ 0) turns the fluctuation path
+    off. The state noise array is pre-scaled by
     √(2α)σ_rec; it is empty when σ_rec = 0 or no noise is given.
     """
     dtype = net.dtype
@@ -153,17 +158,20 @@ def _streams(net, eps, rec_noise):
     if len({n.block for n in counters}) > 1:
         raise ValueError("eps and rec_noise drawn from streams must share one block.")
     block = np.uint32(counters[0].block if counters else 0)
-    eps_array = eps
+    eps_array, fluctuation = eps, eps is not None
     if isinstance(eps, CounterNormals):
         eps_array, streams = empty, eps.words()[None]
+    elif eps is None:
+        eps_array = empty
     if rec_noise is None or net.sigma_rec == 0.0:
         if isinstance(rec_noise, np.ndarray):  # unused, but a NaN in it is still a caller's error
             _require_finite("rec_noise", rec_noise)
-        return eps_array, empty, streams, block, scale
+        return eps_array, empty, streams, block, scale, fluctuation
     if isinstance(rec_noise, CounterNormals):
         first = streams if len(streams) else np.zeros((1, 2), dtype=np.uint32)
-        return eps_array, empty, np.vstack([first, rec_noise.words()[None]]), block, scale
-    return eps_array, rec_noise * scale, streams, block, scale
+        streams = np.vstack([first, rec_noise.words()[None]])
+        return eps_array, empty, streams, block, scale, fluctuation
+    return eps_array, rec_noise * scale, streams, block, scale, fluctuation
 
 
 def _chunks(batch: int) -> list[slice]:
@@ -216,7 +224,7 @@ def _forward_chunk(net, moments, x, noise, eps_out, h0, first, trace_mode):
         r = _scratch("r", (n_steps + 1, chunk, n_rec), dtype)
         gain = _scratch("gain", (n_steps, chunk, n_rec), dtype)
         h = np.empty((0, chunk, n_rec), dtype=dtype)
-    eps, state_noise, streams, block, noise_scale = noise
+    eps, state_noise, streams, block, noise_scale, fluctuation = noise
     all_finite = _kernels.forward_chunk(
         x,
         moments.mu_in_t,
@@ -228,6 +236,7 @@ def _forward_chunk(net, moments, x, noise, eps_out, h0, first, trace_mode):
         streams,
         block,
         noise_scale,
+        fluctuation,
         h0,
         first,
         dtype.type(net.alpha),
@@ -238,7 +247,8 @@ def _forward_chunk(net, moments, x, noise, eps_out, h0, first, trace_mode):
     )
     if not all_finite:  # the kernel checked ε and the state noise as it read them
         window = slice(first, first + chunk)
-        _require_finite("eps", eps[:, window])
+        if fluctuation:
+            _require_finite("eps", eps[:, window])
         _require_finite("rec_noise", state_noise[:, window])
     flat_read = _readout_rates(net, r).reshape(-1, n_rec)
     mean_out = flat_read @ moments.mu["out"].T
@@ -281,7 +291,9 @@ def _layer_grads(layer, scale, s_mean, s_var):
     return grads
 
 
-def _backward_chunk(net, moments, x, chunk_slice, eps_out, r, gain, sd_out, output_error):
+def _backward_chunk(
+    net, moments, x, chunk_slice, eps_out, r, gain, sd_out, output_error, fluctuation
+):
     """Adjoint pass on one chunk; returns the moment sums (S_mean, S_var) of the three layers."""
     n_steps, chunk, n_rec = gain.shape
     n_out = net.n_out
@@ -310,6 +322,7 @@ def _backward_chunk(net, moments, x, chunk_slice, eps_out, r, gain, sd_out, outp
         read_start,
         dtype.type(net.alpha),
         _ACTIVATION_CODES[net.activation],
+        fluctuation,
         *sums["inp"],
         *sums["rec"],
     )
@@ -341,8 +354,9 @@ def _run(net, x, eps, eps_out, rec_noise, error_fn=None):
         if trace_mode:
             return ForwardTrace(z=z, h=h, r=r, sd=gain), None, 0.0
         loss_sum, error = error_fn(z, chunk)
+        error = np.asarray(error, dtype=net.dtype)
         sums = _backward_chunk(
-            net, moments, x, chunk, eps_out_c, r, gain, sd_out, np.asarray(error, dtype=net.dtype)
+            net, moments, x, chunk, eps_out_c, r, gain, sd_out, error, fluctuation=noise[-1]
         )
         return None, sums, loss_sum
 
@@ -368,9 +382,11 @@ def mean_field_forward(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> F
         x: (T, B, n_in) inputs.
         eps: (T, B, n_rec) standard normals ε of the recurrent pre-activation (zeros give the
             noise-free mean-field pass), or a :class:`dynamics.CounterNormals` block that the
-            kernel draws them from on both cores (the same numbers as its ``array``).
+            kernel draws them from on both cores (the same numbers as its ``array``), or None:
+            ε ≡ 0 with the variance products skipped, the ordinary deterministic pass at the
+            cost of ordinary BPTT (exact: with ε = 0 the fluctuation path carries nothing).
         eps_out: standard normals of the readout, (B, n_out) for readout "last" or
-            (T, B, n_out) for "all".
+            (T, B, n_out) for "all"; None for zeros.
         rec_noise: optional (T, B, n_rec) standard normals ξ, scaled inside by √(2α) σ_rec, or
             a :class:`dynamics.CounterNormals` (with ``eps`` a stream too, of the same block).
 

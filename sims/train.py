@@ -311,9 +311,8 @@ class Trainer:
         if self._config["fluctuation"]:
             eps = streams["eps"]
             eps_out = streams["eps_out"].array(out_shape, net.dtype)
-        else:  # the ablation: the same ξ, with ε = ε_out = 0
-            eps = np.zeros((n_steps, size, net.n_rec), dtype=net.dtype)
-            eps_out = np.zeros(out_shape, dtype=net.dtype)
+        else:  # the ablation: the same ξ, with ε = ε_out = 0 (the variance products skipped)
+            eps = eps_out = None
         with np.errstate(over="ignore", invalid="ignore"):
             loss, grads = mean_field_grads(
                 net,

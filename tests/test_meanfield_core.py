@@ -247,3 +247,38 @@ def test_network_options_are_validated():
         SaSNetwork(net.rec.copy(), SaSLayer(*(np.zeros((3, 3)),) * 3), net.out)
     with pytest.raises(ValueError, match="rng="):
         sampled_forward(net, np.zeros((2, 1, net.n_in)), mode="quenched")
+
+
+@pytest.mark.parametrize("readout, loss", [("last", "cross_entropy"), ("all", "mse")])
+@pytest.mark.parametrize("n_in", [3, 8])  # inputs summed inline, and by a GEMM
+@pytest.mark.parametrize("batch", [5, 40])  # one chunk, and two chunks on two threads
+def test_eps_none_is_the_zero_noise_pass_without_the_variance_products(readout, loss, n_in, batch):
+    """eps=None skips the variance products; with ε ≡ 0 they carry nothing, so the loss and all
+    nine gradients equal those of explicit zero noise bit for bit (the private noise ξ kept)."""
+    rng = np.random.default_rng(5)
+    net = random_network(rng, n_in=n_in, readout=readout, loss=loss, sigma_rec=0.2)
+    n_steps = 6
+    x = rng.random((n_steps, batch, n_in))
+    shape = net.output_shape(n_steps, batch)
+    target = rng.random(shape) if loss == "mse" else np.eye(2)[rng.integers(0, 2, batch)]
+    xi = rng.standard_normal((n_steps, batch, net.n_rec))
+    skipped = mean_field_grads(net, x, target, eps=None, eps_out=None, rec_noise=xi)
+    zeros = mean_field_grads(
+        net,
+        x,
+        target,
+        eps=np.zeros((n_steps, batch, net.n_rec)),
+        eps_out=np.zeros(shape),
+        rec_noise=xi,
+    )
+    assert skipped[0] == zeros[0]
+    for block, value in skipped[1].blocks().items():
+        assert np.array_equal(value, zeros[1].blocks()[block]), block
+    assert np.any(skipped[1].rec.pi != 0)  # π still moves the mean μ = (1 − π) m
+    trace = mean_field_forward(net, x, eps=None, eps_out=None, rec_noise=xi)
+    assert np.array_equal(
+        trace.sd,
+        mean_field_forward(
+            net, x, eps=np.zeros((n_steps, batch, net.n_rec)), eps_out=np.zeros(shape), rec_noise=xi
+        ).sd,
+    )
