@@ -9,6 +9,7 @@ Layout (row-by-row MNIST shown)::
 
     task = "row-mnist"           preset = "paper"      seed = 0
     dtype = "float64"            data = "embedded"     # or a directory of IDX files
+    model = "ensemble"           # "deterministic": w = m, π = Ξ = 0 (the BPTT baseline)
     epochs = 200                 batches_per_epoch = 200      batch_size = 128
     fluctuation = true           # false: ε = ε_out = 0 in every training pass (an ablation)
     checkpoint_every = 20        # batches between mid-epoch checkpoints (0: epoch ends only)
@@ -27,6 +28,13 @@ Layout (row-by-row MNIST shown)::
     [early_stop]  enabled, min_epoch, max_loss   (MSI: stop once epoch ≥ 100 and L ≤ 0.002)
     [evaluation]  n_samples (sampled networks K), test_batch_size, test_samples (0: the whole
                   test set), n_test_batches, test_dt, psychometric_mode (MSI)
+
+Presets. ``paper`` is the official settings. ``bptt`` is the ordinary-BPTT baseline on the same
+footing: the same architecture, initial means (drawn from the same stream, so m at epoch 0 equals
+the paper preset's for the same seed), optimizer, learning rates for m, schedule, clipping, data
+stream and private noise σ_rec; but ``model = "deterministic"``: π and Ξ are set to 0 after the
+draw (structural absences keep π = 1) and never updated (their learning rates are 0), and there is
+no ε term (``fluctuation = false``), so every pass is the ordinary deterministic one.
 
 Task-specific departures: the multisensory "epoch" is one minibatch iteration
 (``batches_per_epoch = 1``, ``epochs = 500``). ``binary-mnist`` is a plain mean-field run with MSE
@@ -61,7 +69,9 @@ __all__ = [
 ]
 
 TASK_NAMES = ("pixel-mnist", "row-mnist", "multisensory", "binary-mnist", "sine")
-PRESETS = ("paper",)
+PRESETS = ("paper", "bptt")
+#: "ensemble": the spike-and-slab network of the paper; "deterministic": w = m (the bptt preset).
+MODELS = ("ensemble", "deterministic")
 LAYERS = ("inp", "rec", "out")
 PARAMETERS = ("m", "pi", "xi")
 M_INITS = ("normal", "identity", "zeros")
@@ -84,8 +94,19 @@ def _init(m, m_scale, xi_scale, pi_scale=0.0) -> dict:
 def _common(task: str) -> dict:
     common = {"task": task, "preset": "paper", "seed": 0, "dtype": "float64", "data": "embedded"}
     if task != "sine":
+        common["model"] = "ensemble"
         common["fluctuation"] = True
     return common
+
+
+def _deterministic(config: dict) -> dict:
+    """The ``bptt`` preset from a paper config (module docstring), in place."""
+    config["model"] = "deterministic"
+    config["fluctuation"] = False
+    for layer in LAYERS:
+        for name in ("pi", "xi"):
+            config["optimizer"]["lr"][layer][name] = 0.0
+    return config
 
 
 def _schedule(
@@ -374,6 +395,20 @@ def validate_config(config: dict) -> dict:
             _require(toy[key] >= 0.0, f"toy.{key}", "must be >= 0.")
         return config
     _require(isinstance(config["fluctuation"], bool), "fluctuation", "must be true or false.")
+    _require(config["model"] in MODELS, "model", f"must be one of {MODELS}.")
+    if config["model"] == "deterministic":
+        _require(
+            not config["fluctuation"],
+            "fluctuation",
+            "must be false for model = 'deterministic' (w = m has no ε term).",
+        )
+        for layer in LAYERS:
+            for name in ("pi", "xi"):
+                _require(
+                    config["optimizer"]["lr"][layer][name] == 0.0,
+                    f"optimizer.lr.{layer}.{name}",
+                    "must be 0 for model = 'deterministic' (π = Ξ = 0 are never updated).",
+                )
     for key in ("batches_per_epoch", "batch_size"):
         _require(config[key] >= 1, key, f"must be >= 1; got {config[key]!r}.")
     for key in ("checkpoint_every", "snapshot_every", "eval_every"):
@@ -462,6 +497,10 @@ def resolve_config(task: str, preset: str = "paper", overrides=(), **settings) -
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}.")
     config = copy.deepcopy(paper_config(task))
+    if preset == "bptt":
+        if task == "sine":
+            raise ValueError("preset 'bptt' applies to network tasks; 'sine' has no network.")
+        _deterministic(config)
     config["preset"] = preset
     for key, value in settings.items():
         if value is not None:

@@ -84,6 +84,8 @@ def build_network(config: dict, task, rng: np.random.Generator) -> SaSNetwork:
     or 0 ("zeros"); then Ξ = xi_scale·U(0, 1); then π = pi_scale·U(0, 1). A draw is skipped
     (no random numbers used) when its scale is 0. The input layer gets the task's structural
     mask (:meth:`Task.input_mask`: π = 1, m = Ξ = 0 on forbidden pairs, docs/model.md §3.3).
+    For ``model = "deterministic"`` (the bptt preset) π and Ξ are drawn as above, so that m is
+    the ensemble's, and then set to 0 (absences keep π = 1).
     """
     network = config["network"]
     n_rec = network["n_rec"]
@@ -101,6 +103,8 @@ def build_network(config: dict, task, rng: np.random.Generator) -> SaSNetwork:
             m = np.zeros(shape)
         xi = spec["xi_scale"] * rng.random(shape) if spec["xi_scale"] > 0 else np.zeros(shape)
         pi = spec["pi_scale"] * rng.random(shape) if spec["pi_scale"] > 0 else np.zeros(shape)
+        if config["model"] == "deterministic":  # drawn as the ensemble's, then w = m
+            xi, pi = np.zeros(shape), np.zeros(shape)
         layers[name] = SaSLayer(m, pi, xi, absent=absent[name], dtype=dtype)
     return SaSNetwork(
         layers["inp"],
