@@ -2,12 +2,13 @@
 
 The reference evaluates the recursions of docs/model.md §5.1 entry by entry, re-summing the d-sums
 for every (t, t') (O(T³) kernel updates, one Python iteration per entry), like the official
-``SaS_RNTK.RNTK.GP_kernel``.  ``theory.rntk`` runs the running-sum recursion (O(T²) per sample
-pair) in compiled blocks of sample pairs on ``numba.get_num_threads()`` threads.  Both are timed
-in this one process, round-robin, best of ``--repeats`` each (the machine may be shared), and the
-JSON printed reports both times, their ratio, the maximum relative difference
-max|Θ_fast - Θ_loop| / max|Θ_loop|, the thread counts and the load average.  ``--large B`` also
-times one kernel for B samples at the same T and reports its peak memory.
+``SaS_RNTK.RNTK.GP_kernel`` (:func:`sims.bench_suite.reference_rntk`, which
+``sasrnn bench --suite`` times too).  ``theory.rntk`` runs the running-sum recursion (O(T²) per
+sample pair) in compiled blocks of sample pairs on ``numba.get_num_threads()`` threads.  Both are
+timed in this one process, round-robin, best of ``--repeats`` each (the machine may be shared),
+and the JSON printed reports both times, their ratio, the maximum relative difference
+max|Θ_fast - Θ_loop| / max|Θ_loop|, the thread counts and the load average.  ``--large B``
+also times one kernel for B samples at the same T and reports its peak memory.
 
 Usage:
     python benchmarks/bench_rntk.py [--steps 28] [--batch 128] [--alpha 0.5] [--repeats 5]
@@ -27,68 +28,8 @@ import numba
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from sims.bench_suite import reference_rntk
 from theory import rntk
-from theory.rntk import relu_arccos_kernels
-
-
-def reference_rntk(x, alpha, s_in=1.0, s_rec=1.0, s_out=1.0, s_h0=1.0, xi_mean=0.5):
-    """Θ by the docs/model.md §5.1 recursions, one (t, t') entry at a time with explicit d-sums."""
-    n_steps, batch, n_in = x.shape
-    decay = 1.0 - alpha
-    eye = np.eye(batch)
-    sigma = {}  # keys (t, t') with t, t' in -1..T-1
-
-    def var(t):
-        return np.diag(sigma[(t, t)])
-
-    def gauss(t, tp):
-        return relu_arccos_kernels(sigma[(t, tp)], var(t)[:, None], var(tp)[None, :])
-
-    omega = {}
-    for t in range(-1, n_steps):
-        for tp in range(-1, n_steps):
-            if t == -1 or tp == -1:
-                sigma[(t, tp)] = decay ** (t + tp + 2) * s_h0**2 * eye
-    for level in range(n_steps):
-        pairs = [(level, j) for j in range(level + 1)] + [(j, level) for j in range(level)]
-        for t, tp in pairs:
-            k, _ = gauss(t - 1, tp - 1)
-            value = s_rec**2 * k + s_in**2 / n_in * x[t] @ x[tp].T
-            if t == tp:
-                value = value + xi_mean * np.diag(np.diag(k))
-            omega[(t, tp)] = value
-        for t, tp in pairs:
-            value = decay**2 * sigma[(t - 1, tp - 1)] + alpha**2 * omega[(t, tp)]
-            for d in range(1, tp + 1):
-                value = value + decay**d * alpha**2 * omega[(t, tp - d)]
-            for d in range(1, t + 1):
-                value = value + decay**d * alpha**2 * omega[(t - d, tp)]
-            sigma[(t, tp)] = value
-    last = n_steps - 1
-    pi = {(last, last): s_out**2 * gauss(last, last)[1]}
-    for t in range(n_steps):
-        pi[(last, t)] = pi[(t, last)] = decay ** (last - t) * pi[(last, last)]
-    gamma = {}
-    for level in range(last - 1, -1, -1):
-        pairs = [(level, j) for j in range(level, last)] + [
-            (j, level) for j in range(level + 1, last)
-        ]
-        for t, tp in pairs:
-            gamma[(t, tp)] = s_rec**2 * gauss(t, tp)[1] * pi[(t + 1, tp + 1)]
-        for t, tp in pairs:
-            value = decay**2 * pi[(t + 1, tp + 1)] + alpha**2 * gamma[(t, tp)]
-            for d in range(1, last - tp):
-                value = value + decay**d * alpha**2 * gamma[(t, tp + d)]
-            for d in range(1, last - t):
-                value = value + decay**d * alpha**2 * gamma[(t + d, tp)]
-            pi[(t, tp)] = value
-    theta = 0.0
-    for t in range(n_steps):
-        for tp in range(n_steps):
-            k, _ = gauss(t - 1, tp - 1)
-            theta = theta + 2 * alpha**2 * s_rec**2 * pi[(t, tp)] * k
-            theta = theta + alpha**2 * s_in**2 / n_in * pi[(t, tp)] * (x[t] @ x[tp].T)
-    return theta + s_out**2 * gauss(last, last)[0]
 
 
 def timed(function):

@@ -113,6 +113,9 @@ SCHEMAS: dict[str, Schema] = {
     "scan-cell": Schema(1, nullable=True, description="one cell of a scan"),
     "evaluation": Schema(1, nullable=True, description="sasrnn evaluate of a stored run"),
     "benchmark": Schema(1, nullable=True, description="timings of sasrnn bench"),
+    "benchmark-suite": Schema(
+        1, nullable=True, description="sasrnn bench --suite: the whole job's timings as ratios"
+    ),
 }
 
 RESULTS_DIR = "results"
