@@ -19,7 +19,9 @@ Layout (row-by-row MNIST shown)::
     [network]  n_rec, alpha, h0, activation, sigma_rec
     [init.inp] / [init.rec] / [init.out]
         m = "normal" | "identity" | "zeros",  m_scale   (m = m_scale · N(0, 1) or m_scale · I)
-        xi_scale  (Ξ = xi_scale · U(0, 1)),   pi_scale  (π = pi_scale · U(0, 1))
+        xi = "uniform" | "constant",  xi_scale   (Ξ = xi_scale · U(0, 1), or Ξ = xi_scale)
+        pi = a constant in [0, 1] | "uniform"    (π = pi, or π ~ U(0, 1): the official
+                                                  ``uniform_pi``)
     [optimizer]  method, clip ("spectral" | "frobenius" | "none"), clip_bound, lr_floor
         [optimizer.lr.<layer>]           m, pi, xi      (0 freezes a block)
         [optimizer.halve_every.<layer>]  m, pi, xi      (halving period of the lr; 0 = never)
@@ -75,6 +77,7 @@ MODELS = ("ensemble", "deterministic")
 LAYERS = ("inp", "rec", "out")
 PARAMETERS = ("m", "pi", "xi")
 M_INITS = ("normal", "identity", "zeros")
+XI_INITS = ("uniform", "constant")
 CLIPS = ("spectral", "frobenius", "none")
 
 
@@ -82,12 +85,14 @@ def _per_layer(value) -> dict:
     return {layer: dict.fromkeys(PARAMETERS, value) for layer in LAYERS}
 
 
-def _init(m, m_scale, xi_scale, pi_scale=0.0) -> dict:
+def _init(m, m_scale, xi_scale) -> dict:
+    """An ``[init.<layer>]`` table with uniform Ξ and π = 0 (every preset's)."""
     return {
         "m": m,
         "m_scale": float(m_scale),
+        "xi": "uniform",
         "xi_scale": float(xi_scale),
-        "pi_scale": float(pi_scale),
+        "pi": 0.0,
     }
 
 
@@ -338,6 +343,8 @@ def apply_override(config: dict, key: str, value: Any) -> None:
             f"{', '.join(sorted(valid))} (and task_options.<name>)."
         )
     old = valid[key]
+    if parts[0] == "init" and parts[-1] == "pi":  # a number or "uniform": validate_config checks
+        old = value
     if (
         isinstance(old, bool) != isinstance(value, bool)
         or (isinstance(old, (int, float)) and not isinstance(value, (int, float)))
@@ -354,6 +361,10 @@ def apply_override(config: dict, key: str, value: Any) -> None:
     for part in parts[:-1]:
         node = node[part]
     node[parts[-1]] = value
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _require(condition: bool, key: str, message: str) -> None:
@@ -435,10 +446,12 @@ def validate_config(config: dict) -> dict:
         )
         for key in ("m_scale", "xi_scale"):
             _require(init[key] >= 0.0, f"init.{layer}.{key}", "must be >= 0.")
+        _require(init["xi"] in XI_INITS, f"init.{layer}.xi", f"must be one of {XI_INITS}.")
+        pi = init["pi"]
         _require(
-            0.0 <= init["pi_scale"] <= 1.0,
-            f"init.{layer}.pi_scale",
-            "must lie in [0, 1] (π is a probability).",
+            pi == "uniform" or (_is_number(pi) and 0.0 <= pi <= 1.0),
+            f"init.{layer}.pi",
+            f"must be a constant in [0, 1] (π is a probability) or 'uniform'; got {pi!r}.",
         )
     optimizer = config["optimizer"]
     _require(optimizer["method"] in METHODS, "optimizer.method", f"must be one of {METHODS}.")

@@ -81,8 +81,9 @@ def build_network(config: dict, task, rng: np.random.Generator) -> SaSNetwork:
     """The initial network of docs/model.md §2.5 from the ``[network]`` and ``[init]`` tables.
 
     Per layer in the order inp, rec, out: m = m_scale·N(0, 1) ("normal"), m_scale·I ("identity")
-    or 0 ("zeros"); then Ξ = xi_scale·U(0, 1); then π = pi_scale·U(0, 1). A draw is skipped
-    (no random numbers used) when its scale is 0. The input layer gets the task's structural
+    or 0 ("zeros"); then Ξ = xi_scale·U(0, 1) ("uniform") or xi_scale ("constant"); then
+    π ~ U(0, 1) ("uniform") or the constant ``pi``. Only "normal" m, uniform Ξ with a positive
+    scale and uniform π draw random numbers. The input layer gets the task's structural
     mask (:meth:`Task.input_mask`: π = 1, m = Ξ = 0 on forbidden pairs, docs/model.md §3.3).
     For ``model = "deterministic"`` (the bptt preset) π and Ξ are drawn as above, so that m is
     the ensemble's, and then set to 0 (absences keep π = 1).
@@ -101,8 +102,11 @@ def build_network(config: dict, task, rng: np.random.Generator) -> SaSNetwork:
             m = spec["m_scale"] * np.eye(n_rec)
         else:
             m = np.zeros(shape)
-        xi = spec["xi_scale"] * rng.random(shape) if spec["xi_scale"] > 0 else np.zeros(shape)
-        pi = spec["pi_scale"] * rng.random(shape) if spec["pi_scale"] > 0 else np.zeros(shape)
+        if spec["xi"] == "constant" or spec["xi_scale"] == 0:
+            xi = np.full(shape, float(spec["xi_scale"]))
+        else:
+            xi = spec["xi_scale"] * rng.random(shape)
+        pi = rng.random(shape) if spec["pi"] == "uniform" else np.full(shape, float(spec["pi"]))
         if config["model"] == "deterministic":  # drawn as the ensemble's, then w = m
             xi, pi = np.zeros(shape), np.zeros(shape)
         layers[name] = SaSLayer(m, pi, xi, absent=absent[name], dtype=dtype)

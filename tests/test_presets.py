@@ -124,3 +124,35 @@ def test_config_hash_depends_on_values_not_on_key_order():
 def test_the_task_and_preset_cannot_be_overridden_with_set(key):
     with pytest.raises(ValueError, match=f"chosen with --{key}"):
         resolve_config("row-mnist", overrides=[f'{key}="sine"'])
+
+
+@pytest.mark.parametrize("layer", ["inp", "rec", "out"])
+def test_initial_pi_is_zero_a_constant_or_uniform_and_xi_uniform_or_constant(layer):
+    from sims.runs import build_network, seeded_streams
+    from sims.tasks import task_from_config
+
+    def network(*overrides):
+        config = resolve_config("row-mnist", overrides=["network.n_rec=20", *overrides])
+        return build_network(config, task_from_config(config), seeded_streams(0)[0])
+
+    base = network().layers()[layer]
+    assert np.all(base.pi == 0)
+    constant = network(f"init.{layer}.pi=0.5").layers()[layer]
+    assert np.all(constant.pi == 0.5) and np.array_equal(constant.m, base.m)
+    uniform = network(f'init.{layer}.pi="uniform"').layers()[layer].pi
+    assert 0 < uniform.min() and uniform.max() < 1 and abs(uniform.mean() - 0.5) < 0.1
+    xi = network(f'init.{layer}.xi="constant"', f"init.{layer}.xi_scale=0.03").layers()[layer].xi
+    assert np.all(xi == 0.03)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("init.rec.pi=1.5", "init.rec.pi"),
+        ('init.rec.pi="gaussian"', "init.rec.pi"),
+        ('init.rec.xi="normal"', "init.rec.xi"),
+    ],
+)
+def test_bad_initial_pi_or_xi_names_the_key(override, message):
+    with pytest.raises(ValueError, match=message):
+        resolve_config("row-mnist", overrides=[override])
