@@ -21,10 +21,11 @@ discrete part (π):
 
 The break epoch of an order parameter is the first epoch at which it has moved halfway from its
 initial to its final value (in either direction: π starts at 0 in the MNIST presets, so π order
-parameters may rise rather than fall). The representative parameters used to decide which part
-breaks first are ⟨S_Ξ⟩ and ⟨S_π⟩ (the Entropy II decomposition of docs/model.md §5.5); the break
-epochs of
-all parameters are reported as well.
+parameters may rise rather than fall). The verdict on which symmetry breaks first is
+:func:`first_to_order`: it counts only falls of the parts' entropies, and it says "not testable"
+when π starts at 0 or 1, where the discrete part starts ordered. The representative parameters
+used to decide which part breaks first are ⟨S_Ξ⟩ and ⟨S_π⟩ (the Entropy II decomposition of
+docs/model.md §5.5); the break epochs of all parameters are reported as well.
 """
 
 from __future__ import annotations
@@ -162,6 +163,77 @@ def break_epoch(order_parameter, epochs=None):
     halfway = 0.5 * (start + end)
     crossed = x >= halfway if end > start else x <= halfway
     return labels[int(np.argmax(crossed))].item()
+
+
+#: The smallest fall of a part's mean entropy (nats per connection) that counts as ordering;
+#: the spike entropy's range is ln 2 ≈ 0.69 nats.
+MIN_ENTROPY_FALL = 0.05
+#: The verdicts of :func:`first_to_order`.
+ORDER_VERDICTS = ("continuous", "discrete", "simultaneous", "none", "not testable")
+
+
+def ordering_epoch(entropy, epochs=None, min_fall: float = MIN_ENTROPY_FALL):
+    """First epoch at which an entropy has fallen halfway from its initial value to its minimum.
+
+    With S_0 the first value and S_min the smallest: the first epoch e with
+    S_e <= (S_0 + S_min)/2. A symmetry breaks when the entropy of its part falls (its weights
+    leave the symmetric, maximally uncertain state); a rise is not a breaking, and neither is a
+    fall smaller than ``min_fall`` nats per connection.
+
+    Args:
+        entropy: (E,) mean entropies per connection (nats) per saved epoch.
+        epochs: (E,) epoch labels; default 0..E-1.
+        min_fall: the smallest fall S_0 − S_min that counts as ordering.
+
+    Returns:
+        The epoch label, or None if the entropy never fell by ``min_fall``.
+
+    Raises:
+        ValueError: see :func:`break_epoch`.
+    """
+    x = np.asarray(entropy, dtype=float)
+    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError("entropy must be a non-empty, finite 1-D array over epochs")
+    labels = np.arange(x.size) if epochs is None else np.asarray(epochs)
+    if labels.shape != x.shape:
+        raise ValueError(f"epochs has shape {labels.shape}, expected {x.shape}")
+    lowest = x.min()
+    if not x[0] - lowest >= min_fall:
+        return None
+    return labels[int(np.argmax(x <= 0.5 * (x[0] + lowest)))].item()
+
+
+def first_to_order(continuous_entropy, discrete_entropy, epochs=None) -> dict:
+    """Which symmetry breaks first, by the rule stated before any run (docs/model.md §5.4).
+
+    Each part's ordering epoch is :func:`ordering_epoch` of its entropy representative (⟨S_Ξ⟩
+    for the continuous slab, ⟨S_π⟩ for the discrete spike). The verdict is
+
+    - "not testable" when ⟨S_π⟩ starts at 0 (every π₀ is 0 or 1, as in the paper's MNIST
+      presets): the discrete part starts ordered and can only lose order, so the question has
+      no answer from such a run;
+    - "continuous" or "discrete" for the part with the earlier ordering epoch, or the only part
+      that ordered;
+    - "simultaneous" when both order at the same saved epoch;
+    - "none" when neither entropy fell (by :data:`MIN_ENTROPY_FALL`).
+
+    Returns:
+        {"verdict", "continuous_epoch", "discrete_epoch"}.
+    """
+    continuous = ordering_epoch(continuous_entropy, epochs)
+    discrete = ordering_epoch(discrete_entropy, epochs)
+    result = {"continuous_epoch": continuous, "discrete_epoch": discrete}
+    if np.asarray(discrete_entropy, dtype=float)[0] == 0.0:
+        return {**result, "verdict": "not testable"}
+    if continuous is None and discrete is None:
+        verdict = "none"
+    elif discrete is None or (continuous is not None and continuous < discrete):
+        verdict = "continuous"
+    elif continuous is None or discrete < continuous:
+        verdict = "discrete"
+    else:
+        verdict = "simultaneous"
+    return {**result, "verdict": verdict}
 
 
 def symmetry_breaking_summary(

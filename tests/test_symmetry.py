@@ -129,3 +129,51 @@ def test_bad_inputs_raise_one_clear_value_error():
         symmetry_order_parameters(np.full((2, 3, 3), 2.0), np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="at least 4"):
         sarle_bimodality([0.1, 0.2])
+
+
+def _planted(xi_fall_epoch, pi_fall_epoch, n_epochs=12, pi0=0.5, seed=0):
+    """Snapshots (E, 6, 6) whose slab entropy falls at ``xi_fall_epoch`` and spike entropy at
+    ``pi_fall_epoch`` (None: that part never orders), with small noise."""
+    rng = np.random.default_rng(seed)
+    shape = (n_epochs, 6, 6)
+    xi = np.full(shape, 0.1) * (1 + 0.01 * rng.random(shape))
+    pi = np.full(shape, pi0) + 0.01 * rng.random(shape)
+    if xi_fall_epoch is not None:
+        xi[xi_fall_epoch:] = 1e-4 * (1 + 0.01 * rng.random((n_epochs - xi_fall_epoch, 6, 6)))
+    if pi_fall_epoch is not None:
+        decided = rng.random((6, 6)) < 0.5
+        pi[pi_fall_epoch:] = np.where(decided, 0.01, 0.99)
+    return pi, xi
+
+
+@pytest.mark.parametrize(
+    "xi_epoch, pi_epoch, verdict",
+    [
+        (3, 7, "continuous"),
+        (7, 3, "discrete"),
+        (5, 5, "simultaneous"),
+        (4, None, "continuous"),
+        (None, 4, "discrete"),
+        (None, None, "none"),
+    ],
+)
+def test_first_to_order_recovers_every_planted_answer(xi_epoch, pi_epoch, verdict):
+    from dynamics.symmetry import first_to_order
+
+    pi, xi = _planted(xi_epoch, pi_epoch)
+    order = symmetry_order_parameters(pi, xi)
+    result = first_to_order(order["xi_mean_entropy"], order["pi_mean_entropy"])
+    assert result["verdict"] == verdict
+    assert result["continuous_epoch"] == xi_epoch and result["discrete_epoch"] == pi_epoch
+
+
+def test_first_to_order_is_not_testable_when_pi_starts_decided():
+    """From π₀ = 0 the spike entropy can only rise: no verdict, whatever the slab does."""
+    from dynamics.symmetry import first_to_order
+
+    pi, xi = _planted(3, None, pi0=0.0)
+    pi[0] = 0.0
+    pi[6:] = 0.3  # π moves away from 0 later: S_π rises
+    order = symmetry_order_parameters(pi, xi)
+    result = first_to_order(order["xi_mean_entropy"], order["pi_mean_entropy"])
+    assert result["verdict"] == "not testable"

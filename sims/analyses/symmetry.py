@@ -8,20 +8,20 @@ histograms of π and log10 Ξ (:func:`dynamics.parameter_histograms`). A layer w
 moves (e.g. the deterministic pixel-MNIST input, the frozen MSI input) reports ``None`` break
 epochs and "undetermined".
 
-Caveat and the extra verdict "first_to_order": the halfway criterion of
-:func:`dynamics.break_epoch` counts a move in either direction. In the MNIST presets π starts at 0
-(S_π = 0, already "decided"), so training RAISES ⟨S_π⟩ and its halfway epoch is not a breaking of
-the discrete symmetry. "first_to_order" counts only parts whose entropy representative fell
-(final < initial): "continuous" / "discrete" (the earlier halfway epoch among those that fell),
-"simultaneous", or "none" if neither fell. The net change of each representative is reported as
-"continuous_entropy_change" / "discrete_entropy_change".
+The verdict "first_to_order" is :func:`dynamics.symmetry.first_to_order`: each part's entropy
+representative orders when it has fallen halfway from its initial value to its minimum;
+"continuous", "discrete", "simultaneous" or "none", and "not testable" when π starts at 0 or 1
+(the paper's MNIST presets: ⟨S_π⟩ starts at 0 and can only rise). Start runs from
+``init.<layer>.pi = 0.5`` or ``"uniform"`` to test it. "first_to_break" (halfway in either
+direction, :func:`dynamics.break_epoch`) is kept beside it. The net change of each representative
+is reported as "continuous_entropy_change" / "discrete_entropy_change".
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from dynamics.symmetry import parameter_histograms, symmetry_breaking_summary
+from dynamics.symmetry import first_to_order, parameter_histograms, symmetry_breaking_summary
 
 __all__ = ["LAYERS", "symmetry_analysis"]
 
@@ -63,8 +63,15 @@ def symmetry_analysis(
                 ("discrete", result["discrete_representative"]),
             )
         }
+        ordering = first_to_order(
+            order[result["continuous_representative"]],
+            order[result["discrete_representative"]],
+            epochs,
+        )
         summary["layers"][layer] = {
-            "first_to_order": _first_to_order(result, change),
+            "first_to_order": ordering["verdict"],
+            "continuous_order_epoch": ordering["continuous_epoch"],
+            "discrete_order_epoch": ordering["discrete_epoch"],
             "continuous_entropy_change": change["continuous"],
             "discrete_entropy_change": change["discrete"],
             "break_epochs": result["break_epochs"],
@@ -85,19 +92,3 @@ def symmetry_analysis(
         summary["first_to_break"] = summary["layers"]["rec"]["first_to_break"]
         summary["first_to_order"] = summary["layers"]["rec"]["first_to_order"]
     return summary, arrays
-
-
-def _first_to_order(result: dict, change: dict) -> str:
-    """Which part orders first, counting only parts whose entropy fell (module docstring)."""
-    epochs = {
-        part: result[f"{part}_break_epoch"]
-        for part in ("continuous", "discrete")
-        if change[part] < 0.0 and result[f"{part}_break_epoch"] is not None
-    }
-    if not epochs:
-        return "none"
-    if len(epochs) == 1:
-        return next(iter(epochs))
-    if epochs["continuous"] == epochs["discrete"]:
-        return "simultaneous"
-    return min(epochs, key=epochs.get)
