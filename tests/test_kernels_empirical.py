@@ -21,6 +21,7 @@ from sims.kernels import (
     relative_frobenius_error,
     train_lazy_comparison,
 )
+from sims.kernels.network import NetworkNoise
 from theory import rntk
 
 #: Same arithmetic through the moment-matched network: float64 round-off.
@@ -239,3 +240,43 @@ def test_lazy_gap_and_kernel_drift_shrink_with_width():
     )
     assert result["slope_early_gap"] < 0
     assert result["slope_final_drift"] < 0
+
+
+def test_the_linearised_curve_is_the_lazy_map_with_the_networks_own_initial_kernel():
+    """train_loss_linearised equals the lazy map run with Θ̂₀ passed by hand, and the trained
+    network leaves it only at second order in η (the feature-learning gap)."""
+    rng = np.random.default_rng(5)
+    net0 = small_network(rng, n_in=4, width=24, alpha=1.0)
+    x_all = rng.uniform(size=(5, 10, 4))
+    y_all = (rng.uniform(size=10) > 0.5).astype(float)
+    noise_train = draw_noise(net0, 5, 8, np.random.default_rng(6))
+    rng_replay = np.random.default_rng(6)
+    draw_noise(net0, 5, 8, rng_replay)
+    noise_test = draw_noise(net0, 5, 2, rng_replay)
+    both = NetworkNoise(
+        np.concatenate([noise_train.eps, noise_test.eps], axis=1),
+        np.concatenate([noise_train.eps_out, noise_test.eps_out]),
+        np.concatenate([noise_train.h0, noise_test.h0]),
+    )
+    theta_own = empirical_ntk(net0, x_all, both)
+    gaps = []
+    for lr in (1e-3, 5e-4):
+        split = (x_all[:, :8], y_all[:8], x_all[:, 8:], y_all[8:])
+        run = train_lazy_comparison(
+            net0.copy(), *split, np.random.default_rng(6), lr=lr, epochs=3, n_probe=0
+        )
+        by_hand = train_lazy_comparison(
+            net0.copy(),
+            *split,
+            np.random.default_rng(6),
+            lr=lr,
+            epochs=3,
+            n_probe=0,
+            theta=theta_own,
+        )
+        np.testing.assert_allclose(run.train_loss_linearised, by_hand.train_loss_lazy, rtol=1e-12)
+        np.testing.assert_allclose(run.test_loss_linearised, by_hand.test_loss_lazy, rtol=1e-12)
+        gaps.append(abs(run.train_loss[1] - run.train_loss_linearised[1]))
+        parts = run.early_gaps(fraction=1.0)
+        assert parts["feature_learning"] < parts["kernel"]
+    assert SECOND_ORDER_RATIO[0] < gaps[0] / gaps[1] < SECOND_ORDER_RATIO[1]

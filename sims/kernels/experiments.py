@@ -120,8 +120,10 @@ def learning_curve_experiment(
 
     Returns:
         dict with "epochs", per width (key str(N)) the stacked curves "train_loss", "test_loss",
-        "train_loss_lazy", "test_loss_lazy", "train_loss_lazy_flow" (n_networks, E+1),
-        "drift_epochs", "kernel_drift" (n_networks, n_checks), "early_gap" (n_networks,),
+        "train_loss_lazy", "test_loss_lazy", "train_loss_lazy_flow", "train_loss_linearised",
+        "test_loss_linearised" (n_networks, E+1), "drift_epochs", "kernel_drift"
+        (n_networks, n_checks), "early_gap", "early_gap_kernel", "early_gap_feature_learning"
+        (n_networks,), see :meth:`LazyComparison.early_gaps`,
         "probe_kernel_error" (n_networks,); and over widths "mean_early_gap", "mean_final_drift",
         "slope_early_gap", "slope_final_drift".
     """
@@ -155,11 +157,16 @@ def learning_curve_experiment(
                 "train_loss_lazy",
                 "test_loss_lazy",
                 "train_loss_lazy_flow",
+                "train_loss_linearised",
+                "test_loss_linearised",
                 "kernel_drift",
             )
         }
         entry["drift_epochs"] = runs[0].drift_epochs
-        entry["early_gap"] = np.array([run.early_gap() for run in runs])
+        parts = [run.early_gaps() for run in runs]
+        for part in ("total", "kernel", "feature_learning"):
+            name = "early_gap" if part == "total" else f"early_gap_{part}"
+            entry[name] = np.array([gaps_of_run[part] for gaps_of_run in parts])
         entry["probe_kernel_error"] = np.array([run.analytic_vs_empirical_probe for run in runs])
         result[str(width)] = entry
         gaps.append(entry["early_gap"].mean())
@@ -179,7 +186,14 @@ def learning_curve_experiment(
 
 
 #: The loss curves a "kernel-curves" result stores per width (BPTT and lazy RNTK, train and test).
-STORED_LOSSES = ("train_loss", "test_loss", "train_loss_lazy", "test_loss_lazy")
+STORED_LOSSES = (
+    "train_loss",
+    "test_loss",
+    "train_loss_lazy",
+    "test_loss_lazy",
+    "train_loss_linearised",
+    "test_loss_linearised",
+)
 
 
 def circle_result(alpha, n_steps, widths, n_networks, n_phi, seed) -> tuple[dict, dict]:
@@ -291,6 +305,8 @@ def curves_result(
         final = {name: float(entry[name][:, -1].mean()) for name in STORED_LOSSES}
         per_width[str(width)] = {
             "early_gap": float(entry["early_gap"].mean()),
+            "early_gap_kernel": float(entry["early_gap_kernel"].mean()),
+            "early_gap_feature_learning": float(entry["early_gap_feature_learning"].mean()),
             "final_kernel_drift": (
                 float(entry["kernel_drift"][:, -1].mean()) if entry["kernel_drift"].size else None
             ),
