@@ -7,7 +7,9 @@ Two analyses, both a principal-component analysis done by :class:`sklearn.decomp
   (samples × units), centred, and projected on the leading PCs (Fig. 7);
 * synaptic trajectories: the per-epoch snapshots of the hyper-parameters (m, π, Ξ) of chosen
   blocks are flattened into one row per epoch and PCA'd the same way; the drift along PC1 is
-  summarised by a mean velocity and a sign persistence (Fig. 8).
+  summarised by a mean velocity and a sign persistence (Fig. 8). Blocks can be rescaled to unit
+  total variance first, so that no block dominates by its units, and two null models give the
+  values a trajectory without directed drift would have (:func:`synaptic_null_models`).
 """
 
 from __future__ import annotations
@@ -228,17 +230,116 @@ def drift_along_axis(coordinates) -> dict:
     }
 
 
+def scale_blocks_to_unit_variance(matrix, slices) -> np.ndarray:
+    """The (E, P) snapshot matrix with each block's columns divided by the block's root total
+    variance over epochs, sqrt(Σ_columns Var_e), so every moving block carries the same weight
+    (a block that never moves is left as it is)."""
+    scaled = np.array(matrix, dtype=float)
+    for columns in slices.values():
+        spread = np.sqrt(np.sum(np.var(scaled[:, columns], axis=0)))
+        if spread > 0.0:
+            scaled[:, columns] /= spread
+    return scaled
+
+
+def mean_successive_cosine(matrix) -> float:
+    """Mean cosine between successive updates d_e = x_{e+1} − x_e of an (E, P) trajectory:
+    ⟨d_e · d_{e+1} / (|d_e| |d_{e+1}|)⟩ over pairs of non-zero steps (0 for a random walk in many
+    dimensions, 1 for a straight drift). NaN with fewer than two non-zero steps."""
+    steps = np.diff(np.asarray(matrix, dtype=float), axis=0)
+    norms = np.linalg.norm(steps, axis=1)
+    both = (norms[:-1] > 0) & (norms[1:] > 0)
+    if not np.any(both):
+        return float("nan")
+    dots = np.sum(steps[:-1] * steps[1:], axis=1)
+    return float(np.mean(dots[both] / (norms[:-1][both] * norms[1:][both])))
+
+
+def _trajectory_statistics(matrix) -> dict:
+    """PC1 ratio, top-3 ratio and PC1 drift persistence of an (E, P) trajectory."""
+    pca = PCA(svd_solver="full").fit(matrix)
+    ratios = pca.explained_variance_ratio_
+    coordinate = (matrix - pca.mean_) @ pca.components_[0]
+    return {
+        "pc1_ratio": float(ratios[0]),
+        "variance_3_pcs": float(np.sum(ratios[:3])),
+        "drift_persistence": drift_along_axis(coordinate)["persistence"],
+        "mean_successive_cosine": mean_successive_cosine(matrix),
+    }
+
+
+def synaptic_null_models(matrix, rng: np.random.Generator, n_replicates: int = 100) -> dict:
+    """What a trajectory without directed drift would score, for an (E, P) snapshot matrix.
+
+    Two nulls, each rebuilt from the trajectory's own updates d_e = x_{e+1} − x_e:
+
+    - "random_walk": a driftless random walk with the same step sizes, x'_{e+1} = x'_e + |d_e| u_e
+      with u_e uniform on the unit sphere of R^P;
+    - "shuffled": the same updates in a random order (the endpoints are kept, the temporal
+      structure is not).
+
+    For each null and statistic (PC1 ratio, top-3 ratio, PC1 drift persistence, mean successive
+    cosine) the mean and the 2.5–97.5 percentile range over ``n_replicates`` replicates.
+
+    Args:
+        matrix: (E, P) flattened snapshots (e.g. of :func:`flatten_parameter_snapshots`).
+        rng: Generator of the replicates.
+        n_replicates: replicates per null.
+
+    Returns:
+        {null: {statistic: {"mean", "low", "high"}}} with null in ("random_walk", "shuffled").
+
+    Raises:
+        ValueError: fewer than three epochs, or n_replicates < 1.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] < 3:
+        raise ValueError(f"need an (E, P) trajectory with E >= 3, got shape {matrix.shape}")
+    if int(n_replicates) < 1:
+        raise ValueError(f"n_replicates must be >= 1, got {n_replicates}")
+    steps = np.diff(matrix, axis=0)
+    sizes = np.linalg.norm(steps, axis=1, keepdims=True)
+
+    def random_walk():
+        directions = rng.standard_normal(steps.shape)
+        directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+        return np.vstack([matrix[:1], matrix[0] + np.cumsum(sizes * directions, axis=0)])
+
+    def shuffled():
+        return np.vstack([matrix[:1], matrix[0] + np.cumsum(rng.permutation(steps), axis=0)])
+
+    out = {}
+    for name, build in (("random_walk", random_walk), ("shuffled", shuffled)):
+        samples = [_trajectory_statistics(build()) for _ in range(int(n_replicates))]
+        out[name] = {key: _spread([sample[key] for sample in samples]) for key in samples[0]}
+    return out
+
+
+def _spread(values) -> dict:
+    """Mean and 2.5–97.5 percentile range of replicate values (NaNs ignored)."""
+    values = np.asarray(values, dtype=float)
+    return {
+        "mean": float(np.nanmean(values)),
+        "low": float(np.nanpercentile(values, 2.5)),
+        "high": float(np.nanpercentile(values, 97.5)),
+    }
+
+
 def synaptic_trajectory_pca(
     snapshots,
     blocks: Sequence[str] | None = None,
     n_components: int = 3,
     thresholds=VARIANCE_THRESHOLDS,
+    scale_blocks: bool = False,
 ) -> dict:
     """PCA of the hyper-parameter trajectory over training epochs and its drift along PC1 (§5.2).
 
-    Rows are epochs, columns the flattened parameters of ``blocks`` (no rescaling: m, π and Ξ enter
-    in their own units). PC1 is oriented so that the net displacement along it is non-negative;
-    the drift statistics of :func:`drift_along_axis` are then computed on the PC1 coordinate.
+    Rows are epochs, columns the flattened parameters of ``blocks``: in their own units, or with
+    ``scale_blocks`` each block rescaled to unit total variance
+    (:func:`scale_blocks_to_unit_variance`), so that π (learning rate 1 in the MSI preset) does not
+    dominate m and Ξ by its units. PC1 is oriented so that the net displacement along it is
+    non-negative; the drift statistics of :func:`drift_along_axis` are then computed on the PC1
+    coordinate.
 
     Example:
         >>> out = synaptic_trajectory_pca({"rec.m": m_all, "rec.pi": pi_all, "rec.xi": xi_all})
@@ -249,15 +350,18 @@ def synaptic_trajectory_pca(
         blocks: names of the blocks entering the PCA; None = all.
         n_components: number of leading PCs kept for ``projections``.
         thresholds: cumulative-variance fractions for which the number of PCs is reported.
+        scale_blocks: rescale each block to unit total variance first.
 
     Returns:
         dict with
+          "matrix": the (E, P) matrix that was PCA'd;
           "projections": (E, k) coordinates of each epoch on the first k PCs (PC1 oriented);
           "explained_variance_ratio": (K,) ratios, K = min(E, P);
           "components": (k, P) principal axes; "mean": (P,);
           "block_slices": {block: slice of the flattened columns};
           "pc1_coordinate": (E,); "drift_velocity": mean PC1 step per epoch (>= 0);
           "drift_persistence": fraction of epochs whose PC1 step has the sign of the net drift;
+          "mean_successive_cosine": :func:`mean_successive_cosine` of the trajectory;
           "n_pcs_80", "n_pcs_85", "n_pcs_for_threshold", "variance_3_pcs" as in
           :func:`neural_trajectory_pca`.
 
@@ -269,6 +373,8 @@ def synaptic_trajectory_pca(
     matrix, slices = flatten_parameter_snapshots(snapshots, blocks)
     if np.all(matrix == matrix[0]):
         raise ValueError("the parameter snapshots are identical at every epoch; nothing to project")
+    if scale_blocks:
+        matrix = scale_blocks_to_unit_variance(matrix, slices)
     pca = PCA(svd_solver="full").fit(matrix)
     k = min(int(n_components), pca.components_.shape[0])
     components = pca.components_[:k].copy()
@@ -278,6 +384,7 @@ def synaptic_trajectory_pca(
         projections[:, 0] *= -1.0
     drift = drift_along_axis(projections[:, 0])
     result = {
+        "matrix": matrix,
         "projections": projections,
         "explained_variance_ratio": pca.explained_variance_ratio_.copy(),
         "components": components,
@@ -286,6 +393,7 @@ def synaptic_trajectory_pca(
         "pc1_coordinate": projections[:, 0].copy(),
         "drift_velocity": drift["velocity"],
         "drift_persistence": drift["persistence"],
+        "mean_successive_cosine": mean_successive_cosine(matrix),
     }
     result.update(_variance_summary(pca.explained_variance_ratio_, thresholds))
     return result

@@ -14,12 +14,14 @@ from figures.style import PALETTE, SEQUENTIAL_CMAP, apply_style, save
 NAME = "fig8"
 CAPTION = (
     "Fig. 8. Synaptic dynamics on a low-dimensional manifold. The recurrent hyper-parameters "
-    "(m, π, Ξ), flattened together, are saved after every epoch (row-by-row MNIST) or iteration "
-    "(MSI) and projected on their principal components. (a, c) Trajectory in the (PC1, PC2) "
-    "plane coloured by training time. (b, d) PC1 coordinate against training time with its "
-    "least-squares line: the net drift velocity along PC1 (slope) and its persistence (fraction "
-    "of steps moving in the net direction) are given in the panels, together with the variance "
-    "explained by the top three PCs."
+    "(m, π, Ξ), each block rescaled to unit total variance and flattened together, are saved "
+    "after every epoch (row-by-row MNIST) or iteration (MSI) and projected on their principal "
+    "components. (a, c) Trajectory in the (PC1, PC2) plane coloured by training time. (b, d) PC1 "
+    "coordinate against training time with its least-squares line. The panels give the top-3 "
+    "variance, the drift persistence along PC1 (fraction of steps moving in the net direction) "
+    "and the mean cosine between successive updates, each beside its null: the 95% range of a "
+    "driftless random walk with the run's own step sizes (RW) and of the run's updates in "
+    "shuffled order (shuf). A value inside the RW range is what undirected steps would give."
 )
 
 
@@ -50,17 +52,31 @@ def _drift_panel(ax, summary, arrays, title, unit):
         label=f"linear fit: {slope:.3g} per {unit}",
     )
     ax.set_xlabel(f"training {unit}")
-    ax.set_ylabel("PC1 coordinate (parameter units)")
-    ax.text(
-        0.03,
-        0.05,
-        f"drift persistence {summary['drift_persistence']:.2f}\n"
-        f"top-3 PCs: {100 * summary['variance_3_pcs']:.1f}% of variance",
-        transform=ax.transAxes,
-        fontsize=9,
-    )
+    ax.set_ylabel("PC1 coordinate (block-scaled units)")
+    ax.text(0.03, 0.05, _against_nulls(summary), transform=ax.transAxes, fontsize=8)
     ax.legend(fontsize=9, loc="upper left")
     ax.set_title(title, loc="left")
+
+
+def _against_nulls(summary) -> str:
+    """One line per statistic: the run's value, then each null's 95% range."""
+    nulls = summary.get("nulls") or {}
+    lines = []
+    for key, label, scale in (
+        ("variance_3_pcs", "top-3 PCs", 100),
+        ("drift_persistence", "persistence", 1),
+        ("mean_successive_cosine", "successive cos", 1),
+    ):
+        value = summary.get(key)
+        if value is None:
+            continue
+        ranges = [
+            f"{short} {scale * nulls[name][key]['low']:.2f}–{scale * nulls[name][key]['high']:.2f}"
+            for name, short in (("random_walk", "RW"), ("shuffled", "shuf"))
+            if name in nulls
+        ]
+        lines.append(f"{label} {scale * value:.2f}" + (f" ({', '.join(ranges)})" if ranges else ""))
+    return "\n".join(lines)
 
 
 def draw(results: Path, out: Path) -> list[Path]:

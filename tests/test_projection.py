@@ -118,3 +118,57 @@ def test_bad_inputs_raise_one_clear_value_error():
         synaptic_trajectory_pca({"rec.m": np.zeros((3, 2, 2))}, blocks=["rec.xi"])
     with pytest.raises(ValueError, match="identical"):
         synaptic_trajectory_pca({"rec.m": np.zeros((3, 2, 2))})
+
+
+def test_a_straight_drift_beats_both_nulls_and_a_random_walk_does_not():
+    from dynamics.projection import mean_successive_cosine, synaptic_null_models
+
+    rng = np.random.default_rng(0)
+    n_epochs, n_params = 40, 200
+    direction = rng.standard_normal(n_params)
+    drift = np.outer(np.arange(n_epochs), direction) + 0.3 * rng.standard_normal(
+        (n_epochs, n_params)
+    )
+    walk = np.cumsum(rng.standard_normal((n_epochs, n_params)), axis=0)
+    assert mean_successive_cosine(np.outer(np.arange(5), direction)) == pytest.approx(1.0)
+    nulls = synaptic_null_models(drift, np.random.default_rng(1), n_replicates=40)
+    observed = synaptic_trajectory_pca(drift)
+    random_walk = nulls["random_walk"]
+    assert observed["explained_variance_ratio"][0] > random_walk["pc1_ratio"]["high"]
+    assert observed["mean_successive_cosine"] > random_walk["mean_successive_cosine"]["high"]
+    assert abs(random_walk["mean_successive_cosine"]["mean"]) < 0.05
+    # shuffling the updates of a straight drift keeps it straight: no evidence against it
+    assert nulls["shuffled"]["pc1_ratio"]["low"] > 0.9
+    walk_nulls = synaptic_null_models(walk, np.random.default_rng(2), n_replicates=40)
+    walk_pc1 = synaptic_trajectory_pca(walk)["explained_variance_ratio"][0]
+    band = walk_nulls["random_walk"]["pc1_ratio"]
+    assert band["low"] <= walk_pc1 <= band["high"]
+
+
+def test_scaling_blocks_stops_a_block_with_large_units_from_dominating():
+    rng = np.random.default_rng(3)
+    n_epochs = 20
+    big = np.cumsum(rng.standard_normal((n_epochs, 30)), axis=0) * 100.0
+    small = np.outer(np.arange(n_epochs), rng.standard_normal(30))
+    snapshots = {"rec.pi": big, "rec.m": small}
+    unscaled = synaptic_trajectory_pca(snapshots)
+    scaled = synaptic_trajectory_pca(snapshots, scale_blocks=True)
+    loading = {
+        name: [
+            float(np.sum(out["components"][0, out["block_slices"][b]] ** 2))
+            for b in ("rec.pi", "rec.m")
+        ]
+        for name, out in (("unscaled", unscaled), ("scaled", scaled))
+    }
+    assert loading["unscaled"][0] > 0.99  # PC1 is the π block's
+    assert loading["scaled"][1] > 0.2  # the straight m drift now carries real weight
+    assert np.var(
+        scaled["matrix"][:, scaled["block_slices"]["rec.pi"]], axis=0
+    ).sum() == pytest.approx(1.0)
+
+
+def test_null_models_refuse_too_short_trajectories():
+    from dynamics.projection import synaptic_null_models
+
+    with pytest.raises(ValueError, match="E >= 3"):
+        synaptic_null_models(np.zeros((2, 4)), np.random.default_rng(0))

@@ -12,7 +12,12 @@ Neural (Fig. 7), states r(t) stacked over time and trials and PCA'd
   3,601 states each, notebook protocol), same default pass.
 
 Synaptic (Fig. 8): PCA of the per-epoch snapshots of the recurrent (m, π, Ξ) flattened together
-(:func:`dynamics.synaptic_trajectory_pca`), with the drift velocity and persistence along PC1.
+(:func:`dynamics.synaptic_trajectory_pca`), with the drift velocity and persistence along PC1 and
+the mean cosine between successive updates. The headline numbers use each block rescaled to unit
+total variance (π, with its larger learning rate, would otherwise dominate by its units); the
+unscaled PCA and a PCA of each block alone are reported beside them, and so are two null models
+built from the run's own updates, a driftless random walk with the same step sizes and the
+updates in shuffled order (:func:`dynamics.projection.synaptic_null_models`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,11 @@ from __future__ import annotations
 import numpy as np
 
 from dynamics.network import SaSNetwork
-from dynamics.projection import neural_trajectory_pca, synaptic_trajectory_pca
+from dynamics.projection import (
+    neural_trajectory_pca,
+    synaptic_null_models,
+    synaptic_trajectory_pca,
+)
 from sims.analyses.common import network_pass
 
 __all__ = ["DIGITS", "SYNAPTIC_BLOCKS", "neural_projection", "synaptic_projection"]
@@ -85,10 +94,15 @@ def neural_projection(
 
 
 def synaptic_projection(
-    snapshots: dict, epochs=None, blocks=SYNAPTIC_BLOCKS, n_components: int = 3
+    snapshots,
+    epochs=None,
+    blocks=SYNAPTIC_BLOCKS,
+    n_components: int = 3,
+    seed: int = 0,
+    n_null: int = 100,
 ) -> tuple[dict, dict]:
-    """Synaptic-trajectory PCA of per-epoch snapshots and the PC1 drift (docs/model.md §5.2, Fig.
-    8).
+    """Synaptic-trajectory PCA of per-epoch snapshots, the PC1 drift and its nulls (docs/model.md
+    §5.2, Fig. 8; module docstring).
 
     Args:
         snapshots: {block: (E, ...)} stacked snapshots (:func:`sims.analyses.common.
@@ -96,27 +110,52 @@ def synaptic_projection(
         epochs: (E,) epoch labels (default 0..E-1).
         blocks: the blocks entering the PCA.
         n_components: PCs kept for the saved projections.
+        seed: seeds the null replicates.
+        n_null: replicates per null model.
 
     Returns:
-        (summary, arrays): summary has variance_3_pcs, n_pcs_80, n_pcs_85,
-        explained_variance_ratio_top10, drift_velocity (PC1 units per saved snapshot),
-        drift_velocity_per_epoch (per training epoch), drift_persistence, blocks, n_epochs;
-        arrays has synaptic_projections (E, k), synaptic_epochs, synaptic_explained_variance_ratio.
+        (summary, arrays). Summary, for the block-scaled PCA: variance_3_pcs, n_pcs_80,
+        n_pcs_85, explained_variance_ratio_top10, pc1_ratio, drift_persistence,
+        mean_successive_cosine; drift_velocity (per saved snapshot) and
+        drift_velocity_per_epoch (per training epoch) along the unscaled PC1, in the
+        parameters' units; "unscaled" (the same statistics for the PCA in the blocks' own
+        units); "per_block" {block: the same for that block alone, None if it never moves};
+        "nulls" {random_walk, shuffled: {statistic: mean, low, high}} for the block-scaled
+        trajectory; blocks, n_epochs, epoch_range, seed, n_null. Arrays:
+        synaptic_projections (E, k), synaptic_epochs, synaptic_explained_variance_ratio.
     """
     n_epochs = next(iter(snapshots.values())).shape[0]
     epochs = np.arange(n_epochs) if epochs is None else np.asarray(epochs)
-    pca = synaptic_trajectory_pca(snapshots, blocks=list(blocks), n_components=n_components)
+    pca = synaptic_trajectory_pca(
+        snapshots, blocks=list(blocks), n_components=n_components, scale_blocks=True
+    )
+    per_block = {}
+    for block in blocks:
+        try:
+            per_block[block] = _drift_summary(synaptic_trajectory_pca(snapshots, blocks=[block]))
+        except ValueError:  # a block that never moves (e.g. a frozen π) has no trajectory
+            per_block[block] = None
+    unscaled = synaptic_trajectory_pca(snapshots, blocks=list(blocks))
     summary = {
         **_summary(pca),
-        "drift_velocity": pca["drift_velocity"],
+        **_drift_summary(pca),
+        # velocities in the parameters' own units, from the unscaled PCA
+        "drift_velocity": unscaled["drift_velocity"],
         "drift_velocity_per_epoch": float(
-            (pca["pc1_coordinate"][-1] - pca["pc1_coordinate"][0])
+            (unscaled["pc1_coordinate"][-1] - unscaled["pc1_coordinate"][0])
             / max(int(epochs[-1] - epochs[0]), 1)
         ),
-        "drift_persistence": pca["drift_persistence"],
+        "block_scaling": "unit total variance per block",
+        "unscaled": _drift_summary(unscaled),
+        "per_block": per_block,
+        "nulls": synaptic_null_models(pca["matrix"], np.random.default_rng(seed), n_null)
+        if n_epochs >= 3
+        else None,
         "blocks": list(blocks),
         "n_epochs": int(n_epochs),
         "epoch_range": [int(epochs[0]), int(epochs[-1])],
+        "seed": int(seed),
+        "n_null": int(n_null),
     }
     arrays = {
         "synaptic_projections": pca["projections"],
@@ -124,3 +163,14 @@ def synaptic_projection(
         "synaptic_explained_variance_ratio": pca["explained_variance_ratio"],
     }
     return summary, arrays
+
+
+def _drift_summary(pca: dict) -> dict:
+    """The PCA statistics a null model is compared on."""
+    return {
+        "pc1_ratio": float(pca["explained_variance_ratio"][0]),
+        "variance_3_pcs": pca["variance_3_pcs"],
+        "drift_velocity": pca["drift_velocity"],
+        "drift_persistence": pca["drift_persistence"],
+        "mean_successive_cosine": pca["mean_successive_cosine"],
+    }
