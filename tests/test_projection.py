@@ -133,6 +133,13 @@ def test_a_straight_drift_beats_both_nulls_and_a_random_walk_does_not():
     assert mean_successive_cosine(np.outer(np.arange(5), direction)) == pytest.approx(1.0)
     nulls = synaptic_null_models(drift, np.random.default_rng(1), n_replicates=40)
     observed = synaptic_trajectory_pca(drift)
+    for key, value in (
+        ("pc1_ratio", observed["explained_variance_ratio"][0]),
+        ("variance_3_pcs", observed["variance_3_pcs"]),
+        ("drift_persistence", observed["drift_persistence"]),
+        ("mean_successive_cosine", observed["mean_successive_cosine"]),
+    ):  # the Gram-matrix route gives the PCA's own numbers
+        assert nulls["observed"][key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
     random_walk = nulls["random_walk"]
     assert observed["explained_variance_ratio"][0] > random_walk["pc1_ratio"]["high"]
     assert observed["mean_successive_cosine"] > random_walk["mean_successive_cosine"]["high"]
