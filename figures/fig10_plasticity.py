@@ -14,10 +14,12 @@ from figures.style import PALETTE, apply_style, save
 NAME = "fig10"
 CAPTION = (
     "Fig. 10. Stochastic plasticity. (a, b) Entropy of the SaS weight ensemble of MSI networks "
-    "against training iteration, mean ± s.d. (bands) over independently trained networks, for "
+    "against training iteration, mean and 95% t-interval of the mean (bands) over "
+    "independently trained networks, for "
     "the recurrent layer (off-diagonal) and the output layer: (a) Entropy I, the full-mixture "
     "entropy estimated by Monte Carlo (δ regularised as N(0, 1e-4)); (b) Entropy II = ⟨S_π⟩ + "
-    "⟨S_Ξ⟩. Networks that stop early (train MSE ≤ 0.002) leave the average. (c–e) Toy model "
+    "⟨S_Ξ⟩. A network that stops early (train MSE ≤ 0.002) keeps its final ensemble, which "
+    "stays in the average. (c–e) Toy model "
     "(one leaky unit, N SaS synapses, sine target; mean ± s.d. over runs): (c) loss (ε = 0), "
     "(d) forward mean part |G| against variance part |Δ|, (e) gradient mean part "
     "|(1−π)x/√N| against variance part |μπx²/(NΔ)|, all time-averaged per epoch."
@@ -34,7 +36,10 @@ def _entropy_panel(ax, aggregate, key, title):
     epochs = np.asarray(aggregate["epochs"], dtype=float)
     for layer, color in (("rec", PALETTE["blue"]), ("out", PALETTE["orange"])):
         values = aggregate["layers"][layer][key]
-        _band(ax, epochs, values["mean"], values["std"], color, f"{layer} layer")
+        mean = np.asarray(values["mean"], dtype=float)
+        ax.plot(epochs, mean, color=color, lw=1.6, label=f"{layer} layer")
+        if "low" in values:  # the 95% interval of the mean over networks
+            ax.fill_between(epochs, values["low"], values["high"], color=color, alpha=0.25, lw=0)
     ax.set_xlabel("training iteration")
     ax.set_ylabel("entropy per connection (nats)")
     ax.legend(fontsize=9)

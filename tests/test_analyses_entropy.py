@@ -27,13 +27,18 @@ def _result(epochs, values):
     return {"epochs": list(epochs), "layers": {"rec": layer}}
 
 
-def test_aggregation_averages_runs_per_epoch_and_drops_runs_that_stopped_early():
+def test_aggregation_carries_a_stopped_runs_final_value_so_no_run_drops_out():
     summary, arrays = aggregate_entropy(
         [_result([0, 1, 2], [1.0, 2.0, 3.0]), _result([0, 1], [3.0, 4.0])]
     )
     assert summary["epochs"] == [0, 1, 2]
-    assert summary["n_runs"] == [2, 2, 1]
+    assert summary["n_runs"] == [2, 2, 2]
+    assert summary["n_stopped"] == [0, 0, 1]
     stats = summary["layers"]["rec"]["entropy_one"]
-    np.testing.assert_allclose(stats["mean"], [2.0, 3.0, 3.0])
-    np.testing.assert_allclose(stats["std"], [1.0, 1.0, 0.0])
-    assert np.isnan(arrays["rec_entropy_two"][1, 2])
+    np.testing.assert_allclose(stats["mean"], [2.0, 3.0, 3.5])
+    np.testing.assert_allclose(stats["std"], [1.0, 1.0, 0.5])
+    assert arrays["rec_entropy_two"][1, 2] == 4.0
+    # 95% t-interval of the mean of two values a, b: mean ± t(0.975, 1) |a − b| / 2
+    half = 12.706204736174698 * 1.0
+    np.testing.assert_allclose(stats["low"][0], 2.0 - half)
+    np.testing.assert_allclose(stats["high"][0], 2.0 + half)

@@ -5,14 +5,17 @@ the same draws at every epoch, drawn from ``seed``) and Entropy II = ⟨S_π⟩ 
 epoch (``stride`` thins them) for the recurrent layer (off-diagonal entries) and the output layer,
 as in ``sub_tasks.py`` §6 (:func:`dynamics.entropy_trajectory`).
 
-Across runs (seeds): :func:`aggregate_entropy` gives mean ± std per epoch over the runs that reached
-that epoch (runs that stopped early, e.g. by the MSI early-stopping rule, drop out; ``n_runs``
-per epoch is reported).
+Across runs (seeds): :func:`aggregate_entropy` gives, per epoch, the mean, the standard deviation
+and the 95% t-interval of the mean over every run. A run that stopped early (the MSI early-stop
+rule) keeps its final parameters from then on, so its final value is carried forward: no run drops
+out, and late epochs average the same set of networks as early ones. ``n_stopped`` per epoch
+counts the runs whose value there is carried.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from dynamics.entropy import DEFAULT_N_DRAWS, entropy_trajectory
 
@@ -62,18 +65,21 @@ def entropy_analysis(
 
 
 def aggregate_entropy(results) -> tuple[dict, dict]:
-    """Mean ± std over runs of the per-epoch entropies of :func:`entropy_analysis`.
+    """Mean, std and 95% interval over runs of the per-epoch entropies of
+    :func:`entropy_analysis` (module docstring).
 
-    Epochs are aligned by label; an epoch missing from a run (it stopped earlier or saved a
-    different stride) is left out of that epoch's statistics.
+    Epochs are aligned by label. After a run's last saved epoch its final value is carried
+    forward (it stopped training, so its ensemble stays as it was); an epoch missing inside a
+    run's range (another stride) stays NaN and is left out of that epoch's statistics.
 
     Args:
         results: a sequence of :func:`entropy_analysis` outputs (one per run).
 
     Returns:
-        (summary, arrays): summary {"epochs": [...], "n_runs": [...], "layers": {layer: {key:
-        {"mean": [...], "std": [...]}}}}; arrays "<layer>_<key>" (n_runs, E) with NaN where a
-        run has no value, and "epochs".
+        (summary, arrays): summary {"epochs": [...], "n_runs": [...], "n_stopped": [...],
+        "layers": {layer: {key: {"mean", "std", "low", "high"}}}} with [low, high] the 95%
+        t-interval of the mean (equal to the mean for one run); arrays "<layer>_<key>"
+        (n_runs, E) with the carried values, and "epochs".
 
     Raises:
         ValueError: no results, or runs that disagree on the layers.
@@ -86,6 +92,8 @@ def aggregate_entropy(results) -> tuple[dict, dict]:
         raise ValueError("the runs' entropy results cover different layers")
     epochs = np.unique(np.concatenate([np.asarray(r["epochs"]) for r in results]))
     position = {int(e): k for k, e in enumerate(epochs)}
+    last = np.array([position[int(r["epochs"][-1])] for r in results])
+    stopped = np.arange(epochs.size)[None, :] > last[:, None]  # (runs, E): value carried
     summary = {"epochs": epochs.tolist(), "layers": {}}
     arrays = {"epochs": epochs}
     count = None
@@ -96,11 +104,25 @@ def aggregate_entropy(results) -> tuple[dict, dict]:
             for row, result in enumerate(results):
                 columns = [position[int(e)] for e in result["epochs"]]
                 table[row, columns] = result["layers"][layer][key]
+                table[row, last[row] + 1 :] = table[row, last[row]]
             count = np.sum(np.isfinite(table), axis=0)
-            with np.errstate(invalid="ignore"):
-                mean = np.nanmean(table, axis=0)
-                std = np.nanstd(table, axis=0)
-            summary["layers"][layer][key] = {"mean": mean.tolist(), "std": std.tolist()}
+            summary["layers"][layer][key] = _mean_interval(table, count)
             arrays[f"{layer}_{key}"] = table
     summary["n_runs"] = count.tolist()
+    summary["n_stopped"] = np.sum(stopped, axis=0).tolist()
     return summary, arrays
+
+
+def _mean_interval(table, count) -> dict:
+    """Per column: mean, std (ddof 0) and the 95% t-interval of the mean over the finite rows."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(table, axis=0)
+        std = np.nanstd(table, axis=0)
+        sem = np.nanstd(table, axis=0, ddof=1) / np.sqrt(count)
+        half = np.where(count > 1, stats.t.ppf(0.975, np.maximum(count - 1, 1)) * sem, 0.0)
+    return {
+        "mean": mean.tolist(),
+        "std": std.tolist(),
+        "low": (mean - half).tolist(),
+        "high": (mean + half).tolist(),
+    }
