@@ -35,6 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 from scipy.optimize import curve_fit
 
 from sims.kernels import init_ntk_network, mnist01_sequences, train_lazy_comparison
@@ -285,11 +286,47 @@ def _log_linear(features, *coefficients):
     return features.T @ np.asarray(coefficients)
 
 
-def _least_squares(features, target):
-    """Coefficients of target ≈ featuresᵀ coefficients (scipy curve_fit, linear model)."""
-    coefficients, _ = curve_fit(_log_linear, features, target, p0=np.zeros(features.shape[0]))
+def _least_squares(features, target, with_intervals=False):
+    """Coefficients of target ≈ featuresᵀ coefficients (scipy curve_fit, linear model), the
+    residual, and with ``with_intervals`` the 95% t-intervals of the coefficients from curve_fit's
+    covariance (residual variance estimated from the fit, n − p degrees of freedom)."""
+    coefficients, covariance = curve_fit(
+        _log_linear, features, target, p0=np.zeros(features.shape[0])
+    )
     residual = target - _log_linear(features, *coefficients)
-    return coefficients, residual
+    if not with_intervals:
+        return coefficients, residual
+    dof = target.size - coefficients.size
+    half = (
+        stats.t.ppf(0.975, dof) * np.sqrt(np.diag(covariance))
+        if dof > 0 and np.all(np.isfinite(covariance))
+        else np.full(coefficients.size, np.nan)
+    )
+    return coefficients, residual, np.stack([coefficients - half, coefficients + half], axis=1)
+
+
+def _format(value) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _leave_one_width_out(widths, log_drift, scaled) -> dict:
+    """Out-of-sample score of the one-constant fit: for every width, c is fitted on the other
+    widths' points and scored on that width's. Returns the r.m.s. log10 residual over all held-out
+    points and per width (None with fewer than two widths)."""
+    distinct = np.unique(widths)
+    if distinct.size < 2:
+        return {"rms_log10_residual": None, "per_width": {}}
+    held_out, per_width = [], {}
+    for width in distinct:
+        train, test = widths != width, widths == width
+        (log_c,), _ = _least_squares(np.ones((1, train.sum())), log_drift[train] - scaled[train])
+        residual = log_drift[test] - scaled[test] - log_c
+        held_out.append(residual)
+        per_width[str(int(width))] = float(np.sqrt(np.mean(residual**2)))
+    return {
+        "rms_log10_residual": float(np.sqrt(np.mean(np.concatenate(held_out) ** 2))),
+        "per_width": per_width,
+    }
 
 
 def fit_drift_scaling(
@@ -308,9 +345,12 @@ def fit_drift_scaling(
         max_drift: fit only points with measured drift below this.
 
     Returns:
-        {"constant", "max_drift", "n_fitted", "n_points", "rms_log10_residual" (fitted points),
-         "rms_log10_residual_all", "residual_log10" (all points, NaN where not finite),
-         "free_exponents": {"displacement", "width", "rms_log10_residual"},
+        {"constant", "max_drift", "n_fitted", "n_points", "rms_log10_residual" (fitted points,
+         in sample), "leave_one_width_out": {"rms_log10_residual", "per_width"} (each width's
+         points scored with c fitted on the other widths), "rms_log10_residual_all",
+         "residual_log10" (all points, NaN where not finite), "free_exponents":
+         {"displacement", "displacement_ci", "width", "width_ci" (95% t-intervals),
+         "rms_log10_residual"},
          "naive": {"constant", "rms_log10_residual"} (only with lr and epochs)}.
 
     Raises:
@@ -335,7 +375,9 @@ def fit_drift_scaling(
     features = np.stack(
         [np.ones(fitted.sum()), np.log10(displacement[fitted]), np.log10(widths[fitted])]
     )
-    free, free_residual = _least_squares(features, log_drift[fitted])
+    free, free_residual, free_intervals = _least_squares(
+        features, log_drift[fitted], with_intervals=True
+    )
     result = {
         "constant": float(10**log_c),
         "max_drift": float(max_drift),
@@ -343,11 +385,16 @@ def fit_drift_scaling(
         "n_points": int(drift.size),
         "rms_log10_residual": float(np.sqrt(np.mean(residual[fitted] ** 2))),
         "rms_log10_residual_all": float(np.sqrt(np.nanmean(residual[usable] ** 2))),
+        "leave_one_width_out": _leave_one_width_out(
+            widths[fitted], log_drift[fitted], scaled[fitted]
+        ),
         "residual_log10": residual.tolist(),
         "free_exponents": {
             "intercept_log10": float(free[0]),
             "displacement": float(free[1]),
+            "displacement_ci": free_intervals[1].tolist(),
             "width": float(-free[2]),
+            "width_ci": sorted((-free_intervals[2]).tolist()),
             "rms_log10_residual": float(np.sqrt(np.mean(free_residual**2))),
         },
     }
@@ -448,7 +495,8 @@ def attach_drift_fit(scan_dir, *, max_drift=FIT_MAX_DRIFT, levels=CONTOUR_LEVELS
     theory["curves_note"] = (
         f"c = {fit['constant']:.3g} fitted on {fit['n_fitted']} grid points "
         f"with drift < {max_drift:g}; rms log10 residual "
-        f"{fit['rms_log10_residual']:.2f}"
+        f"{fit['rms_log10_residual']:.2f} in sample, "
+        f"{_format(fit['leave_one_width_out']['rms_log10_residual'])} leaving one width out"
     )
     write_json(path, "scan", scan)
     return to_json(scan, allow_nan=True)

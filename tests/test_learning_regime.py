@@ -211,3 +211,22 @@ def test_tiny_scan_gets_a_fitted_overlay_and_draws_on_log_axes(tmp_path):
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_ylim()[0] < 1e-5 and ax.get_ylim()[1] > 1e-3
     plt.close(fig)
+
+
+def test_out_of_sample_score_exposes_a_scaling_that_the_in_sample_fit_hides():
+    """With noisy data from the lazy law the held-out score matches the in-sample one; with a
+    width exponent of 1 instead of ½ the one-constant fit looks tolerable in sample but each
+    held-out width is missed by more, and the free exponent's interval excludes ½."""
+    rng = np.random.default_rng(5)
+    widths = np.repeat([32.0, 64.0, 128.0, 256.0], 6)
+    displacement = rng.uniform(0.05, 2.0, widths.size)
+    noise = 10 ** (0.02 * rng.standard_normal(widths.size))
+    lazy = fit_drift_scaling(widths, displacement, 0.7 * displacement / np.sqrt(widths) * noise)
+    loo = lazy["leave_one_width_out"]["rms_log10_residual"]
+    assert loo < 1.5 * lazy["rms_log10_residual"] + 0.01
+    low, high = lazy["free_exponents"]["width_ci"]
+    assert low < 0.5 < high
+    wrong = fit_drift_scaling(widths, displacement, 3.0 * displacement / widths * noise)
+    assert wrong["leave_one_width_out"]["rms_log10_residual"] > 1.2 * wrong["rms_log10_residual"]
+    low, high = wrong["free_exponents"]["width_ci"]
+    assert 0.5 < low < 1.0 < high
