@@ -40,8 +40,11 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from sims.analyses.vip import vip_analysis
 from sims.bench import PEAK_SIZE, best_times, run_benchmark, thread_settings
+from sims.presets import resolve_config
 from sims.store import git_commit
+from sims.train import build_task, train_run
 from theory.rntk import relu_arccos_kernels, rntk
 
 __all__ = ["SuiteSettings", "reference_rntk", "rntk_against_loop", "run_suite"]
@@ -229,9 +232,6 @@ def _test_images(config: dict, task) -> int:
 
 def _pixel_items(settings: SuiteSettings, directory: Path) -> dict:
     """The step, the trainer, the per-epoch and the final evaluation (one pixel-MNIST run)."""
-    from sims.presets import resolve_config
-    from sims.train import build_task, train_run
-
     seed = settings.seed
     paper = resolve_config("pixel-mnist", overrides=settings.pixel_overrides, seed=seed)
     # The run's own final evaluation is not timed; it reads one image once, to take no time.
@@ -298,10 +298,6 @@ def _pixel_items(settings: SuiteSettings, directory: Path) -> dict:
 
 def _vip_item(settings: SuiteSettings, directory: Path) -> dict:
     """Train a multisensory paper run, then time ``vip_analysis`` of it at its defaults."""
-    from sims.analyses.vip import vip_analysis
-    from sims.presets import resolve_config
-    from sims.train import train_run
-
     config = resolve_config("multisensory", overrides=settings.msi_overrides, seed=settings.seed)
     training = time.perf_counter()
     run = train_run(config, directory / "msi", progress=False)
