@@ -17,8 +17,6 @@ import sys
 import threading
 import traceback
 
-from figures.resultfiles import DamagedFileError
-
 #: Sub-command modules, in the order ``sasrnn --help`` lists them.
 COMMAND_MODULES = (
     "sims.commands.bench",
@@ -80,6 +78,8 @@ DEBUG_VARIABLE = "SASRNN_DEBUG"
 
 def _exit_code(error: BaseException) -> int:
     """The documented exit code of ``error`` (1 for an unexpected one)."""
+    from figures.resultfiles import DamagedFileError
+
     if isinstance(error, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     if isinstance(error, DamagedFileError):
@@ -107,19 +107,26 @@ def _raise_interrupt(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one ``sasrnn`` sub-command; returns its exit code (see the ``EXIT_*`` constants)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one ``sasrnn`` sub-command; returns its exit code (see the ``EXIT_*`` constants).
+
+    SIGTERM is turned into an interrupt first, before the sub-commands and their numerical
+    libraries are imported, so that a stop at any moment after Python has started ends with
+    exit code 130 and one line (this module imports only the standard library).
+    """
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main_thread else None
+    command = None
     try:
+        args = build_parser().parse_args(argv)
+        command = args.command
         return int(args.func(args) or 0)
     except (Exception, KeyboardInterrupt) as error:
         code = _exit_code(error)
         if code == 1 or os.environ.get(DEBUG_VARIABLE) == "1":
             traceback.print_exc()
         if code != 1:
-            print(f"sasrnn {args.command}: error: {_message(error)}", file=sys.stderr)
+            where = f"sasrnn {command}" if command else "sasrnn"
+            print(f"{where}: error: {_message(error)}", file=sys.stderr)
         return code
     finally:
         if in_main_thread:

@@ -105,3 +105,38 @@ def test_interrupted_training_is_marked_and_tells_how_to_resume(tmp_path, capsys
     stderr = capsys.readouterr().err
     assert f"--out {out} --resume" in stderr and "Traceback" not in stderr
     assert Run.open(out).info["status"] == "interrupted"
+
+
+def test_sigterm_while_the_commands_are_imported_ends_in_one_line_and_130(monkeypatch, capsys):
+    """The handler is installed before the sub-commands (and numpy, numba, ...) are imported:
+    a SIGTERM during that import is an interrupt, not a death by signal."""
+    import importlib
+    import os
+    import signal
+
+    from sims import cli
+
+    real_import = importlib.import_module
+
+    def import_then_terminate(name, *args):
+        if name == cli.COMMAND_MODULES[-1]:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_import(name, *args)
+
+    monkeypatch.setattr(cli.importlib, "import_module", import_then_terminate)
+    assert cli.main(["bench", "--help"]) == EXIT_INTERRUPTED
+    assert capsys.readouterr().err.strip() == "sasrnn: error: interrupted"
+
+
+def test_the_command_line_module_imports_only_the_standard_library():
+    """What runs before the SIGTERM handler is installed must stay short."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; before = set(sys.modules); import sims.cli; "
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] in "
+        "('numpy', 'scipy', 'numba', 'figures', 'dynamics', 'theory')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
