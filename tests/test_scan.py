@@ -310,3 +310,47 @@ def test_fixed_settings_may_follow_one_flag_or_repeat_it(tmp_path):
     assert one["fixed"] == repeated["fixed"] == {"N": "20", "steps": "60", "transient": "20"}
     assert one["cells"]["computed"] == 4 and repeated["cells"]["cached"] == 0
     np.testing.assert_array_equal(one["values"], repeated["values"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_scan_stopped_by_ctrl_c_or_sigterm_exits_130_in_one_line_and_keeps_its_cells(
+    tmp_path, signum
+):
+    """A scan on two worker processes, stopped after its first cells: exit 130, one line on
+    stderr (no traceback, no leaked-semaphore warning from the process pool), and the finished
+    cells stay cached for the next run."""
+    out = tmp_path / "scan"
+    argv = [
+        sys.executable,
+        "-m",
+        "sims.cli",
+        "phase",
+        "--x",
+        "g=0.5:1.5:6",
+        "--y",
+        "pi=0:0.5:2",
+        "--metric",
+        "lyapunov",
+        "--fixed",
+        "N=150",
+        "--fixed",
+        "steps=4000",
+        "--jobs",
+        "2",
+        "--no-figure",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
+    process = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    cells = out / "cells"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(cells.glob("*.json"))) < 2:
+        time.sleep(0.05)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines == ["sasrnn phase: error: interrupted"], stderr
+    assert 2 <= len(list(cells.glob("*.json"))) < 12 and not (out / "scan.json").exists()
