@@ -15,7 +15,9 @@ y_values, config) -> dict | None``, a known phase boundary for the scanned plane
 
 Probes registered here: ``init-dynamics`` (largest Lyapunov exponent and activity of an untrained
 SaS network, :mod:`dynamics.init_dynamics`; theory :mod:`theory.phase`); ``kernel-drift`` (lazy vs
-feature learning on MNIST 0/1, :mod:`sims.learning_regime`; theory :mod:`theory.regime`).
+feature learning on MNIST 0/1, :mod:`sims.learning_regime`; theory :mod:`theory.regime`);
+``train`` (a full training run from the cell's initial ensemble, :mod:`sims.train_probe`; theory
+:mod:`theory.phase`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from dynamics.init_dynamics import (
 from theory.phase import stability_margin
 
 #: Modules that register probes; imported by :func:`get_probe` when a name is not yet known.
-PROBE_MODULES: tuple[str, ...] = ("sims.probes", "sims.learning_regime")
+PROBE_MODULES: tuple[str, ...] = ("sims.probes", "sims.learning_regime", "sims.train_probe")
 
 ProbeFunction = Callable[[dict], Mapping[str, float]]
 
