@@ -94,7 +94,16 @@ SCHEMAS: dict[str, Schema] = {
     "stages": Schema(1, description="per stage: cache key, seconds, files"),
     "summary": Schema(1, nullable=True, description="headline claims, reductions, timings"),
     "training-curves": Schema(
-        1, nullable=True, description="per-epoch test accuracy and final accuracies per run"
+        2,
+        nullable=True,
+        description="per-epoch test accuracy and final accuracies per run; seed means with "
+        "95% t-intervals",
+    ),
+    "preset-comparison": Schema(
+        1,
+        nullable=True,
+        description="final accuracy of the ensemble minus ordinary BPTT, paired by seed, with "
+        "its 95% t-interval",
     ),
     "trained-parameters": Schema(1, description="trained (m, π, Ξ) blocks of one run"),
     "msi-example": Schema(1, description="one training trial and test outputs of the MSI task"),
@@ -107,6 +116,9 @@ SCHEMAS: dict[str, Schema] = {
     "entropy": Schema(1, nullable=True, description="ensemble entropy I and II per iteration"),
     "plasticity": Schema(1, nullable=True, description="stochastic-plasticity ablation"),
     "toy": Schema(1, nullable=True, description="toy-model curves over runs"),
+    "quenched": Schema(
+        1, nullable=True, description="quenched vs annealed accuracies over scaled Ξ and π = 0"
+    ),
     "kernel-circle": Schema(1, nullable=True, description="analytic vs empirical RNTK over φ"),
     "kernel-curves": Schema(1, nullable=True, description="BPTT vs RNTK learning curves"),
     "scan": Schema(1, nullable=True, description="a two-parameter scan: axes, cells, theory"),
@@ -130,8 +142,19 @@ RESULT_STEMS: dict[str, str] = {
     "training_pixel": "training-curves",
     "training_row": "training-curves",
     "training_msi": "training-curves",
+    "training_fashion": "training-curves",
+    "training_pixel_bptt": "training-curves",
+    "training_row_bptt": "training-curves",
+    "training_msi_bptt": "training-curves",
+    "training_fashion_bptt": "training-curves",
+    "comparison_pixel": "preset-comparison",
+    "comparison_row": "preset-comparison",
+    "comparison_msi": "preset-comparison",
+    "comparison_fashion": "preset-comparison",
     "parameters_msi": "trained-parameters",
     "parameters_pixel": "trained-parameters",
+    "parameters_row": "trained-parameters",
+    "parameters_fashion": "trained-parameters",
     "msi_example": "msi-example",
     "psychometric": "psychometric",
     "vip": "vip",

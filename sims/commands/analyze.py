@@ -8,6 +8,8 @@ Kinds (docs/model.md §4, §5; :mod:`sims.analyses`):
   the PC1 drift (Figs. 7–8);
 - ``symmetry``: order parameters, break epochs and π / Ξ histograms per layer (Fig. 9);
 - ``entropy``: Entropy I and II per epoch; several RUN_DIRs are aggregated (mean ± std, Fig. 10);
+- ``quenched``: quenched, per-step sampled and mean-field accuracies of an MNIST run with Ξ scaled
+  by 0, ¼, ½, 1 and π kept or set to 0 (beyond the paper: which sampled networks work);
 - ``plasticity``: ``--toy`` gives the toy-model curves (no RUN_DIR); with RUN_DIR, the run's
   config is retrained with the fluctuation term off (ε = 0) into ``--ablation-dir`` and compared
   with RUN_DIR (the fluctuation-on run).
@@ -31,14 +33,14 @@ from dynamics.removal import ABS_M_MIN, PI_MAX, XI_MAX
 from sims.cli import Repeatable
 from sims.evaluate import EVALUATION_MODES
 
-KINDS = ("vip", "selectivity", "projection", "symmetry", "entropy", "plasticity")
+KINDS = ("vip", "selectivity", "projection", "symmetry", "entropy", "plasticity", "quenched")
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "analyze",
         help="ensemble analyses of a stored run (vip, selectivity, projection, "
-        "symmetry, entropy, plasticity)",
+        "symmetry, entropy, plasticity, quenched)",
         description="Run an ensemble analysis on a stored run and write JSON (+ npz arrays).",
     )
     parser.add_argument("kind", choices=KINDS, metavar="KIND", help=" | ".join(KINDS))
@@ -313,8 +315,30 @@ def _entropy(args, common):
     return summary, arrays, out, brief
 
 
+def _quenched(args, run, common):
+    from sims.analyses.quenched import quenched_analysis
+
+    if run.config["task"] not in ("pixel-mnist", "row-mnist"):
+        raise ValueError(
+            f"the quenched analysis applies to pixel-mnist or row-mnist runs; "
+            f"{str(run.directory)!r} is a {run.config['task']} run."
+        )
+    summary, arrays = quenched_analysis(
+        run.network(), run.task, seed=args.seed, n_networks=run.config["evaluation"]["n_samples"]
+    )
+    brief = {
+        f"xi x{c['xi_factor']:g}, pi {c['pi_mode']}": (
+            f"quenched {c['quenched_mean']:.3f}, per-step {c['per_step_mean']:.3f}, "
+            f"mean-field {c['meanfield_mean']:.3f}"
+        )
+        for c in summary["cells"]
+    }
+    return summary, arrays, brief
+
+
 _ANALYSES = {
     "vip": _vip,
+    "quenched": _quenched,
     "selectivity": _selectivity,
     "projection": _projection,
     "symmetry": _symmetry,
@@ -329,4 +353,5 @@ _SCHEMAS = {
     "symmetry": "symmetry",
     "entropy": "entropy",
     "plasticity": "plasticity",
+    "quenched": "quenched",
 }
