@@ -3,9 +3,13 @@
 from pathlib import Path
 
 import pytest
+from training_fakes import write_idx_directory
 
 from sims import reproduce, store
 from sims.cli import main
+from sims.reproduce.cost import estimate_wall_seconds
+from sims.reproduce.plan import Stage
+from sims.reproduce.scheduler import critical_paths, ready_order
 
 #: Stage groups every figure's simulations fall in (planning of --only).
 MSI_TRAINING_PREFIX = "train-msi-seed"
@@ -15,11 +19,15 @@ def test_paper_settings_have_no_reductions_and_quick_lists_every_change():
     assert reproduce.reductions(reproduce.settings_for("full", data="/mnist")) == [
         {"setting": "data", "used": "/mnist", "paper": "env"}
     ]
-    quick = reproduce.settings_for("quick")
-    changed = {item["setting"] for item in reproduce.reductions(quick)}
-    assert changed == set(reproduce.QUICK_CHANGES)
-    for item in reproduce.reductions(quick):
-        assert item["used"] != item["paper"]
+    for mode, changes in (
+        ("quick", reproduce.QUICK_CHANGES),
+        ("standard", reproduce.STANDARD_CHANGES),
+    ):
+        settings = reproduce.settings_for(mode)
+        changed = {item["setting"] for item in reproduce.reductions(settings)}
+        assert changed == set(changes), mode
+        for item in reproduce.reductions(settings):
+            assert item["used"] != item["paper"]
 
 
 def test_unknown_mode_and_unknown_figure_are_clear_value_errors(tmp_path):
@@ -93,7 +101,7 @@ def test_kernel_figure_reproduces_from_cold_then_warm_cache(tmp_path):
     warm = reproduce.reproduce(out, mode="smoke", only=only, progress=False, draw=False)
     assert all(entry["cached"] for entry in warm["stages"].values())
     summary = store.read_json(out / store.SUMMARY_FILE, "summary")
-    assert len(summary["headline"]) == 14
+    assert len(summary["headline"]) == len(reproduce.CLAIMS)
     paper = reproduce.Settings()
     assert {item["setting"] for item in summary["reductions"]} == {
         key for key, value in reproduce.SMOKE_CHANGES.items() if getattr(paper, key) != value
@@ -128,10 +136,101 @@ def test_the_report_flag_prints_the_claims_table_of_a_finished_run(tmp_path, cap
     assert len(table) == 2 + len(reproduce.CLAIMS)
 
 
+def _names(stages, prefix):
+    return sorted(stage.name for stage in stages if stage.name.startswith(prefix))
+
+
+def test_the_baseline_trains_beside_the_ensemble_with_the_same_seeds(tmp_path):
+    quick = reproduce.plan_stages(reproduce.settings_for("quick"), reproduce.Context(tmp_path))
+    assert _names(quick, "train-pixel") == ["train-pixel-bptt-seed0", "train-pixel-seed0"]
+    assert len(_names(quick, "train-row-bptt")) == len(_names(quick, "train-row-seed")) == 2
+    assert not _names(quick, "train-msi-bptt") and not _names(quick, "train-fashion")
+    assert {"comparison-pixel", "comparison-row"} <= {stage.name for stage in quick}
+    pixel = {s.name: s.params["config"] for s in quick if s.name.startswith("train-pixel")}
+    ensemble, baseline = pixel["train-pixel-seed0"], pixel["train-pixel-bptt-seed0"]
+    assert (baseline["preset"], baseline["seed"], baseline["epochs"]) == (
+        "bptt",
+        ensemble["seed"],
+        ensemble["epochs"],
+    )
+    assert baseline["evaluation"]["n_samples"] == 1  # its sampled networks are its mean network
+    fashion = write_idx_directory(tmp_path / "fashion")
+    standard = reproduce.settings_for("standard", fashion=str(fashion))
+    stages = reproduce.plan_stages(standard, reproduce.Context(tmp_path))
+    for prefix, seeds in (("pixel", 3), ("row", 5), ("msi", 5), ("fashion", 5)):
+        assert len(_names(stages, f"train-{prefix}-seed")) == seeds, prefix
+        assert len(_names(stages, f"train-{prefix}-bptt-seed")) == seeds, prefix
+        assert f"comparison-{prefix}" in {stage.name for stage in stages}
+    config = next(s.params["config"] for s in stages if s.name == "train-fashion-bptt-seed0")
+    assert config["data"] == str(fashion) and config["task_options"] == {"kind": "fashion"}
+    assert config["evaluation"]["test_samples"] == 0 and config["epochs"] == 40
+
+
+def test_fashion_stages_are_skipped_with_a_note_when_its_files_are_missing(tmp_path, capsys):
+    missing = tmp_path / "no-fashion"
+    settings = reproduce.settings_for("standard", fashion=str(missing))
+    stages = reproduce.plan_stages(settings, reproduce.Context(tmp_path))
+    assert not [stage for stage in stages if "fashion" in stage.name]
+    drawn, notes = reproduce.figures_and_notes(reproduce.FIGURE_NAMES, settings)
+    assert "fashion-rows" not in drawn and "apt-get install dataset-fashion-mnist" in notes[0]
+    args = ["reproduce", "--standard", "--fashion", str(missing), "--dry-run"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "note: fashion-rows: skipped" in printed and "train-pixel-bptt" in printed
+    assert "h (" in printed.splitlines()[0] and "wall with --jobs" in printed.splitlines()[0]
+
+
+def test_every_planned_stage_of_every_tier_has_a_cost_and_standard_fits_its_hours(tmp_path):
+    fashion = str(write_idx_directory(tmp_path / "fashion"))
+    for mode in reproduce.MODES:
+        settings = reproduce.settings_for(mode, data=str(tmp_path), fashion=fashion)
+        stages = reproduce.plan_stages(settings, reproduce.Context(tmp_path))
+        assert all(stage.seconds > 0 for stage in stages), mode
+    standard = reproduce.settings_for("standard", fashion=fashion)
+    stages = reproduce.plan_stages(standard, reproduce.Context(tmp_path))
+    assert 0.75 * 3600 <= estimate_wall_seconds(stages, jobs=2) <= 2 * 3600  # about 1–2 h
+    quick = reproduce.plan_stages(reproduce.settings_for("quick"), reproduce.Context(tmp_path))
+    assert estimate_wall_seconds(quick, jobs=2) <= 600
+
+
+def _stage(name, seconds, deps=(), threads=1.0):
+    return Stage(name, print, {}, deps=deps, seconds=seconds, threads=threads)
+
+
+def test_the_wall_estimate_shares_the_cores_and_follows_the_dependencies():
+    pair = [_stage("a", 10.0), _stage("b", 10.0)]
+    assert estimate_wall_seconds(pair, jobs=2, figures=False) == pytest.approx(10.0)
+    assert estimate_wall_seconds(pair, jobs=1, figures=False) == pytest.approx(20.0)
+    alone = [_stage("train", 15.0, threads=1.5)]
+    assert estimate_wall_seconds(alone, jobs=2, figures=False) == pytest.approx(10.0)
+    # a short stage feeding a long one starts first, so the long chain overlaps the other stage
+    chain = [_stage("short", 1.0), _stage("long", 20.0), _stage("after", 30.0, deps=("short",))]
+    assert critical_paths(chain) == {"short": 31.0, "long": 20.0, "after": 30.0}
+    assert [s.name for s in ready_order(chain[:2], critical_paths(chain))] == ["short", "long"]
+    assert estimate_wall_seconds(chain, jobs=2, figures=False) == pytest.approx(31.0)
+
+
+def test_a_smoke_fashion_reproduction_trains_both_presets_and_draws_its_figure(tmp_path):
+    fashion = write_idx_directory(tmp_path / "fashion")
+    out = tmp_path / "repro"
+    summary = reproduce.reproduce(
+        out, mode="smoke", only=["fashion-rows"], fashion=str(fashion), progress=False
+    )
+    assert {"train-fashion-seed0", "train-fashion-bptt-seed0"} <= set(summary["stages"])
+    assert "files" in summary["figures"]["fashion-rows"], summary["figures"]
+    rows = {row["quantity"]: row for row in summary["headline"]}
+    row = rows["Fashion-MNIST rows: ensemble − BPTT final test accuracy, paired by seed"]
+    assert row["ours"]["n_pairs"] == 1 and row["verdict"] == "not resolvable"
+    index = store.read_json(out / store.RESULTS_DIR / "runs.json", "runs-index")
+    assert len(index["fashion-rows"]) == len(index["fashion-rows-bptt"]) == 1
+    assert summary["wall_seconds"]["planned_cold_cache"] > 0
+
+
 @pytest.mark.slow
 def test_smoke_reproduction_draws_every_figure_and_fills_every_summary_row(tmp_path):
     out = tmp_path / "smoke"
-    summary = reproduce.reproduce(out, mode="smoke", jobs=2, progress=False)
+    fashion = write_idx_directory(tmp_path / "fashion")
+    summary = reproduce.reproduce(out, mode="smoke", jobs=2, progress=False, fashion=str(fashion))
     assert set(summary["figures"]) == set(reproduce.FIGURE_NAMES)
     assert all("files" in outcome for outcome in summary["figures"].values()), summary["figures"]
     for row in summary["headline"]:

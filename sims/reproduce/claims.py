@@ -6,8 +6,11 @@ paths into the stored results (:class:`At`: a result stem and a key path inside 
 the conditions it was measured under (from the settings) and the criterion: a sentence and the
 rule that turns our number into a verdict ("holds" / "does not hold"; "not resolvable" where
 the data or the statistics cannot decide the claim, the criterion saying why; "not tested"
-where the result is missing). :func:`headline` builds summary.json's
-"headline" rows from :data:`CLAIMS`, and :func:`markdown_table` the report's table from them.
+where the result is missing). The criteria of the ensemble-against-BPTT comparison were stated
+before the runs and are data (:class:`Comparable`, :class:`LearnsBy`): their thresholds are
+stored beside each verdict, and the verdict says why when the seeds cannot decide it.
+:func:`headline` builds summary.json's "headline" rows from :data:`CLAIMS`, and
+:func:`markdown_table` the report's table from them.
 
 Example:
     >>> results = Path("results/reproduce-quick/results")         # doctest: +SKIP
@@ -16,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +28,16 @@ from typing import Any
 from sims import store
 from sims.reproduce.settings import Settings
 
-__all__ = ["CLAIMS", "At", "Claim", "format_value", "headline", "markdown_table"]
+__all__ = [
+    "CLAIMS",
+    "At",
+    "Claim",
+    "Comparable",
+    "LearnsBy",
+    "format_value",
+    "headline",
+    "markdown_table",
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,69 @@ class At:
 
 
 @dataclass(frozen=True)
+class Comparable:
+    """The ensemble is comparable to ordinary BPTT (the paper's central claim, Fig. 2).
+
+    Judged on the final test accuracy of the ensemble minus that of the bptt baseline, paired by
+    seed (:func:`sims.analyses.training.preset_comparison`): "holds" when the 95% t-interval of
+    the mean difference lies within ±``margin``; "does not hold" when it lies wholly outside
+    (the detail says which preset is better); "not resolvable" when it straddles a bound or
+    fewer than ``min_pairs`` seed pairs exist.
+    """
+
+    margin: float = 0.03
+    min_pairs: int = 2
+
+    @property
+    def text(self) -> str:
+        return (
+            f"comparable: the 95% t-interval over seeds of the paired difference (ensemble − "
+            f"BPTT) lies within ±{self.margin:g} (stated before the runs; ≥ {self.min_pairs} "
+            "seed pairs)"
+        )
+
+    def judge(self, ours: Mapping) -> tuple[str, str]:
+        n, low, high = ours["n_pairs"], ours["ci_low"], ours["ci_high"]
+        if n < self.min_pairs or low is None:
+            return "not resolvable", f"{n} seed pair(s); the interval needs ≥ {self.min_pairs}"
+        shown = f"[{low:+.3f}, {high:+.3f}]"
+        if -self.margin <= low and high <= self.margin:
+            return "holds", f"interval {shown} within ±{self.margin:g}"
+        if low > self.margin:
+            return "does not hold", f"ensemble better: interval {shown} above +{self.margin:g}"
+        if high < -self.margin:
+            return "does not hold", f"ensemble worse: interval {shown} below −{self.margin:g}"
+        return "not resolvable", f"interval {shown} crosses the ±{self.margin:g} margin"
+
+
+@dataclass(frozen=True)
+class LearnsBy:
+    """The ensemble learns: the seed mean of its per-epoch mean-field test accuracy at
+    ``epoch`` (epochs trained) is at least ``threshold``, over at least ``min_seeds`` seeds."""
+
+    epoch: int
+    threshold: float
+    min_seeds: int
+
+    @property
+    def text(self) -> str:
+        return (
+            f"the ensemble learns: the {self.min_seeds}-seed mean of the mean-field test "
+            f"accuracy at epoch {self.epoch} is ≥ {self.threshold:g} (stated before the runs)"
+        )
+
+    def judge(self, ours: Mapping) -> tuple[str, str]:
+        n, mean = ours["n_seeds"], ours["mean"]
+        if n < self.min_seeds:
+            return "not resolvable", f"{n} seed(s); the criterion needs {self.min_seeds}"
+        verdict = "holds" if mean >= self.threshold else "does not hold"
+        return (
+            verdict,
+            f"mean {mean:.3f} {'≥' if mean >= self.threshold else '<'} {self.threshold:g}",
+        )
+
+
+@dataclass(frozen=True)
 class Claim:
     """One row of the headline table.
 
@@ -63,9 +139,11 @@ class Claim:
         paper: the paper's claim (or the official code's number).
         ours: an :class:`At`, or a (nested) dict of them: where our number is.
         conditions: the settings it was measured under, as a function of the settings.
-        criterion: the rule of the verdict, in words.
+        criterion: the rule of the verdict, in words, or a criterion object (:class:`Comparable`,
+            :class:`LearnsBy`) whose ``judge`` gives the verdict and its reason.
         verdict: the rule as a function of our number (True: the claim holds), or None when
-            these data cannot decide the claim (the criterion then says why).
+            these data cannot decide the claim (the criterion then says why) or the criterion
+            is an object.
     """
 
     quantity: str
@@ -73,8 +151,8 @@ class Claim:
     paper: str
     ours: At | Mapping
     conditions: Callable[[Settings], str]
-    criterion: str
-    verdict: Callable[[Any], bool] | None
+    criterion: Any
+    verdict: Callable[[Any], bool] | None = None
 
 
 def _data(s: Settings) -> str:
@@ -87,13 +165,76 @@ def _msi(s: Settings) -> str:
     return f"MSI, {s.msi_seeds} seeds, ≤ {s.msi_iterations} iterations (early stop MSE ≤ 0.002)"
 
 
+def interval(entry: Mapping) -> list | None:
+    """[low, high] of a stored t-interval (None for one seed)."""
+    return None if entry["low"] is None else [entry["low"], entry["high"]]
+
+
 def _accuracies(stem: str) -> dict:
     keys = ("meanfield", "meanfield_eps0", "sampled_quenched", "sampled_per_step")
     return {
         **{key: At(stem, ("final_mean", f"test_accuracy_{key}")) for key in keys},
+        "meanfield_95ci": At(stem, ("final_interval", "test_accuracy_meanfield"), interval),
         "meanfield_per_seed": At(stem, ("final_per_seed", "test_accuracy_meanfield")),
         "n_seeds": At(stem, ("n_runs",)),
     }
+
+
+def paired_difference(comparison: Mapping) -> dict:
+    """The ensemble − BPTT difference of a preset-comparison result, as the claim shows it."""
+    difference = comparison["difference"]
+    return {
+        "mean_difference": difference["mean"],
+        "ci_low": difference["low"],
+        "ci_high": difference["high"],
+        "n_pairs": difference["n"],
+        "ensemble_per_seed": comparison["ensemble_per_seed"],
+        "bptt_per_seed": comparison["bptt_per_seed"],
+    }
+
+
+def at_epoch(epoch: int) -> Callable[[Mapping], dict]:
+    """A view of a training-curves "curve" at ``epoch`` (epochs trained): mean, interval, n."""
+
+    def view(curve: Mapping) -> dict:
+        if epoch not in curve["epochs"]:
+            trained = max(curve["epochs"], default=0)
+            raise ValueError(f"epoch {epoch} was not measured (the runs trained {trained})")
+        k = curve["epochs"].index(epoch)
+        low, high = curve["low"][k], curve["high"][k]
+        return {
+            "mean": curve["mean"][k],
+            "ci": None if low is None else [low, high],
+            "n_seeds": curve["n"],
+        }
+
+    view.__name__ = f"at_epoch_{epoch}"
+    return view
+
+
+def _comparison_claim(prefix: str, task: str, figure: str, conditions) -> Claim:
+    return Claim(
+        f"{task}: ensemble − BPTT final test accuracy, paired by seed",
+        figure,
+        "'comparable to or better than traditional BPTT'",
+        At(f"comparison_{prefix}", (), paired_difference),
+        conditions,
+        Comparable(margin=0.03, min_pairs=2),
+    )
+
+
+def _mnist_protocol(prefix: str) -> Callable[[Settings], str]:
+    def conditions(s: Settings) -> str:
+        seeds, data = getattr(s, f"{prefix}_seeds"), _data(s)
+        if prefix == "fashion":
+            data = f"Fashion-MNIST IDX files ({s.fashion_data}), read row by row"
+        return (
+            f"N = 100, {seeds} seed(s) of each preset (paper, bptt), "
+            f"{getattr(s, f'{prefix}_epochs')} epochs × {getattr(s, f'{prefix}_batches')} "
+            f"batches × {getattr(s, f'{prefix}_batch_size')}; {data}; mean-field test accuracy"
+        )
+
+    return conditions
 
 
 def _removal(kind: str) -> dict:
@@ -169,6 +310,32 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         "seed-mean mean-field test accuracy ≥ 0.83 (the official code on the same protocol)",
         lambda ours: ours["meanfield"] >= 0.83,
+    ),
+    Claim(
+        "pixel-MNIST: the ensemble learns by epoch 15",
+        "Fig. 2",
+        "trains to high accuracy (criterion ours, from the 15 × 31 measurements of seeds 0 and "
+        "1: 0.58 and 0.71)",
+        At("training_pixel", ("curve",), at_epoch(15)),
+        lambda s: (
+            f"{s.pixel_seeds} seed(s), {s.pixel_epochs} epochs × {s.pixel_batches} batches × "
+            f"{s.pixel_batch_size}; {_data(s)}; per-epoch mean-field test accuracy on "
+            f"{s.mnist_test_samples or 'all'} test images"
+        ),
+        LearnsBy(epoch=15, threshold=0.6, min_seeds=3),
+    ),
+    _comparison_claim("pixel", "pixel-MNIST", "Fig. 2", _mnist_protocol("pixel")),
+    _comparison_claim("row", "row-MNIST", "Fig. A3", _mnist_protocol("row")),
+    _comparison_claim(
+        "msi",
+        "multisensory",
+        "Fig. 3",
+        lambda s: (
+            f"{_msi(s)}; each preset; psychometric-test accuracy, {s.msi_test_batches} test batches"
+        ),
+    ),
+    _comparison_claim(
+        "fashion", "Fashion-MNIST rows", "beyond the paper", _mnist_protocol("fashion")
     ),
     Claim(
         "fraction of VIP recurrent weights",
@@ -349,15 +516,28 @@ def _sources(spec):
     return {name: _sources(item) for name, item in spec.items()}
 
 
-def _verdict(claim: Claim, ours) -> str:
+def _verdict(claim: Claim, ours) -> tuple[str, str]:
+    """(verdict, its reason or "")."""
     if isinstance(ours, dict) and "missing" in ours:
-        return "not tested"
-    if claim.verdict is None:
-        return "not resolvable"
+        return "not tested", ""
     try:
-        return "holds" if claim.verdict(ours) else "does not hold"
+        if hasattr(claim.criterion, "judge"):
+            return claim.criterion.judge(ours)
+        if claim.verdict is None:
+            return "not resolvable", ""
+        return ("holds" if claim.verdict(ours) else "does not hold"), ""
     except (TypeError, KeyError, IndexError):  # a number the rule cannot judge (None, NaN)
-        return "undecided"
+        return "undecided", ""
+
+
+def _criterion(claim: Claim) -> tuple[str, dict | None]:
+    """(the criterion in words, its parameters as data or None)."""
+    if hasattr(claim.criterion, "judge"):
+        return claim.criterion.text, {
+            "rule": type(claim.criterion).__name__,
+            **dataclasses.asdict(claim.criterion),
+        }
+    return claim.criterion, None
 
 
 def headline(results: Path, settings: Settings, claims=CLAIMS) -> list[dict]:
@@ -365,7 +545,8 @@ def headline(results: Path, settings: Settings, claims=CLAIMS) -> list[dict]:
 
     Returns:
         One dict per claim: quantity, figure, ours (or {"missing": reason}), paper,
-        conditions, source (the result paths of ours), criterion, verdict.
+        conditions, source (the result paths of ours), criterion (words), rule (the criterion's
+        parameters, for criteria stated as data; else None), verdict and its reason.
     """
     summaries: dict[str, dict] = {}
 
@@ -381,6 +562,8 @@ def headline(results: Path, settings: Settings, claims=CLAIMS) -> list[dict]:
             ours = _resolve(claim.ours, read)
         except _MISSING as error:
             ours = {"missing": str(error)}
+        verdict, reason = _verdict(claim, ours)
+        criterion, rule = _criterion(claim)
         rows.append(
             {
                 "quantity": claim.quantity,
@@ -389,8 +572,10 @@ def headline(results: Path, settings: Settings, claims=CLAIMS) -> list[dict]:
                 "paper": claim.paper,
                 "conditions": claim.conditions(settings),
                 "source": _sources(claim.ours),
-                "criterion": claim.criterion,
-                "verdict": _verdict(claim, ours),
+                "criterion": criterion,
+                "rule": rule,
+                "verdict": verdict,
+                "reason": reason,
             }
         )
     return rows
@@ -425,7 +610,7 @@ def markdown_table(rows: list[dict]) -> str:
             row["paper"],
             shown,
             row.get("criterion", ""),
-            f"**{row.get('verdict', '')}**",
+            f"**{row.get('verdict', '')}**" + (f" ({row['reason']})" if row.get("reason") else ""),
         ]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -1,77 +1,266 @@
-"""The cost model of a reproduction: seconds per stage group, to plan a run before starting it.
+"""The cost model of a reproduction: one-core seconds per stage, and the wall time of the plan.
 
-The unit costs were measured on a 2-core machine, one core per stage, from the stage times of a
-quiet ``--quick`` run; OUT/results/stages.json of any run gives the numbers to recalibrate them.
+Each stage's cost is its work in one-core seconds (:func:`stage_cost`), from unit costs measured
+as process CPU time (all threads) on this 2-core machine (:data:`UNIT_SECONDS`), so that the
+units do not depend on what else the machine was running while they were measured. Training a
+minibatch of ≥ 32 samples splits it over both cores (``dynamics.meanfield``), so a training
+stage may run up to :data:`TRAINING_SPEEDUP` times faster than one core when it has the machine
+to itself; every other stage uses one core.
+
+:func:`estimate_wall_seconds` plays the plan through the scheduler of :mod:`.scheduler`: each
+stage starts once the stages it reads are done and one of ``jobs`` worker slots is free (the
+longest remaining path first), the cores shared fairly among the running stages (each up to its
+speed-up cap); then the figures, drawn in the main process.
+
+To recalibrate, compare the "seconds" of each stage in OUT/results/stages.json of a run on a
+quiet machine with :func:`stage_cost` of the same stage (``sasrnn reproduce --dry-run`` prints
+the plan's costs).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sims.reproduce.settings import Settings
 
-__all__ = ["UNIT_SECONDS", "estimate_seconds"]
+__all__ = [
+    "CORES",
+    "FIGURE_SECONDS",
+    "TRAINING_SPEEDUP",
+    "UNIT_SECONDS",
+    "estimate_seconds",
+    "estimate_wall_seconds",
+    "stage_cost",
+]
 
-#: Seconds per unit of work on this 2-core machine (one core per stage), from the stage times of
-#: a quiet ``--quick`` run (see OUT/results/stages.json of any run to recalibrate).
+#: Cores of the machine the units were measured on (and that the wall estimate assumes).
+CORES = 2
+#: Wall-clock speed-up of a training stage with both cores to itself (its minibatch split in two
+#: halves, one per core; less than 2 for the serial optimizer step and the evaluations).
+TRAINING_SPEEDUP = 1.5
+#: Drawing every figure in the main process after the simulations (seconds).
+FIGURE_SECONDS = 45.0
+#: Test images of each MNIST source when ``test_samples = 0`` (the whole test set).
+_TEST_SET = {"embedded": 1000}
+_IDX_TEST_SET = 10_000
+
+#: One-core seconds per unit of work, measured as process CPU time on this machine (2 vCPUs,
+#: under a load of 9–12 from other jobs) in December 2026: training from 8–30 minibatches after a
+#: warm-up one, evaluation from 100 (pixel) or 1,000 (row) test images per mode.
 UNIT_SECONDS = {
-    "msi_iteration": 0.07,  # one 30-trial minibatch, 125 steps, N = 150
-    "msi_test_batch": 1.35,  # 24 test trials × 3,600 steps (dt = 0.5 ms), mean-field
-    "row_batch_per_sample": 1.7e-4,  # row-MNIST training, per image of a minibatch
-    "pixel_batch_per_sample": 5.5e-3,  # pixel-MNIST training, per image of a minibatch
-    "row_eval_per_sample": 1.0e-4,
-    "pixel_eval_per_sample": 3.0e-3,
+    # training: per image of a minibatch (forward, backward, update), by task and preset
+    "pixel-mnist/paper/train": 2.7e-3,
+    "pixel-mnist/bptt/train": 1.5e-3,
+    "row-mnist/paper/train": 1.6e-4,
+    "row-mnist/bptt/train": 9.0e-5,
+    # evaluation: per test image and pass, by task and mode (bptt networks cost the same)
+    "pixel-mnist/meanfield": 2.45e-3,
+    "pixel-mnist/meanfield_eps0": 1.45e-3,
+    "pixel-mnist/quenched": 5.2e-4,
+    "pixel-mnist/per_step": 2.6e-3,
+    "row-mnist/meanfield": 3.6e-4,
+    "row-mnist/meanfield_eps0": 2.2e-4,
+    "row-mnist/quenched": 1.6e-4,
+    "row-mnist/per_step": 4.0e-4,
+    # per training run: reading the data (the embedded MNIST text file; 70,000 gzipped IDX
+    # images), writing checkpoints, snapshots and metrics
+    "run_overhead": 4.0,
+    "run_overhead_per_epoch": 0.1,
+    "multisensory/overhead_per_iteration": 0.05,  # a checkpoint and a snapshot every iteration
+    # multisensory: one 30-trial iteration (125 steps, N = 150), one 24-trial psychometric test
+    # batch at dt = 0.5 ms (3,600 steps); iterations until the early stop (MSE ≤ 0.002,
+    # docs/model.md §6)
+    "multisensory/paper/iteration": 0.060,
+    "multisensory/bptt/iteration": 0.038,
+    "multisensory/test_batch": 0.58,
+    "multisensory/paper/iterations_to_stop": 380,
+    "multisensory/bptt/iterations_to_stop": 380,
+    # analyses and independent stages (from the stage times of a quiet --quick run)
+    "vip_test_batch": 1.35,  # one removal-curve test batch of the VIP analysis
     "circle_per_network_n2_phi": 5.3e-8,  # × networks × Σ N² × n_phi
     "curve_per_epoch_n2": 6.6e-6,  # × networks × epochs × Σ N² (512 + 128 digits)
     "toy_run_epoch": 1.4e-3,  # × synapses / 10,000
     "phase_cell_step": 2.0e-7,  # × N × (steps + transient) per cell
     "entropy_epoch_draw": 5.0e-4,  # per saved iteration and Monte Carlo draw
+    "entropy_epoch": 0.05,  # per saved iteration
+    "projection": 15.0,  # neural PCA of one run (+ synaptic PCA of its snapshots)
+    "export": 1.0,  # reading runs into a training-curves / parameters / comparison result
 }
 
 
-def estimate_seconds(settings: Settings) -> dict:
-    """Rough single-core cost of each stage group under ``settings`` (seconds)."""
-    s, u = settings, UNIT_SECONDS
-    mnist_test = s.mnist_test_samples or 10_000
-    evals = 2 * s.mnist_sampled_networks + 2
-    msi_iterations = min(s.msi_iterations, 400)  # early stop near 350 iterations (docs/model.md §6)
-    cost = {
-        "train-msi": s.msi_seeds
-        * (msi_iterations * u["msi_iteration"] + s.msi_test_batches * u["msi_test_batch"]),
-        "train-row": s.row_seeds
-        * (
-            s.row_epochs * s.row_batches * s.row_batch_size * u["row_batch_per_sample"]
-            + (s.row_epochs + evals) * mnist_test * u["row_eval_per_sample"]
-        ),
-        "train-pixel": s.pixel_seeds
-        * (
-            s.pixel_epochs * s.pixel_batches * s.pixel_batch_size * u["pixel_batch_per_sample"]
-            + (s.pixel_epochs + evals) * mnist_test * u["pixel_eval_per_sample"]
-        ),
-        "vip": (2 * len(s.vip_fractions) - 1) * s.vip_batches * u["msi_test_batch"],
-        "selectivity": s.selectivity_repeats * 4 / 24 * u["msi_test_batch"],
-        "kernel-circle": s.circle_networks
-        * sum(n * n for n in s.circle_widths)
-        * s.circle_phis
-        * u["circle_per_network_n2_phi"],
-        "kernel-curves": s.curve_networks
-        * s.curve_epochs
-        * sum(n * n for n in s.curve_widths)
-        * (s.curve_train + s.curve_test)
-        / 640
-        * u["curve_per_epoch_n2"],
-        "toy": s.toy_runs * s.toy_epochs * s.toy_synapses / 10_000 * u["toy_run_epoch"],
-        "phase": 2
-        * len(s.phase_g)
-        * len(s.phase_pi)
-        * s.phase_seeds
-        * s.phase_n
-        * (s.phase_steps + s.phase_transient)
-        * u["phase_cell_step"],
+def _test_images(config: dict) -> int:
+    chosen = config["evaluation"]["test_samples"]
+    whole = _TEST_SET.get(config["data"], _IDX_TEST_SET)
+    return min(chosen, whole) if chosen else whole
+
+
+def _train_cost(config: dict) -> tuple[float, float]:
+    """(one-core seconds, speed-up cap) of one training run of ``config``."""
+    u, task, preset = UNIT_SECONDS, config["task"], config["preset"]
+    if task == "multisensory":
+        iterations = min(config["epochs"], u[f"{task}/{preset}/iterations_to_stop"])
+        tests = config["evaluation"]["n_test_batches"] * u[f"{task}/test_batch"]
+        overhead = u["run_overhead"] + iterations * u[f"{task}/overhead_per_iteration"]
+        return iterations * u[f"{task}/{preset}/iteration"] + tests + overhead, 1.0
+    samples = config["epochs"] * config["batches_per_epoch"] * config["batch_size"]
+    train = samples * u[f"{task}/{preset}/train"]
+    images = _test_images(config)
+    per_epoch = config["epochs"] // config["eval_every"] if config["eval_every"] else 0
+    k = config["evaluation"]["n_samples"]
+    passes = {
+        "meanfield": per_epoch + 1,
+        "meanfield_eps0": 1,
+        "quenched": k,
+        "per_step": k,
     }
-    cost["entropy"] = (
-        s.msi_seeds
-        * msi_iterations
-        / s.entropy_stride
-        * (0.05 + s.entropy_draws * u["entropy_epoch_draw"])
-    )
-    cost["projections, symmetry, figures"] = 60.0
+    evaluation = sum(images * n * u[f"{task}/{mode}"] for mode, n in passes.items())
+    overhead = u["run_overhead"] + config["epochs"] * u["run_overhead_per_epoch"]
+    speedup = TRAINING_SPEEDUP if config["batch_size"] >= 32 else 1.0
+    return train + evaluation + overhead, speedup
+
+
+def stage_cost(stage, settings: Settings) -> tuple[float, float]:
+    """(one-core seconds, speed-up cap) of one planned stage (:class:`.plan.Stage`)."""
+    s, u, p = settings, UNIT_SECONDS, stage.params
+    name = stage.function.__name__
+    msi_test = u["multisensory/test_batch"]
+    vip_test = u["vip_test_batch"]
+    if name == "stage_train":
+        return _train_cost(p["config"])
+    costs = {
+        "stage_training_curves": lambda: u["export"],
+        "stage_parameters": lambda: u["export"],
+        "stage_comparison": lambda: u["export"],
+        "stage_behaviour": lambda: u["export"] + 2 * msi_test / 24,
+        "stage_vip": lambda: (2 * len(p["fractions"]) - 1) * p["n_batches"] * vip_test,
+        "stage_selectivity": lambda: p["n_repeats"] * 4 / 24 * vip_test,
+        "stage_projection": lambda: u["projection"],
+        "stage_row_snapshots": lambda: u["projection"],
+        "stage_entropy": lambda: (
+            len(p["run_dirs"])
+            * min(s.msi_iterations, u["multisensory/paper/iterations_to_stop"])
+            / p["stride"]
+            * (u["entropy_epoch"] + p["n_draws"] * u["entropy_epoch_draw"])
+        ),
+        "stage_toy": lambda: (
+            p["n_runs"] * p["n_epochs"] * p["n_synapses"] / 10_000 * u["toy_run_epoch"]
+        ),
+        "stage_kernel_circle": lambda: (
+            p["n_networks"]
+            * sum(n * n for n in p["widths"])
+            * p["n_phi"]
+            * u["circle_per_network_n2_phi"]
+        ),
+        "stage_kernel_curves": lambda: (
+            p["n_networks"]
+            * p["epochs"]
+            * sum(n * n for n in p["widths"])
+            * (p["n_train"] + p["n_test"])
+            / 640
+            * u["curve_per_epoch_n2"]
+        ),
+        "stage_phase": lambda: (
+            len(p["g"])
+            * len(p["pi"])
+            * p["seeds"]
+            * p["n"]
+            * (p["steps"] + p["transient"])
+            * u["phase_cell_step"]
+        ),
+    }
+    if name not in costs:
+        raise ValueError(f"no cost model for stage function {name!r}; add one to stage_cost.")
+    return float(costs[name]()), 1.0
+
+
+def _category(stage) -> str:
+    """The line of the printed plan a stage's cost is added to."""
+    if stage.group.startswith(("train-", "phase")):
+        return stage.group
+    if stage.function.__name__ in ("stage_training_curves", "stage_parameters", "stage_comparison"):
+        return "exports and comparisons"
+    return stage.group
+
+
+def estimate_seconds(settings: Settings, stages=None) -> dict:
+    """One-core seconds of each line of the plan under ``settings`` (training per task and
+    preset, each analysis), and the figures.
+
+    Args:
+        settings: the tier's settings.
+        stages: the planned stages (default: :func:`.plan.plan_stages` of every figure).
+    """
+    if stages is None:
+        stages = _plan(settings)
+    cost: dict[str, float] = defaultdict(float)
+    for stage in stages:
+        cost[_category(stage)] += stage.seconds
+    cost["figures"] = FIGURE_SECONDS
     return {k: float(v) for k, v in cost.items()}
+
+
+def _plan(settings: Settings):
+    import tempfile
+    from pathlib import Path
+
+    from sims.reproduce.plan import plan_stages
+    from sims.reproduce.stages import Context
+
+    return plan_stages(settings, Context(Path(tempfile.gettempdir()) / "sasrnn-plan"))
+
+
+def _shares(caps: list[float], cores: float) -> list[float]:
+    """Fair shares of ``cores`` among stages each using at most ``caps[i]`` (water-filling)."""
+    shares, left, open_ = (
+        [0.0] * len(caps),
+        float(cores),
+        sorted(range(len(caps)), key=caps.__getitem__),
+    )
+    while open_:
+        equal = left / len(open_)
+        i = open_[0]
+        if caps[i] <= equal:
+            shares[i] = caps[i]
+            left -= caps[i]
+            open_.pop(0)
+        else:
+            for j in open_:
+                shares[j] = equal
+            break
+    return shares
+
+
+def estimate_wall_seconds(stages, jobs: int, cores: float = CORES, figures: bool = True) -> float:
+    """Wall-clock seconds of running ``stages`` from a cold cache with ``jobs`` worker slots.
+
+    An event simulation of :func:`sims.reproduce.scheduler.run_stages`: free slots take the
+    ready stages in its order (:func:`~sims.reproduce.scheduler.ready_order`); between events
+    the running stages share ``cores`` fairly, each using at most its speed-up cap (water
+    filling), so a training run alone on the machine uses both cores.
+
+    Raises:
+        ValueError: a stage waits on a stage that is not planned.
+    """
+    from sims.reproduce.scheduler import critical_paths, ready_order
+
+    paths = critical_paths(stages)
+    pending, done, clock = list(stages), set(), 0.0
+    running: dict[str, list[float]] = {}  # name: [remaining one-core seconds, speed-up cap]
+    slots = max(1, int(jobs))
+    while pending or running:
+        ready = ready_order([s for s in pending if set(s.deps) <= done], paths)
+        for stage in ready[: slots - len(running)]:
+            pending.remove(stage)
+            running[stage.name] = [stage.seconds, stage.threads]
+        if not running:
+            raise ValueError("stages wait on stages that are not planned.")
+        names = list(running)
+        rates = _shares([running[name][1] for name in names], cores)
+        step = min(running[name][0] / rate for name, rate in zip(names, rates, strict=True))
+        clock += step
+        for name, rate in zip(names, rates, strict=True):
+            running[name][0] -= rate * step
+            if running[name][0] <= 1e-9:
+                del running[name]
+                done.add(name)
+    return clock + (FIGURE_SECONDS if figures else 0.0)

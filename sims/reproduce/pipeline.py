@@ -8,7 +8,14 @@ from pathlib import Path
 
 from sims import store
 from sims.reproduce.claims import headline
-from sims.reproduce.plan import FIGURE_NAMES, check_figures, plan_stages, training_runs
+from sims.reproduce.cost import estimate_wall_seconds
+from sims.reproduce.plan import (
+    FIGURE_NAMES,
+    check_figures,
+    figures_and_notes,
+    plan_stages,
+    runs_index,
+)
 from sims.reproduce.scheduler import run_stages
 from sims.reproduce.settings import reductions, settings_for
 from sims.reproduce.stages import Context
@@ -41,6 +48,7 @@ def reproduce(
     only=None,
     jobs: int = 1,
     data: str | None = None,
+    fashion: str | None = None,
     progress: bool = True,
     draw: bool = True,
     log=print,
@@ -50,10 +58,13 @@ def reproduce(
 
     Args:
         out: output directory (runs/, results/, figures/, summary.json).
-        mode: "quick", "full" or "smoke" (:data:`sims.reproduce.settings.MODES`).
+        mode: "quick", "standard", "full" or "smoke" (:data:`sims.reproduce.settings.MODES`).
         only: figure names to produce (default all of :data:`FIGURE_NAMES`).
         jobs: worker processes for the stages (≥ 1).
-        data: MNIST source (default: embedded for quick/smoke, $SASRNN_MNIST_DIR for full).
+        data: MNIST source (default: embedded for quick/standard/smoke, $SASRNN_MNIST_DIR for
+            full).
+        fashion: Fashion-MNIST IDX directory (default Debian's); its stages are skipped, with a
+            note, when it does not hold the four files.
         progress: show the tqdm bar over stages.
         draw: draw the figures (False: simulations and summary only).
         log: callable for messages.
@@ -77,20 +88,25 @@ def reproduce(
                 "--full needs the standard MNIST IDX files: pass --data DIR or set "
                 f"{MNIST_DIR_ENV}."
             )
-    settings = settings_for(mode, data)
+    settings = settings_for(mode, data, fashion)
     names = list(only) if only else list(FIGURE_NAMES)
     check_figures(names)
+    names, notes = figures_and_notes(names, settings)
+    for note in notes:
+        log(note)
     out = Path(out)
     context = Context(out)
     context.results.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    stages = plan_stages(settings, context, only=names if only else None)
-    runs = training_runs(settings, context)  # every run of the mode, also with --only
+    # --only naming nothing drawable (a task not trained) plans nothing, not everything
+    stages = plan_stages(settings, context, only=names if only else None) if names else []
+    runs = runs_index(settings, context)  # every run of the mode, also with --only
     store.write_json(
         context.results / "runs.json",
         store.RESULT_STEMS["runs"],
         {task: [os.path.relpath(d, context.results) for d in dirs] for task, dirs in runs.items()},
     )
+    planned_wall = estimate_wall_seconds(stages, int(jobs), figures=draw)
     record = run_stages(
         stages, context, jobs=int(jobs), scheduler=scheduler, progress=progress, log=log
     )
@@ -106,6 +122,7 @@ def reproduce(
         "mode": mode,
         "headline": headline(context.results, settings),
         "reductions": reductions(settings),
+        "notes": notes,
         "settings": settings.to_dict(),
         "figures": figures,
         "stages": {
@@ -119,6 +136,8 @@ def reproduce(
         "wall_seconds": {
             "simulations": round(simulated, 2),
             "total": round(time.perf_counter() - start, 2),
+            "planned_cold_cache": round(planned_wall, 1),
+            "jobs": int(jobs),
         },
         "run_info": store.run_metadata({"task": "reproduce", "seed": 0}),
     }

@@ -13,9 +13,25 @@ from dataclasses import dataclass, field
 
 from sims import store
 from sims.reproduce import stages as st
-from sims.reproduce.settings import Settings, run_config
+from sims.reproduce.settings import (
+    PRESETS,
+    TRAINED_TASKS,
+    Settings,
+    run_config,
+    trained_presets,
+    trained_seeds,
+)
 
-__all__ = ["FIGURE_NAMES", "FIGURE_STAGES", "STAGE_FORMAT_VERSION", "Stage", "plan_stages"]
+__all__ = [
+    "FIGURE_NAMES",
+    "FIGURE_STAGES",
+    "STAGE_FORMAT_VERSION",
+    "Stage",
+    "figures_and_notes",
+    "plan_stages",
+    "runs_index",
+    "training_runs",
+]
 
 #: Figures drawn at the end (names of the registry in figures/__init__.py).
 FIGURE_NAMES = (
@@ -30,13 +46,15 @@ FIGURE_NAMES = (
     "fig9",
     "fig10",
     "appendix-kernel",
+    "appendix-row",
+    "fashion-rows",
     "phase-g-pi",
 )
 #: Which stage groups each figure (and the headline claims of its figure) reads.
 FIGURE_STAGES = {
     "fig1": (),
-    "fig2": ("training-pixel", "parameters-pixel"),
-    "fig3": ("behaviour", "training-msi"),
+    "fig2": ("training-pixel", "training-pixel-bptt", "parameters-pixel", "comparison-pixel"),
+    "fig3": ("behaviour", "training-msi", "training-msi-bptt", "comparison-msi"),
     "fig4": ("vip", "parameters-msi"),
     "fig5": ("selectivity",),
     "fig6": ("kernel-circle", "kernel-curves"),
@@ -45,17 +63,19 @@ FIGURE_STAGES = {
     "fig9": ("row-snapshots", "training-row"),
     "fig10": ("entropy", "toy"),
     "appendix-kernel": ("kernel-circle",),
+    "appendix-row": ("training-row", "training-row-bptt", "parameters-row", "comparison-row"),
+    "fashion-rows": (
+        "training-fashion",
+        "training-fashion-bptt",
+        "parameters-fashion",
+        "comparison-fashion",
+    ),
     "phase-g-pi": ("phase",),
 }
+#: Figures that draw a task's runs only: left out (with a note) when the task is not trained.
+FIGURE_TASKS = {"fashion-rows": "fashion-rows"}
 #: Bump when a stage's output format changes (invalidates cached stage results).
-STAGE_FORMAT_VERSION = 4
-#: The training runs of a reproduction: task, stage prefix, settings attribute of the seed count,
-#: whether a figure draws the trained parameters (Fig. 2: pixel MNIST, Fig. 4: multisensory).
-TRAINED_TASKS = (
-    ("multisensory", "msi", "msi_seeds", True),
-    ("row-mnist", "row", "row_seeds", False),
-    ("pixel-mnist", "pixel", "pixel_seeds", True),
-)
+STAGE_FORMAT_VERSION = 5
 
 
 @dataclass
@@ -70,6 +90,8 @@ class Stage:
         outputs: files (relative to OUT) that must read back for a cached result to count.
         group: the figure-level group ("train-msi", "vip", …) used by ``--only``.
         key: the cache key (set by :func:`plan_stages`).
+        seconds: the planned cost in one-core seconds (:func:`sims.reproduce.cost.stage_cost`).
+        threads: how many cores the stage can use at once (its planned speed-up cap).
     """
 
     name: str
@@ -79,6 +101,8 @@ class Stage:
     outputs: tuple = ()
     group: str = ""
     key: str = field(default="", repr=False)
+    seconds: float = field(default=0.0, repr=False)
+    threads: float = field(default=1.0, repr=False)
 
 
 def _result(stem: str, arrays: bool = False) -> tuple:
@@ -86,48 +110,101 @@ def _result(stem: str, arrays: bool = False) -> tuple:
     return files + ((f"{store.RESULTS_DIR}/{stem}.npz",) if arrays else ())
 
 
-def training_runs(settings: Settings, context: st.Context) -> dict[str, list[str]]:
-    """{task: [run directory of each seed]} of every training run of ``settings``."""
+def _suffix(preset: str, sep: str = "-") -> str:
+    """ "" for the paper preset, "-bptt" (or "_bptt") for the baseline."""
+    return "" if preset == "paper" else f"{sep}{preset}"
+
+
+def training_runs(settings: Settings, context: st.Context, preset: str = "paper") -> dict:
+    """{task key: [run directory of each seed]} of every ``preset`` run of ``settings`` (a task
+    not trained with ``preset`` is absent)."""
     return {
-        task: [
-            str(context.run_dir(run_config(task, seed, settings)))
-            for seed in range(getattr(settings, count))
+        item.key: [
+            str(context.run_dir(run_config(item.key, seed, settings, preset)))
+            for seed in range(trained_seeds(item.key, settings))
         ]
-        for task, _, count, _ in TRAINED_TASKS
+        for item in TRAINED_TASKS
+        if preset in trained_presets(item.key, settings) and trained_seeds(item.key, settings)
     }
+
+
+def runs_index(settings: Settings, context: st.Context) -> dict:
+    """runs.json: {task key: dirs} of the ensemble runs and {"<task key>-bptt": dirs} of the
+    baseline's."""
+    index = {}
+    for preset in PRESETS:
+        for key, dirs in training_runs(settings, context, preset).items():
+            index[f"{key}{_suffix(preset)}"] = dirs
+    return index
 
 
 def _training_stages(settings: Settings, context: st.Context) -> list[Stage]:
     stages = []
-    for task, prefix, count, _ in TRAINED_TASKS:
-        for seed in range(getattr(settings, count)):
-            config = run_config(task, seed, settings)
-            run = f"{store.RUNS_DIR}/{context.run_dir(config).name}"
-            stages.append(
-                Stage(
-                    f"train-{prefix}-seed{seed}",
-                    st.stage_train,
-                    {"config": config},
-                    outputs=(f"{run}/params.npz", f"{run}/metrics.json"),
-                    group=f"train-{prefix}",
+    for item in TRAINED_TASKS:
+        for preset in trained_presets(item.key, settings):
+            group = f"train-{item.prefix}{_suffix(preset)}"
+            for seed in range(trained_seeds(item.key, settings)):
+                config = run_config(item.key, seed, settings, preset)
+                run = f"{store.RUNS_DIR}/{context.run_dir(config).name}"
+                stages.append(
+                    Stage(
+                        f"{group}-seed{seed}",
+                        st.stage_train,
+                        {"config": config},
+                        outputs=(f"{run}/params.npz", f"{run}/metrics.json"),
+                        group=group,
+                    )
                 )
-            )
     return stages
 
 
-def _export_stages(settings: Settings, runs: dict) -> list[Stage]:
-    """Learning curves and trained parameters of each task (what the figures read of runs)."""
+def _export_stages(settings: Settings, context: st.Context) -> list[Stage]:
+    """Learning curves, trained parameters and the ensemble-vs-BPTT comparison of each task
+    (what the figures and claims read of the runs)."""
     stages = []
-    for task, prefix, count, drawn in TRAINED_TASKS:
-        deps = tuple(f"train-{prefix}-seed{k}" for k in range(getattr(settings, count)))
-        exports = [("training", st.stage_training_curves, False)]
-        if drawn:
-            exports.append(("parameters", st.stage_parameters, True))
-        for kind, function, arrays in exports:
-            stem = f"{kind}_{prefix}"
-            params = {"stem": stem, "run_dirs": runs[task]}
+    runs = {preset: training_runs(settings, context, preset) for preset in PRESETS}
+    for item in TRAINED_TASKS:
+        if item.key not in runs["paper"]:
+            continue
+        seeds = range(trained_seeds(item.key, settings))
+        deps = {
+            preset: tuple(f"train-{item.prefix}{_suffix(preset)}-seed{k}" for k in seeds)
+            for preset in trained_presets(item.key, settings)
+        }
+        for preset in deps:
+            stem = f"training_{item.prefix}{_suffix(preset, '_')}"
+            params = {"stem": stem, "run_dirs": runs[preset][item.key]}
+            name = f"training-{item.prefix}{_suffix(preset)}"
             stages.append(
-                Stage(f"{kind}-{prefix}", function, params, deps, _result(stem, arrays=arrays))
+                Stage(name, st.stage_training_curves, params, deps[preset], _result(stem))
+            )
+        if item.parameters:
+            stem = f"parameters_{item.prefix}"
+            params = {"stem": stem, "run_dirs": runs["paper"][item.key]}
+            stages.append(
+                Stage(
+                    f"parameters-{item.prefix}",
+                    st.stage_parameters,
+                    params,
+                    deps["paper"],
+                    _result(stem, arrays=True),
+                )
+            )
+        if "bptt" in deps:
+            stem = f"comparison_{item.prefix}"
+            params = {
+                "stem": stem,
+                "ensemble_dirs": runs["paper"][item.key],
+                "baseline_dirs": runs["bptt"][item.key],
+            }
+            stages.append(
+                Stage(
+                    f"comparison-{item.prefix}",
+                    st.stage_comparison,
+                    params,
+                    deps["paper"] + deps["bptt"],
+                    _result(stem),
+                )
             )
     return stages
 
@@ -241,15 +318,18 @@ def plan_stages(settings: Settings, context: st.Context, only=None) -> list[Stag
     Raises:
         ValueError: an unknown figure name in ``only``.
     """
+    from sims.reproduce.cost import stage_cost
+
     runs = training_runs(settings, context)
     stages = (
         _training_stages(settings, context)
-        + _export_stages(settings, runs)
+        + _export_stages(settings, context)
         + _analysis_stages(settings, runs)
         + _independent_stages(settings)
     )
     for stage in stages:
         stage.group = stage.group or stage.name
+        stage.seconds, stage.threads = stage_cost(stage, settings)
     stages = _select(stages, only)
     by_name = {stage.name: stage for stage in stages}
     for stage in stages:  # deps come first in the list, so their keys are set already
@@ -263,6 +343,25 @@ def plan_stages(settings: Settings, context: st.Context, only=None) -> list[Stag
             }
         )
     return stages
+
+
+def figures_and_notes(names, settings: Settings) -> tuple[list[str], list[str]]:
+    """The figures of ``names`` that ``settings`` can draw, and a note for each one left out
+    (a task not trained: Fashion-MNIST without its IDX directory, or with no seeds)."""
+    drawn, notes = [], []
+    for name in names:
+        key = FIGURE_TASKS.get(name)
+        if key is None or trained_seeds(key, settings):
+            drawn.append(name)
+        elif getattr(settings, "fashion_seeds", 0):
+            notes.append(
+                f"{name}: skipped, no Fashion-MNIST IDX files in {settings.fashion_data!r} "
+                "(`apt-get install dataset-fashion-mnist` installs them there; or pass "
+                "--fashion DIR)"
+            )
+        else:
+            notes.append(f"{name}: skipped, this tier trains no Fashion-MNIST seeds")
+    return drawn, notes
 
 
 def check_figures(names) -> None:

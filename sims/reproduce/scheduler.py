@@ -1,12 +1,15 @@
-"""Running the planned stages: the cache check, then waves of ready stages through joblib.
+"""Running the planned stages: the cache check, then every stage as soon as its inputs are ready.
 
 A stage counts as cached when stages.json records its current key and every one of its output
 files reads back (:func:`sims.store.read_json` / :func:`sims.store.read_arrays`); a damaged
-cached file is reported and the stage computed again. The other stages run in waves: every
-stage whose inputs are ready, longest first (:data:`PRIORITY`), through the executor the scans
-use (:func:`sims.scan.run_parallel`): joblib's process pool locally, joblib's Dask backend on a
-``dask.distributed`` scheduler when an address is given. Each stage runs with BLAS pinned to one
-thread (threadpoolctl), so its numbers do not depend on how many stages run at once.
+cached file is reported and the stage computed again. The other stages start as soon as the
+stages they read have finished and a worker slot is free, the ready stage with the longest
+remaining path first (:func:`critical_paths`: its planned cost plus that of its longest chain
+of dependents, :mod:`.cost`), so long chains such as MSI training → VIP analysis overlap the
+long training runs. Workers are loky processes (joblib's process pool) locally, or a
+``dask.distributed`` cluster when an address is given; with one local job the stages run in
+this process. Each stage runs with BLAS pinned to one thread (threadpoolctl), so its numbers do
+not depend on how many stages run at once.
 """
 
 from __future__ import annotations
@@ -15,15 +18,20 @@ import copy
 import time
 from pathlib import Path
 
-from joblib import delayed
-
 from sims import store
 from sims.reproduce.plan import Stage
 from sims.reproduce.stages import Context
 
-__all__ = ["PRIORITY", "cached_stages", "run_stage", "run_stages"]
+__all__ = [
+    "PRIORITY",
+    "cached_stages",
+    "critical_paths",
+    "ready_order",
+    "run_stage",
+    "run_stages",
+]
 
-#: Start order among ready stages (name prefixes, longest or most depended-on first).
+#: Start order among ready stages of equal planned cost (name prefixes).
 PRIORITY = (
     "train-msi-seed0",
     "vip",
@@ -43,6 +51,29 @@ STAGES_FILE = "stages.json"
 def _priority(stage: Stage) -> int:
     return next(
         (k for k, prefix in enumerate(PRIORITY) if stage.name.startswith(prefix)), len(PRIORITY)
+    )
+
+
+def critical_paths(stages: list[Stage]) -> dict[str, float]:
+    """{name: planned seconds of the stage plus those of its longest chain of dependents}."""
+    dependents: dict[str, list[str]] = {stage.name: [] for stage in stages}
+    for stage in stages:
+        for dep in stage.deps:
+            if dep in dependents:
+                dependents[dep].append(stage.name)
+    path: dict[str, float] = {}
+    for stage in reversed(stages):  # every stage comes after the stages it reads
+        tail = max((path[name] for name in dependents[stage.name]), default=0.0)
+        path[stage.name] = stage.seconds + tail
+    return path
+
+
+def ready_order(stages: list[Stage], paths: dict[str, float] | None = None) -> list[Stage]:
+    """The start order of ready stages: longest remaining path first (:func:`critical_paths`,
+    default the stage's own planned cost); ties by :data:`PRIORITY`, then by plan order."""
+    paths = paths or {}
+    return sorted(
+        stages, key=lambda stage: (-paths.get(stage.name, stage.seconds), _priority(stage))
     )
 
 
@@ -95,6 +126,54 @@ def _read_record(path: Path, log) -> dict:
         return {}
 
 
+class _Workers:
+    """Where stages run: this process (one local job), loky processes, or a dask cluster.
+
+    ``submit(stage)`` starts a stage; ``finished(futures)`` waits for at least one to finish and
+    returns those that have; ``close()`` stops the workers after an error.
+    """
+
+    def __init__(self, context: Context, jobs: int, scheduler: str | None):
+        self.context, self.slots, self._client, self._executor = context, jobs, None, None
+        if scheduler is not None:
+            from dask.distributed import Client  # optional dependency (the "dask" extra)
+
+            self._client, self.slots = Client(scheduler), None  # the cluster's own workers
+        elif jobs > 1:
+            from joblib.externals.loky import get_reusable_executor
+
+            self._executor = get_reusable_executor(max_workers=jobs)
+
+    def submit(self, stage: Stage):
+        if self._client is not None:
+            return self._client.submit(run_stage, stage, self.context, pure=False)
+        if self._executor is not None:
+            return self._executor.submit(run_stage, stage, self.context)
+        from concurrent.futures import Future
+
+        future = Future()  # one local job: run it here, now
+        try:
+            future.set_result(run_stage(stage, self.context))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+    def finished(self, futures) -> list:
+        if self._client is not None:
+            from dask.distributed import wait
+
+            return list(wait(list(futures), return_when="FIRST_COMPLETED").done)
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        return list(wait(list(futures), return_when=FIRST_COMPLETED).done)
+
+    def close(self, error: bool) -> None:
+        if self._client is not None:
+            self._client.close()
+        elif self._executor is not None and error:
+            self._executor.shutdown(wait=False, kill_workers=True)
+
+
 def run_stages(
     stages: list[Stage],
     context: Context,
@@ -103,12 +182,12 @@ def run_stages(
     progress: bool = True,
     log=print,
 ) -> dict:
-    """Run the stages not cached, dependencies first, up to ``jobs`` at once.
+    """Run the stages not cached, each once the stages it reads are done, up to ``jobs`` at once.
 
     Args:
         stages: the plan (every stage after the stages it reads).
         context: where the stages write.
-        jobs: local worker processes (ignored with ``scheduler``).
+        jobs: local worker processes (ignored with ``scheduler``; 1: in this process).
         scheduler: a dask.distributed scheduler address (workers must see OUT), or None.
         progress: show a tqdm bar over stages.
         log: callable for messages.
@@ -118,10 +197,9 @@ def run_stages(
 
     Raises:
         ValueError: a stage waits on a stage that is not planned.
+        Exception: the first error of a stage (the stages still running are stopped).
     """
     from tqdm.auto import tqdm
-
-    from sims.scan import run_parallel
 
     path = context.results / STAGES_FILE
     record = _read_record(path, log)
@@ -129,20 +207,33 @@ def run_stages(
     for name in done:
         record[name]["cached"] = True
     pending = [s for s in stages if s.name not in done]
+    planned = {stage.name for stage in stages}
+    missing = {s.name: [d for d in s.deps if d not in planned] for s in pending}
+    missing = {name: deps for name, deps in missing.items() if deps}
+    if missing:
+        raise ValueError(f"stages wait on stages that are not planned: {missing}")
     keys = {stage.name: stage.key for stage in stages}
+    paths = critical_paths(stages)
     bar = tqdm(
         total=len(stages), initial=len(done), desc="reproduce", unit="stage", disable=not progress
     )
+    workers = _Workers(context, int(jobs), scheduler)
+    running: dict = {}
+    failed = True
     try:
-        while pending:
-            ready = sorted((s for s in pending if set(s.deps) <= done), key=_priority)
-            if not ready:
-                missing = {s.name: [d for d in s.deps if d not in done] for s in pending}
-                raise ValueError(f"stages wait on stages that are not planned: {missing}")
-            started = {stage.name for stage in ready}
-            pending = [s for s in pending if s.name not in started]
-            tasks = (delayed(run_stage)(stage, context) for stage in ready)
-            for name, seconds, result in run_parallel(tasks, jobs, scheduler):
+        while pending or running:
+            ready = ready_order([s for s in pending if set(s.deps) <= done], paths)
+            if not ready and not running:
+                raise ValueError(
+                    f"stages wait on stages that did not run: {[s.name for s in pending]}"
+                )
+            free = len(ready) if workers.slots is None else workers.slots - len(running)
+            for stage in ready[: max(0, free)]:
+                pending.remove(stage)
+                running[workers.submit(stage)] = stage.name
+            for future in workers.finished(running):
+                running.pop(future)
+                name, seconds, result = future.result()
                 record[name] = {
                     "key": keys[name],
                     "seconds": seconds,
@@ -153,6 +244,8 @@ def run_stages(
                 done.add(name)
                 bar.set_postfix_str(f"{name} {seconds:.0f}s")
                 bar.update(1)
+        failed = False
     finally:
         bar.close()
+        workers.close(error=failed)
     return record

@@ -1,36 +1,84 @@
-"""Settings of a reproduction per tier: the paper's values, and what ``quick`` and ``smoke`` change.
+"""Settings of a reproduction per tier: the paper's values, and what the other tiers change.
 
 * ``full``: the paper's settings (docs/model.md §2–§6) with the standard MNIST IDX files.
-* ``quick``: the embedded 5,000-image MNIST subset and reduced but honest settings (fewer seeds,
-  epochs, widths, grid points and test batches; the same science). Every reduction relative to
-  ``full`` is listed by :func:`reductions` (printed, and stored in summary.json).
+* ``standard``: the paper's settings with the reductions this 2-core machine forces (fewer epochs
+  and seeds, the embedded 5,000-image MNIST subset), about 1–2 hours; its numbers are the "ours"
+  column of paper_reproduction.md.
+* ``quick``: the embedded MNIST subset and reduced but honest settings (fewer seeds, epochs,
+  widths, grid points and test batches; the same science), ≤ 10 minutes.
 * ``smoke``: toy sizes for tests of the orchestration only (numbers are meaningless).
 
-:func:`run_config` turns the settings into the resolved training config of one task and seed.
+Every reduction relative to ``full`` is listed by :func:`reductions` (printed, and stored in
+summary.json). Beyond the paper, every tier trains the ordinary-BPTT baseline (preset ``bptt``)
+beside the ensemble on the tasks of ``bptt_tasks``, and row-by-row Fashion-MNIST on its full IDX
+files (``fashion_*``, run with the row-MNIST protocol when the directory is present).
+
+:data:`TRAINED_TASKS` lists the training runs of a reproduction; :func:`run_config` turns the
+settings into the resolved training config of one task, preset and seed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from sims import store
+from sims.data import DEBIAN_FASHION_MNIST_DIR, IDX_FILE_NAMES
 
 __all__ = [
     "MODES",
+    "PRESETS",
     "QUICK_CHANGES",
     "SMOKE_CHANGES",
+    "STANDARD_CHANGES",
+    "TRAINED_TASKS",
     "Settings",
+    "TrainedTask",
+    "fashion_available",
     "reductions",
     "run_config",
     "run_dir_name",
     "settings_for",
+    "trained_presets",
+    "trained_seeds",
 ]
 
 #: The tiers of a reproduction.
-MODES = ("quick", "full", "smoke")
+MODES = ("quick", "standard", "full", "smoke")
+#: The presets a reproduction trains: the ensemble of the paper, the ordinary-BPTT baseline.
+PRESETS = ("paper", "bptt")
+
+
+@dataclass(frozen=True)
+class TrainedTask:
+    """One task a reproduction trains.
+
+    Attributes:
+        key: the name in plans and summaries ("pixel-mnist", …, "fashion-rows").
+        prefix: the stage and result prefix ("pixel" → train-pixel-seed0, training_pixel.json);
+            also the prefix of its settings (``pixel_seeds``, ``pixel_epochs``, …).
+        task: the sasrnn task it runs (:data:`sims.presets.TASK_NAMES`).
+        parameters: whether a figure draws its trained blocks (Figs. 2, 4, A3).
+    """
+
+    key: str
+    prefix: str
+    task: str
+    parameters: bool
+
+
+#: The training runs of a reproduction, in plan order. Fashion-MNIST is read row by row with the
+#: row-MNIST protocol (a real-size check beyond the paper).
+TRAINED_TASKS = (
+    TrainedTask("multisensory", "msi", "multisensory", True),
+    TrainedTask("row-mnist", "row", "row-mnist", True),
+    TrainedTask("pixel-mnist", "pixel", "pixel-mnist", True),
+    TrainedTask("fashion-rows", "fashion", "row-mnist", True),
+)
+_BY_KEY = {item.key: item for item in TRAINED_TASKS}
 
 
 @dataclass(frozen=True)
@@ -39,10 +87,14 @@ class Settings:
 
     MNIST epochs follow the official definition (``batches`` minibatches of ``batch_size``
     images, docs/official-code.md §1 item 4). ``*_test_samples = 0`` means the whole test set.
+    ``bptt_tasks`` and ``fashion_*`` go beyond the paper: the baseline of its central comparison
+    and a check on full data, both at the paper's MNIST protocol in ``full``.
     """
 
     mode: str = "full"
     data: str = "env"
+    # the tasks (TRAINED_TASKS keys) trained with the bptt preset too, same seeds as the ensemble
+    bptt_tasks: tuple = ("multisensory", "row-mnist", "pixel-mnist", "fashion-rows")
     # multisensory (docs/model.md §3.3): seeds, max iterations (early stop at MSE ≤ 0.002 kept)
     msi_seeds: int = 10
     msi_iterations: int = 500
@@ -59,6 +111,13 @@ class Settings:
     pixel_batch_size: int = 128
     mnist_test_samples: int = 0
     mnist_sampled_networks: int = 10
+    # row-by-row Fashion-MNIST, 60,000 / 10,000 IDX files (run when the directory holds them)
+    fashion_data: str = DEBIAN_FASHION_MNIST_DIR
+    fashion_seeds: int = 5
+    fashion_epochs: int = 200
+    fashion_batches: int = 200
+    fashion_batch_size: int = 128
+    fashion_test_samples: int = 0
     # analyses
     vip_fractions: tuple = tuple(np.round(np.linspace(0, 1, 11), 10).tolist())
     vip_batches: int = 20
@@ -92,20 +151,40 @@ class Settings:
         return store.to_json(dataclasses.asdict(self))
 
 
-#: Quick mode: what each knob becomes (everything else is the paper's value).
+#: Standard mode: the paper's settings where the machine affords them (about 1–2 h on 2 cores).
+#: Training: the embedded MNIST subset, 40 epochs × 31 minibatches of 128 (paper 200 × 200),
+#: 3 pixel-MNIST and 5 row-MNIST, MSI and Fashion seeds of each preset; the whole test sets.
+#: Analyses at the paper's sizes, except Entropy on every 2nd iteration and 20 networks per width
+#: for the kernel check (each would cost more than a pixel-MNIST seed).
+STANDARD_CHANGES = {
+    "data": "embedded",
+    "msi_seeds": 5,
+    "row_epochs": 40,
+    "row_batches": 31,
+    "pixel_seeds": 3,
+    "pixel_epochs": 40,
+    "pixel_batches": 31,
+    "fashion_epochs": 40,
+    "fashion_batches": 31,
+    "entropy_stride": 2,
+    "circle_networks": 20,
+}
+#: Quick mode: what each knob becomes (everything else is the paper's value). Pixel MNIST trains
+#: far enough to learn (≥ 0.5 mean-field test accuracy on seed 0 for each preset).
 QUICK_CHANGES = {
     "data": "embedded",
+    "bptt_tasks": ("row-mnist", "pixel-mnist"),
     "msi_seeds": 3,
     "msi_test_batches": 5,
     "row_seeds": 2,
     "row_epochs": 40,
     "row_batches": 31,
     "pixel_seeds": 1,
-    "pixel_epochs": 8,
-    "pixel_batches": 15,
-    "pixel_batch_size": 64,
+    "pixel_epochs": 12,
+    "pixel_batches": 31,
     "mnist_test_samples": 300,
     "mnist_sampled_networks": 3,
+    "fashion_seeds": 0,
     "vip_batches": 4,
     "selectivity_repeats": 4,
     "entropy_stride": 10,
@@ -125,6 +204,7 @@ QUICK_CHANGES = {
 #: Smoke mode (tests of the orchestration): toy sizes everywhere.
 SMOKE_CHANGES = {
     **QUICK_CHANGES,
+    "bptt_tasks": ("multisensory", "row-mnist", "pixel-mnist", "fashion-rows"),
     "msi_seeds": 1,
     "msi_iterations": 3,
     "msi_test_batches": 1,
@@ -137,6 +217,11 @@ SMOKE_CHANGES = {
     "pixel_batch_size": 8,
     "mnist_test_samples": 30,
     "mnist_sampled_networks": 1,
+    "fashion_seeds": 1,
+    "fashion_epochs": 2,
+    "fashion_batches": 2,
+    "fashion_batch_size": 16,
+    "fashion_test_samples": 30,
     "vip_fractions": (0.0, 1.0),
     "vip_batches": 1,
     "selectivity_repeats": 1,
@@ -161,20 +246,33 @@ SMOKE_CHANGES = {
     "phase_steps": 20,
     "phase_transient": 10,
 }
+_CHANGES = {
+    "quick": QUICK_CHANGES,
+    "standard": STANDARD_CHANGES,
+    "smoke": SMOKE_CHANGES,
+    "full": {},
+}
 
 
-def settings_for(mode: str, data: str | None = None) -> Settings:
-    """The settings of ``mode`` ("quick", "full", "smoke"); ``data`` overrides the MNIST source.
+def settings_for(mode: str, data: str | None = None, fashion: str | None = None) -> Settings:
+    """The settings of ``mode`` (one of :data:`MODES`).
+
+    Args:
+        mode: the tier.
+        data: overrides the MNIST source ("embedded" or a directory of IDX files).
+        fashion: overrides the Fashion-MNIST directory (default Debian's
+            ``/usr/share/datasets/fashion-mnist``).
 
     Raises:
         ValueError: unknown mode.
     """
     if mode not in MODES:
         raise ValueError(f"mode {mode!r} is unknown; choose one of {MODES}.")
-    changes = {"quick": QUICK_CHANGES, "smoke": SMOKE_CHANGES, "full": {}}[mode]
-    settings = dataclasses.replace(Settings(), mode=mode, **changes)
+    settings = dataclasses.replace(Settings(), mode=mode, **_CHANGES[mode])
     if data is not None:
         settings = dataclasses.replace(settings, data=str(data))
+    if fashion is not None:
+        settings = dataclasses.replace(settings, fashion_data=str(fashion))
     return settings
 
 
@@ -197,39 +295,90 @@ def reductions(settings: Settings) -> list[dict]:
     return out
 
 
-def run_config(task: str, seed: int, settings: Settings) -> dict:
-    """The resolved training config of ``task`` and ``seed`` under ``settings``.
+def fashion_available(settings: Settings) -> bool:
+    """Whether ``settings.fashion_data`` holds the four Fashion-MNIST IDX files (raw or .gz)."""
+    directory = Path(settings.fashion_data).expanduser()
+    return all(
+        (directory / stem).is_file() or (directory / f"{stem}.gz").is_file()
+        for stem in IDX_FILE_NAMES.values()
+    )
+
+
+def trained_seeds(key: str, settings: Settings) -> int:
+    """How many seeds of task ``key`` (a :data:`TRAINED_TASKS` key) ``settings`` train; Fashion
+    only when its directory is present."""
+    item = _BY_KEY[key]
+    seeds = int(getattr(settings, f"{item.prefix}_seeds"))
+    if key == "fashion-rows" and seeds and not fashion_available(settings):
+        return 0
+    return seeds
+
+
+def trained_presets(key: str, settings: Settings) -> tuple[str, ...]:
+    """The presets task ``key`` is trained with: "paper", and "bptt" where ``bptt_tasks`` says."""
+    return PRESETS if key in settings.bptt_tasks else PRESETS[:1]
+
+
+def run_config(task: str, seed: int, settings: Settings, preset: str = "paper") -> dict:
+    """The resolved training config of ``task``, ``seed`` and ``preset`` under ``settings``.
+
+    The bptt preset's networks are deterministic (π = Ξ = 0), so its sampled evaluations equal
+    its mean-field one exactly; it draws one sampled network instead of
+    ``mnist_sampled_networks`` (the same numbers at a fraction of the cost).
 
     Args:
-        task: "multisensory", "row-mnist" or "pixel-mnist".
+        task: a :data:`TRAINED_TASKS` key ("multisensory", "row-mnist", "pixel-mnist",
+            "fashion-rows").
         seed: the run's seed.
         settings: the reproduction's settings.
+        preset: "paper" (the ensemble) or "bptt" (the ordinary-BPTT baseline).
+
+    Raises:
+        ValueError: unknown task or preset.
     """
     from sims.presets import resolve_config
 
+    if task not in _BY_KEY:
+        raise ValueError(
+            f"task {task!r} is not trained by a reproduction; choose one of {list(_BY_KEY)}."
+        )
     if task == "multisensory":
         return resolve_config(
             task,
+            preset=preset,
             seed=seed,
             epochs=settings.msi_iterations,
             overrides=[f"evaluation.n_test_batches={settings.msi_test_batches}"],
         )
-    prefix = "row" if task == "row-mnist" else "pixel"
-    overrides = [
-        f"evaluation.test_samples={settings.mnist_test_samples}",
-        f"evaluation.n_samples={settings.mnist_sampled_networks}",
-    ]
+    prefix = _BY_KEY[task].prefix
+    samples = 1 if preset == "bptt" else settings.mnist_sampled_networks
+    test_samples, data, extra = settings.mnist_test_samples, settings.data, []
+    if task == "fashion-rows":
+        test_samples, data = settings.fashion_test_samples, settings.fashion_data
+        extra = ['task_options.kind="fashion"']
     return resolve_config(
-        task,
+        _BY_KEY[task].task,
+        preset=preset,
         seed=seed,
-        data=settings.data,
+        data=data,
         epochs=getattr(settings, f"{prefix}_epochs"),
         batches_per_epoch=getattr(settings, f"{prefix}_batches"),
         batch_size=getattr(settings, f"{prefix}_batch_size"),
-        overrides=overrides,
+        overrides=[
+            f"evaluation.test_samples={test_samples}",
+            f"evaluation.n_samples={samples}",
+            *extra,
+        ],
     )
 
 
 def run_dir_name(config: dict) -> str:
-    """``<task>-seed<k>-<first 12 hex digits of the config hash>``: a run directory's name."""
-    return f"{config['task']}-seed{config['seed']}-{store.config_hash(config)[:12]}"
+    """``<task>[-<kind>][-<preset>]-seed<k>-<first 12 hex digits of the config hash>``: a run
+    directory's name (kind and preset only where they are not MNIST and "paper")."""
+    parts = [config["task"]]
+    kind = config.get("task_options", {}).get("kind", "mnist")
+    if kind != "mnist":
+        parts.append(kind)
+    if config.get("preset", "paper") != "paper":
+        parts.append(config["preset"])
+    return f"{'-'.join(parts)}-seed{config['seed']}-{store.config_hash(config)[:12]}"

@@ -19,6 +19,7 @@ from sims.reproduce.settings import run_dir_name
 __all__ = [
     "Context",
     "stage_behaviour",
+    "stage_comparison",
     "stage_entropy",
     "stage_kernel_circle",
     "stage_kernel_curves",
@@ -76,15 +77,26 @@ def stage_train(context: Context, config: dict) -> dict:
 
 
 def stage_training_curves(context: Context, stem: str, run_dirs: list) -> dict:
-    """Figs. 2a, accuracy and convergence claims: learning curves of every run of one task."""
+    """Figs. 2a–b, A3, accuracy and convergence claims: learning curves of every run of one
+    task and preset, with seed means and t-intervals."""
     from sims.analyses.training import training_curves
 
     summary = training_curves([_open(d) for d in run_dirs])
     return {"files": write_stage_result(context, stem, summary)}
 
 
+def stage_comparison(context: Context, stem: str, ensemble_dirs: list, baseline_dirs: list) -> dict:
+    """Fig. 2 and the central claim: the ensemble's final accuracy minus BPTT's, paired by seed."""
+    from sims.analyses.training import preset_comparison
+
+    summary = preset_comparison(
+        [_open(d) for d in ensemble_dirs], [_open(d) for d in baseline_dirs]
+    )
+    return {"files": write_stage_result(context, stem, summary)}
+
+
 def stage_parameters(context: Context, stem: str, run_dirs: list) -> dict:
-    """Figs. 2b–d, 4a: trained blocks of the first run, VIP fraction of every run."""
+    """Figs. 2c–e, 4a, A3: trained blocks of the first run, VIP fraction of every run."""
     from sims.analyses.training import trained_parameters
 
     runs = [_open(d) for d in run_dirs]
