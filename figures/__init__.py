@@ -10,7 +10,7 @@ the package imports nothing of ``sims``, ``dynamics`` or ``theory``: it reads re
 name               module                             shows
 =================  =================================  ==========================================
 fig1               figures.fig01_schematic            SaS RNN schematic (no data)
-fig2               figures.fig02_pixel_mnist          pixel MNIST accuracy, π/m/Ξ histograms
+fig2               figures.fig02_pixel_mnist          pixel MNIST: ensemble vs BPTT; π, m, Ξ
 fig3               figures.fig03_msi_behaviour        MSI task, psychometric curves, outputs
 fig4               figures.fig04_vip                  m/π/Ξ heat maps, VIP removal curve
 fig5               figures.fig05_selectivity          SLI classes and example unit traces
@@ -20,6 +20,8 @@ fig8               figures.fig08_synaptic_pca         synaptic PCA and drift alo
 fig9               figures.fig09_symmetry             symmetry breaking (28×28 MNIST)
 fig10              figures.fig10_plasticity           ensemble entropy, toy mean vs variance
 appendix-kernel    figures.appendix_kernel            analytic vs empirical kernel entries
+appendix-row       figures.appendix_row               Fig. 2's panels for row MNIST (A3)
+fashion-rows       figures.fig_fashion                Fig. 2's panels for Fashion-MNIST rows
 phase-g-pi         figures.fig_phase                  Lyapunov phase diagram (g, π)
 =================  =================================  ==========================================
 
@@ -51,6 +53,8 @@ FIGURES: dict[str, str] = {
     "fig9": "figures.fig09_symmetry",
     "fig10": "figures.fig10_plasticity",
     "appendix-kernel": "figures.appendix_kernel",
+    "appendix-row": "figures.appendix_row",
+    "fashion-rows": "figures.fig_fashion",
     "phase-g-pi": "figures.fig_phase",
 }
 

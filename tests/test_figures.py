@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from training_fakes import mnist_runs
 
 import figures
 import figures.style
@@ -34,6 +35,7 @@ from sims.analyses.plasticity import toy_curves
 from sims.analyses.projection import synaptic_projection
 from sims.analyses.selectivity import selectivity_analysis
 from sims.analyses.symmetry import symmetry_analysis
+from sims.analyses.training import preset_comparison, training_curves
 from sims.analyses.vip import vip_analysis
 from sims.tasks.multisensory import MultisensoryTask
 
@@ -82,38 +84,39 @@ def _snapshots(params: dict, rng) -> dict:
 
 
 def _write_training_exports(results: Path, msi_params: dict, rng) -> None:
-    """training_pixel, parameters_pixel, parameters_msi: what the training stages export."""
-    finals = {
-        "test_accuracy_meanfield": 0.5,
-        "test_accuracy_meanfield_eps0": 0.52,
-        "test_accuracy_sampled_quenched": 0.4,
-        "test_accuracy_sampled_quenched_std": 0.02,
-        "test_accuracy_sampled_per_step": 0.45,
-        "test_accuracy_sampled_per_step_std": 0.01,
+    """What the training stages export (the real exports of stand-in runs): pixel MNIST with two
+    seeds of each preset, row MNIST with one (no interval), Fashion-MNIST with three ensemble
+    seeds and no baseline (the optional inputs absent); trained blocks of each."""
+    exports = {
+        "pixel": ("pixel-mnist", [0.62, 0.70], [0.55, 0.58]),
+        "row": ("row-mnist", [0.85], [0.86]),
+        "fashion": ("row-mnist", [0.80, 0.81, 0.79], None),
     }
-    runs = [
-        {
-            "seed": seed,
-            "run_dir": f"../runs/pixel-mnist-seed{seed}-{RUN_HASH}",
-            "epochs": [0, 1, 2, 3],
-            "test_accuracy": [0.1 + 0.1 * e + 0.01 * seed for e in range(3)] + [None],
-            "final": {key: value + 0.01 * seed for key, value in finals.items()},
-        }
-        for seed in (0, 1)
-    ]
-    _write(results, "training_pixel", {"task": "pixel-mnist", "n_runs": len(runs), "runs": runs})
+    for prefix, (task, ensemble, baseline) in exports.items():
+        runs = {"paper": mnist_runs("paper", ensemble, n_epochs=5, task=task)}
+        if baseline is not None:
+            runs["bptt"] = mnist_runs("bptt", baseline, n_epochs=5, task=task)
+            comparison = preset_comparison(runs["paper"], runs["bptt"])
+            _write(results, f"comparison_{prefix}", comparison)
+        for preset, members in runs.items():
+            suffix = "" if preset == "paper" else "_bptt"
+            _write(results, f"training_{prefix}{suffix}", training_curves(members))
     shapes = {"inp": (10, 1), "rec": (10, 10), "out": (10, 10)}
-    pixel_params = {
+    mnist_params = {
         f"{layer}.{p}": rng.random(shape) * (0.1 if p == "xi" else 1.0)
         for layer, shape in shapes.items()
         for p in ("m", "pi", "xi")
     }
-    for stem, task, params in (
-        ("parameters_pixel", "pixel-mnist", pixel_params),
-        ("parameters_msi", "multisensory", msi_params),
+    for prefix, task, params in (
+        ("pixel", "pixel-mnist", mnist_params),
+        ("row", "row-mnist", mnist_params),
+        ("fashion", "row-mnist", mnist_params),
+        ("msi", "multisensory", msi_params),
     ):
         run_dir = f"../runs/{task}-seed0-{RUN_HASH}"
-        _write(results, stem, {"task": task, "seed": 0, "run_dir": run_dir}, params)
+        _write(
+            results, f"parameters_{prefix}", {"task": task, "seed": 0, "run_dir": run_dir}, params
+        )
 
 
 def _write_behaviour(results: Path, rng) -> None:
