@@ -74,7 +74,7 @@ UNIT_SECONDS = {
     "multisensory/bptt/iteration": 0.038,
     "multisensory/test_batch": 0.58,
     "multisensory/paper/iterations_to_stop": 380,
-    "multisensory/bptt/iterations_to_stop": 380,
+    "multisensory/bptt/iterations_to_stop": 210,  # seed 0 stopped at 206
     # analyses and independent stages (from the stage times of a quiet --quick run)
     "vip_test_batch": 1.35,  # one removal-curve test batch of the VIP analysis
     "circle_per_network_n2_phi": 5.3e-8,  # × networks × Σ N² × n_phi

@@ -180,7 +180,7 @@ QUICK_CHANGES = {
     "row_epochs": 40,
     "row_batches": 31,
     "pixel_seeds": 1,
-    "pixel_epochs": 12,
+    "pixel_epochs": 14,
     "pixel_batches": 31,
     "mnist_test_samples": 300,
     "mnist_sampled_networks": 3,
