@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from training_fakes import write_idx_directory
 
+import figures.style
 from sims import reproduce, store
 from sims.cli import main
 from sims.reproduce.cost import estimate_wall_seconds
@@ -210,7 +211,10 @@ def test_the_wall_estimate_shares_the_cores_and_follows_the_dependencies():
     assert estimate_wall_seconds(chain, jobs=2, figures=False) == pytest.approx(31.0)
 
 
-def test_a_smoke_fashion_reproduction_trains_both_presets_and_draws_its_figure(tmp_path):
+def test_a_smoke_fashion_reproduction_trains_both_presets_and_draws_its_figure(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setitem(figures.style.RC, "savefig.dpi", 40)  # renders; looks are not tested
     fashion = write_idx_directory(tmp_path / "fashion")
     out = tmp_path / "repro"
     summary = reproduce.reproduce(
@@ -224,6 +228,8 @@ def test_a_smoke_fashion_reproduction_trains_both_presets_and_draws_its_figure(t
     index = store.read_json(out / store.RESULTS_DIR / "runs.json", "runs-index")
     assert len(index["fashion-rows"]) == len(index["fashion-rows-bptt"]) == 1
     assert summary["wall_seconds"]["planned_cold_cache"] > 0
+    stage = summary["stages"]["train-fashion-seed0"]  # recorded for recalibrating the costs
+    assert stage["cpu_seconds"] > 0 and stage["planned_seconds"] > 0 and not stage["cached"]
 
 
 @pytest.mark.slow

@@ -124,7 +124,7 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _print_plan(mode, settings, only, jobs, out) -> float:
+def _print_plan(mode, settings, only, jobs, out, dry_run: bool = False) -> float:
     from sims.reproduce import (
         FIGURE_NAMES,
         Context,
@@ -147,8 +147,9 @@ def _print_plan(mode, settings, only, jobs, out) -> float:
     )
     for name, seconds in cost.items():
         print(f"  {name:<42s} {seconds / 60:9.1f} min")
-    for note in notes:
-        print(f"note: {note}")
+    if dry_run:  # a run logs its notes itself
+        for note in notes:
+            print(f"note: {note}")
     changes = reductions(settings)
     if changes:
         print(f"reductions relative to the paper ({len(changes)}):")
@@ -189,7 +190,7 @@ def run(args) -> int:
     if args.mode == "full" and data is None:
         data = os.environ.get(MNIST_DIR_ENV)
     settings = settings_for(args.mode, data, args.fashion)
-    _print_plan(args.mode, settings, only, args.jobs, out)
+    _print_plan(args.mode, settings, only, args.jobs, out, args.dry_run)
     if args.dry_run:
         return 0
     if args.mode == "full" and not args.yes and sys.stdin.isatty():

@@ -12,9 +12,9 @@ stage starts once the stages it reads are done and one of ``jobs`` worker slots 
 longest remaining path first), the cores shared fairly among the running stages (each up to its
 speed-up cap); then the figures, drawn in the main process.
 
-To recalibrate, compare the "seconds" of each stage in OUT/results/stages.json of a run on a
-quiet machine with :func:`stage_cost` of the same stage (``sasrnn reproduce --dry-run`` prints
-the plan's costs).
+To recalibrate, compare each stage's "cpu_seconds" (its process CPU time, all threads) with its
+"planned_seconds" in OUT/summary.json["stages"] of any run, and its wall "seconds" on a quiet
+machine; summary.json["wall_seconds"] holds the run's wall time beside the planned one.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def reproduce(
     check_figures(names)
     names, notes = figures_and_notes(names, settings)
     for note in notes:
-        log(note)
+        log(f"note: {note}")
     out = Path(out)
     context = Context(out)
     context.results.mkdir(parents=True, exist_ok=True)
@@ -118,6 +118,7 @@ def reproduce(
             if "error" in outcome:
                 log(f"figure {name}: FAILED {outcome['error']}")
     planned = {stage.name for stage in stages}
+    planned_seconds = {stage.name: stage.seconds for stage in stages}
     summary = {
         "mode": mode,
         "headline": headline(context.results, settings),
@@ -128,6 +129,8 @@ def reproduce(
         "stages": {
             name: {
                 "seconds": round(entry.get("seconds", 0.0), 2),
+                "cpu_seconds": round(entry.get("cpu_seconds", 0.0), 2),
+                "planned_seconds": round(planned_seconds[name], 2),
                 "cached": entry.get("cached", False),
             }
             for name, entry in record.items()

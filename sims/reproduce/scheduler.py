@@ -77,14 +77,19 @@ def ready_order(stages: list[Stage], paths: dict[str, float] | None = None) -> l
     )
 
 
-def run_stage(stage: Stage, context: Context) -> tuple[str, float, dict]:
-    """Run one stage with BLAS pinned to one thread; returns (name, seconds, its record)."""
+def run_stage(stage: Stage, context: Context) -> tuple[str, float, dict, float]:
+    """Run one stage with BLAS pinned to one thread.
+
+    Returns:
+        (name, wall seconds, its record, CPU seconds of its process, every thread): the CPU time
+        is what the cost model's one-core units measure (:mod:`.cost`), whatever else ran.
+    """
     from threadpoolctl import threadpool_limits
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with threadpool_limits(limits=1):
         result = stage.function(context, **copy.deepcopy(stage.params))
-    return stage.name, time.perf_counter() - start, result
+    return stage.name, time.perf_counter() - start, result, time.process_time() - cpu
 
 
 def _read_back(path: Path) -> None:
@@ -193,7 +198,8 @@ def run_stages(
         log: callable for messages.
 
     Returns:
-        The stages.json content: {name: {"key", "seconds", "cached", "result"}}.
+        The stages.json content: {name: {"key", "seconds", "cpu_seconds", "cached",
+        "result"}} (wall and CPU seconds of the stage's last computation).
 
     Raises:
         ValueError: a stage waits on a stage that is not planned.
@@ -233,10 +239,11 @@ def run_stages(
                 running[workers.submit(stage)] = stage.name
             for future in workers.finished(running):
                 running.pop(future)
-                name, seconds, result = future.result()
+                name, seconds, result, cpu = future.result()
                 record[name] = {
                     "key": keys[name],
                     "seconds": seconds,
+                    "cpu_seconds": cpu,
                     "cached": False,
                     "result": result,
                 }
