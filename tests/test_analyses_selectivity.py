@@ -73,3 +73,25 @@ def test_selectivity_of_a_row_mnist_run_says_in_one_line_it_applies_to_multisens
     err = capsys.readouterr().err.strip()
     assert "applies to runs of multisensory" in err and "row-mnist run" in err
     assert len(err.splitlines()) == 1
+
+
+def test_condition_rates_in_time_segments_are_those_of_one_whole_pass(task, monkeypatch):
+    from sims.analyses.common import network_pass
+    from sims.analyses.selectivity import condition_rates
+    from sims.presets import resolve_config
+    from sims.runs import build_network
+
+    config = resolve_config("multisensory", overrides=["network.n_rec=8"])
+    net = build_network(config, task, np.random.default_rng(0))
+    monkeypatch.setattr("sims.analyses.common.SEGMENT_BYTES", 7 * 40 * 8 * 8)  # 7 steps each
+    rates = condition_rates(net, task, np.random.default_rng(4), n_repeats=10, test_dt=TEST_DT)
+    # The same trials and draws through one pass that keeps every trial's rates (B = 40).
+    rng = np.random.default_rng(4)
+    modality = np.repeat([c[1] for c in CONDITIONS], 10)
+    frequency = np.repeat([c[2] for c in CONDITIONS], 10)
+    batch = task.condition_batch(rng, modality, frequency, phase="test", dt=TEST_DT)
+    _, whole = network_pass(task.test_network(net, TEST_DT), batch.x, "meanfield", rng, True)
+    expected = whole.reshape(whole.shape[0], len(CONDITIONS), 10, -1).mean(axis=2)
+    assert rates.shape == (91, len(CONDITIONS), 8)
+    assert np.ptp(rates[1:], axis=0).max() > 1e-3  # the rates move: the comparison can fail
+    np.testing.assert_array_equal(rates, expected)

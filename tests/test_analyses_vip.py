@@ -4,9 +4,10 @@
 import numpy as np
 import pytest
 
-from dynamics import SaSLayer, SaSNetwork
-from sims.analyses.common import batch_accuracies, network_pass
+from dynamics import SaSLayer, SaSNetwork, mean_field_forward, sampled_forward
+from sims.analyses.common import batch_accuracies, crn_accuracies, network_pass, pass_draws
 from sims.analyses.vip import pruned_network, vip_analysis
+from sims.evaluate import sample_network
 from sims.tasks import make_task
 
 N_REC = 6
@@ -117,3 +118,82 @@ def test_fraction_outside_unit_interval_is_rejected():
         vip_analysis(
             planted_network(), task=None, accuracy_fn=planted_presence, fractions=[0.0, 1.5]
         )
+
+
+# -- many networks on common random numbers -----------------------------------------------------
+#: Time-segment bytes that run a 12-trial half of a tiny multisensory batch 5 steps at a time.
+SMALL_SEGMENT = 5 * 12 * 8 * 8
+
+
+@pytest.fixture(scope="module")
+def tiny_msi():
+    """An untrained 8-unit multisensory network at a 20 ms test step (90 steps) whose choices
+    depend on the noise in every mode (σ_rec = 0.5), and two pruned copies."""
+    from sims.presets import resolve_config
+    from sims.runs import build_network
+    from sims.tasks import task_from_config
+
+    overrides = ["network.n_rec=8", "network.sigma_rec=0.5", "evaluation.test_dt=20.0"]
+    config = resolve_config("multisensory", overrides=overrides)
+    task = task_from_config(config)
+    net = build_network(config, task, np.random.default_rng(2))
+    pruned = []
+    for seed in (1, 2):
+        pi = net.rec.pi.copy()
+        pi.reshape(-1)[np.random.default_rng(seed).choice(pi.size, 20, replace=False)] = 1.0
+        pruned.append(pruned_network(net, pi))
+    return task, [net, *pruned]
+
+
+def plain_accuracies(net, task, rng, n_batches, mode):
+    """The accuracies written out plainly: one whole pass per test batch, no workers."""
+    test_net = task.test_network(net)
+    out = []
+    for batch in task.accuracy_batches(rng, n_batches):
+        run = sample_network(test_net, rng) if mode == "quenched" else test_net
+        noise, eps, eps_out = pass_draws(run, *batch.x.shape[:2], mode, rng)
+        if mode == "per_step":
+            z = sampled_forward(run, batch.x, mode="per_step", rng=rng, rec_noise=noise)
+        else:
+            z = mean_field_forward(run, batch.x, eps=eps, eps_out=eps_out, rec_noise=noise).z
+        out.append(np.mean(task.correct(z, batch)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("mode", ["meanfield", "meanfield_eps0", "quenched", "per_step"])
+def test_crn_accuracies_on_one_or_two_workers_equal_plain_one_by_one_passes(
+    tiny_msi, mode, monkeypatch
+):
+    task, nets = tiny_msi
+    monkeypatch.setattr("sims.analyses.common.SEGMENT_BYTES", SMALL_SEGMENT)  # 18 segments
+    seed = np.random.SeedSequence(7)
+    plain = np.stack(
+        [plain_accuracies(net, task, np.random.default_rng(seed), 4, mode) for net in nets]
+    )
+    assert np.unique(plain).size > 2  # the choices depend on the noise draws
+    for n_jobs in (1, 2):
+        table = crn_accuracies(nets, task, np.random.default_rng(seed), 4, mode, n_jobs=n_jobs)
+        np.testing.assert_array_equal(table, plain)
+        one = batch_accuracies(nets[1], task, np.random.default_rng(seed), 4, mode, n_jobs=n_jobs)
+        np.testing.assert_array_equal(one, plain[1])
+
+
+def test_vip_analysis_numbers_do_not_depend_on_the_number_of_workers(tiny_msi):
+    task, nets = tiny_msi
+    runs = [
+        vip_analysis(nets[0], task, seed=3, fractions=[0.0, 0.5, 1.0], n_batches=3, n_jobs=n_jobs)
+        for n_jobs in (1, 2)
+    ]
+    assert runs[0][0]["n_removed"][0] == 0 and runs[0][0]["n_removed"][-1] > 0
+    for key, value in runs[0][1].items():
+        np.testing.assert_array_equal(runs[1][1][key], value)
+    evaluation_seed = np.random.SeedSequence(3).spawn(2)[1]
+    intact = plain_accuracies(nets[0], task, np.random.default_rng(evaluation_seed), 3, "meanfield")
+    np.testing.assert_array_equal(runs[0][1]["accuracy_intact"], intact)
+
+
+def test_crn_accuracies_reject_networks_of_different_sizes(tiny_msi):
+    task, nets = tiny_msi
+    other = planted_network(n_in=5, n_out=2)
+    with pytest.raises(ValueError, match="one architecture"):
+        crn_accuracies([nets[0], other], task, np.random.default_rng(0), n_batches=1)

@@ -1,5 +1,6 @@
 """Shared plumbing of the ensemble analyses: stack a run's snapshots, the multisensory input
-groups, network passes in every evaluation mode, task accuracy per test batch.
+groups, network passes in every evaluation mode, task accuracy per test batch, and the accuracies
+of many networks on common random numbers (:func:`crn_accuracies`), on every core.
 
 Runs are opened with :meth:`sims.runs.Run.open`; results are written with
 :func:`sims.store.write_result`. Each analysis declares the tasks it applies to
@@ -9,12 +10,15 @@ Runs are opened with :meth:`sims.runs.Run.open`; results are written with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+from joblib import Parallel, delayed
 
-from dynamics import SaSNetwork
-from sims.evaluate import EVALUATION_MODES
+from dynamics import SaSNetwork, mean_field_forward, sampled_forward
+from dynamics._blas import one_blas_thread
+from sims.evaluate import EVALUATION_MODES, predict, sample_network
 from sims.runs import Run
 from sims.tasks import MultisensoryTask
 from sims.tasks.multisensory_design import AUDITORY_POSITIVE, VISUAL_POSITIVE
@@ -23,11 +27,19 @@ __all__ = [
     "APPLICABLE_TASKS",
     "batch_accuracies",
     "check_applicable",
+    "crn_accuracies",
+    "mean_field_segments",
     "msi_input_groups",
     "network_pass",
+    "pass_draws",
     "snapshot_epochs",
     "stack_snapshots",
 ]
+
+#: Bytes of one (steps, B, n_rec) array of a time segment of :func:`mean_field_segments`: small
+#: enough for the allocator to reuse the memory of the previous segment (no fresh pages to fault
+#: in) and for the segment to stay in cache.
+SEGMENT_BYTES = 4 * 2**20
 
 #: The tasks each analysis of ``sasrnn analyze`` applies to (None: every task with a network).
 APPLICABLE_TASKS: dict[str, tuple[str, ...] | None] = {
@@ -135,33 +147,46 @@ def network_pass(
 
     "meanfield": mean-field pass with fresh ε (docs/model.md §1.3); "meanfield_eps0": ε = 0 (W = μ);
     "quenched": one weight draw w ~ P(w) for the call; "per_step": new weights every step. The
-    private noise ξ (MSI, σ_rec > 0) is drawn from ``rng`` in every mode.
+    private noise ξ (MSI, σ_rec > 0) is drawn from ``rng`` in every mode. Without
+    ``return_states`` this is :func:`sims.evaluate.predict`; with it, the draws are those of
+    :func:`pass_draws`, then the weight draws of the sampled modes.
 
     Returns:
         z ((B, n_out) or (T, B, n_out)), or (z, r) with r the (T+1, B, n_rec) rates if
         ``return_states``.
     """
-    from dynamics import mean_field_forward, sampled_forward
-    from sims.evaluate import predict
-
     if mode not in EVALUATION_MODES:
         raise ValueError(f"mode={mode!r} is unknown; choose one of {EVALUATION_MODES}.")
     if not return_states:
         return predict(net, x, mode=mode, rng=rng)
     x = np.asarray(x, dtype=net.dtype)
-    n_steps, batch, _ = x.shape
-    noise = rng.standard_normal((n_steps, batch, net.n_rec)) if net.sigma_rec > 0.0 else None
+    noise, eps, eps_out = pass_draws(net, x.shape[0], x.shape[1], mode, rng)
     if mode in ("quenched", "per_step"):
         return sampled_forward(net, x, mode=mode, rng=rng, rec_noise=noise, return_states=True)
-    out_shape = net.output_shape(n_steps, batch)
-    if mode == "meanfield":
-        eps = rng.standard_normal((n_steps, batch, net.n_rec))
-        eps_out = rng.standard_normal(out_shape)
-    else:
-        eps = np.zeros((n_steps, batch, net.n_rec))
-        eps_out = np.zeros(out_shape)
     trace = mean_field_forward(net, x, eps=eps, eps_out=eps_out, rec_noise=noise)
     return trace.z, trace.r
+
+
+def pass_draws(net: SaSNetwork, n_steps: int, batch: int, mode: str, rng: np.random.Generator):
+    """The noise of one pass of ``net`` on a batch of ``batch`` trials of ``n_steps`` steps.
+
+    Drawn from ``rng`` in this order, in the network's dtype: the private noise ξ (T, B, n_rec)
+    when σ_rec > 0 (every mode), then for "meanfield" ε (T, B, n_rec) and ε_out (the readout's
+    shape, :meth:`dynamics.SaSNetwork.output_shape`); ε = ε_out = 0 otherwise.
+
+    Returns:
+        (ξ or None, ε, ε_out).
+    """
+    shape = (n_steps, batch, net.n_rec)
+    out_shape = net.output_shape(n_steps, batch)
+    noise = rng.standard_normal(shape, dtype=net.dtype) if net.sigma_rec > 0.0 else None
+    if mode == "meanfield":
+        eps = rng.standard_normal(shape, dtype=net.dtype)
+        eps_out = rng.standard_normal(out_shape, dtype=net.dtype)
+    else:
+        eps = np.zeros(shape, dtype=net.dtype)
+        eps_out = np.zeros(out_shape, dtype=net.dtype)
+    return noise, eps, eps_out
 
 
 def batch_accuracies(
@@ -171,16 +196,16 @@ def batch_accuracies(
     n_batches: int = 20,
     mode: str = "meanfield",
     test_dt: float | None = None,
+    n_jobs: int = -1,
 ) -> np.ndarray:
     """Task accuracy on each of ``n_batches`` test batches (the removal protocol, paper Fig. 4b).
 
     Multisensory (docs/model.md §3.3 "Accuracy for the removal experiment"): the network runs at
-    the test
-    step (α = test_dt/τ, 0.5 ms → 0.005) on ``n_batches`` batches of the 24 conditions with fresh
-    input noise; choice = 1 − argmax z(T_last); accuracy = fraction of trials whose choice is
-    correct. MNIST-type tasks: the test set, in order, split into ``n_batches`` near-equal batches;
-    accuracy = fraction with argmax z(T) = label. In both, ε and the weight draws of ``mode`` come
-    from ``rng``.
+    the test step (α = test_dt/τ, 0.5 ms → 0.005) on ``n_batches`` batches of the 24 conditions
+    with fresh input noise; choice = 1 − argmax z(T_last); accuracy = fraction of trials whose
+    choice is correct. MNIST-type tasks: the test set, in order, split into ``n_batches``
+    near-equal batches; accuracy = fraction with argmax z(T) = label. In both, ε and the weight
+    draws of ``mode`` come from ``rng`` (:func:`crn_accuracies` with one network).
 
     Args:
         net: the (possibly pruned) network; its α is replaced by the test α for the MSI.
@@ -190,6 +215,7 @@ def batch_accuracies(
         mode: one of :data:`sims.evaluate.EVALUATION_MODES` (default the mean-field pass, as
             ``sub_tasks.py``).
         test_dt: MSI test step in ms (default ``task.test_dt``).
+        n_jobs: worker threads (the numbers do not depend on it).
 
     Returns:
         (n_batches,) accuracies.
@@ -197,11 +223,183 @@ def batch_accuracies(
     Raises:
         ValueError: n_batches < 1, unknown mode, or a task without labels.
     """
+    return crn_accuracies([net], task, rng, n_batches, mode, test_dt, n_jobs)[0]
+
+
+def crn_accuracies(
+    nets: Sequence[SaSNetwork],
+    task,
+    rng: np.random.Generator,
+    n_batches: int = 20,
+    mode: str = "meanfield",
+    test_dt: float | None = None,
+    n_jobs: int = -1,
+) -> np.ndarray:
+    """Task accuracy of every network on every test batch, on common random numbers.
+
+    Every network sees the same test inputs and the same draws from ``rng``: those one network's
+    evaluation takes (per test batch: the inputs, for "quenched" the weights w ~ P(w) of
+    :func:`sims.evaluate.sample_network`, then :func:`pass_draws`, then for "per_step" the weights
+    of every step), so differences between networks reflect the networks, not the test noise
+    (paper Fig. 4b). Row k is :func:`batch_accuracies` of network k with ``rng`` in the same
+    state. The work is organised for speed, and no number depends on it:
+
+    * each test batch is drawn once for all networks, by one worker while the others run the
+      previous batch;
+    * every network runs each half of the batch as a job for ``n_jobs`` worker threads (joblib;
+      the compiled passes release the GIL; BLAS pinned to one thread per worker);
+    * a mean-field pass runs in time segments (:func:`mean_field_segments`: the same trajectory,
+      bit for bit, in the memory of one segment) and keeps only the readout of the final step,
+      which is all the accuracy reads (readout "last", or the multisensory choice at T_last).
+
+    Example:
+        >>> table = crn_accuracies([net, pruned], task, np.random.default_rng(0))   # (2, 20)
+
+    Args:
+        nets: K networks of one architecture (sizes, dtype, readout, σ_rec > 0 or not).
+        task, rng, n_batches, mode, test_dt: see :func:`batch_accuracies`.
+        n_jobs: worker threads (joblib convention: -1 every core, 1 none).
+
+    Returns:
+        (K, n_batches) accuracies.
+
+    Raises:
+        ValueError: no network, networks of different architectures, n_batches < 1, unknown mode.
+    """
+    nets = list(nets)
+    if not nets:
+        raise ValueError("crn_accuracies needs at least one network.")
     if int(n_batches) < 1:
         raise ValueError(f"n_batches must be >= 1, got {n_batches}")
-    test_net = task.test_network(net, test_dt)
-    out = []
-    for batch in task.accuracy_batches(rng, int(n_batches), dt=test_dt):
-        z = network_pass(test_net, batch.x, mode, rng)
-        out.append(float(np.mean(task.correct(z, batch))))
-    return np.asarray(out)
+    if mode not in EVALUATION_MODES:
+        raise ValueError(f"mode={mode!r} is unknown; choose one of {EVALUATION_MODES}.")
+    n_batches = int(n_batches)
+    test_nets = [task.test_network(net, test_dt) for net in nets]
+    _check_one_architecture(test_nets)
+    batches = task.accuracy_batches(rng, n_batches, dt=test_dt)
+    table = np.empty((len(nets), n_batches))
+    # "per_step" passes draw from rng as they run: the next batch waits for them.
+    pipelined = mode != "per_step"
+    with one_blas_thread(), Parallel(n_jobs=n_jobs, backend="threading") as parallel:
+        drawn = _draw_batch(test_nets, batches, mode, rng)
+        for index in range(n_batches):
+            batch, jobs = drawn
+            flat = [job for network_jobs in jobs for job in network_jobs]
+            more = index + 1 < n_batches
+            if more and pipelined:
+                flat.insert(0, delayed(_draw_batch)(test_nets, batches, mode, rng))
+            results = parallel(flat)
+            if more:
+                drawn = results.pop(0) if pipelined else _draw_batch(test_nets, batches, mode, rng)
+            done = 0
+            for k, network_jobs in enumerate(jobs):
+                z = np.concatenate(results[done : done + len(network_jobs)], axis=0)
+                done += len(network_jobs)
+                table[k, index] = float(np.mean(task.correct(z, batch)))
+    return table
+
+
+def _check_one_architecture(nets: list[SaSNetwork]) -> None:
+    """Networks that share draws must draw the same shapes: equal sizes, dtype, readout and
+    whether they have private noise."""
+
+    def signature(net):
+        return (net.n_in, net.n_rec, net.n_out, np.dtype(net.dtype), net.readout, net.sigma_rec > 0)
+
+    first = signature(nets[0])
+    for k, net in enumerate(nets[1:], start=1):
+        if signature(net) != first:
+            raise ValueError(
+                f"crn_accuracies: network {k} is {net!r} but network 0 is {nets[0]!r}; common "
+                f"random numbers need one architecture (sizes, dtype, readout, σ_rec > 0 or not)."
+            )
+
+
+def _draw_batch(nets: list[SaSNetwork], batches, mode: str, rng: np.random.Generator):
+    """The next test batch, its draws, and the passes that read the final-step readout z(T) of
+    every network on it.
+
+    Returns:
+        (batch, jobs): jobs[k] lists the joblib calls of network k, one per half of the batch,
+        each returning its (trials, n_out) z(T).
+    """
+    batch = next(batches)
+    net = nets[0]
+    x = np.asarray(batch.x, dtype=net.dtype)
+    n_steps, size, _ = x.shape
+    if mode == "per_step":  # weights drawn at every step, by the pass: a Generator per network
+        noise = pass_draws(net, n_steps, size, mode, rng)[0]
+        start = copy.deepcopy(rng)
+        generators = [rng] + [copy.deepcopy(start) for _ in nets[1:]]
+        pairs = zip(nets, generators, strict=True)
+        return batch, [[delayed(_sampled_final)(*pair, x, noise)] for pair in pairs]
+    runs = nets
+    if mode == "quenched":  # one sampled network per batch, from the same draws for every k
+        start = copy.deepcopy(rng)
+        runs = [sample_network(nets[0], rng)]
+        runs += [sample_network(network, copy.deepcopy(start)) for network in nets[1:]]
+    noise, eps, eps_out = pass_draws(net, n_steps, size, mode, rng)
+    if net.readout == "all":
+        eps_out = eps_out[-1]
+    middle = (size + 1) // 2
+    halves = [slice(0, middle), slice(middle, size)] if size > 1 else [slice(0, size)]
+    parts = []
+    for half in halves:
+        part = [np.ascontiguousarray(a[:, half]) for a in (x, eps)]
+        part += [eps_out[half], None if noise is None else np.ascontiguousarray(noise[:, half])]
+        parts.append(part)
+    return batch, [[delayed(_final_readout)(run, *part) for part in parts] for run in runs]
+
+
+def _sampled_final(net: SaSNetwork, rng: np.random.Generator, x, noise) -> np.ndarray:
+    """Readout z(T) (B, n_out) of a pass with new weights at every step (as
+    :func:`sims.evaluate.predict` "per_step")."""
+    z = sampled_forward(net, x, mode="per_step", rng=rng, rec_noise=noise)
+    return z[-1] if net.readout == "all" else z
+
+
+def _final_readout(net: SaSNetwork, x, eps, eps_out, noise) -> np.ndarray:
+    """Readout z(T) (C, n_out) of the mean-field pass of ``net`` on C trials
+    (:func:`mean_field_segments`; eps_out (C, n_out): the readout normals of the final step)."""
+    for _, trace in mean_field_segments(net, x, eps, noise, eps_out):
+        z = trace.z  # the last segment's is z(T)
+    return z
+
+
+def mean_field_segments(net: SaSNetwork, x, eps, noise=None, eps_out=None):
+    """The mean-field pass of ``net`` (docs/model.md §1.3) in time segments, for long trials.
+
+    Each segment is a :func:`dynamics.mean_field_forward` call of at most :data:`SEGMENT_BYTES`
+    per (steps, B, n_rec) array, starting from the state h in which the previous one ended: the
+    trajectory is that of one whole pass, bit for bit, but its memory is that of one segment
+    (no fresh pages to fault in, work arrays in cache). The readout is read at the last step of
+    each segment (readout "last"), with ``eps_out`` at the final step and ε_out = 0 before.
+
+    Args:
+        net: the network (its h0 starts the first segment).
+        x: (T, B, n_in) inputs; eps, noise: (T, B, n_rec) ε and ξ (noise None without σ_rec).
+        eps_out: (B, n_out) readout normals of the final step (default 0).
+
+    Yields:
+        (first, trace): the segment's first step and its :class:`dynamics.ForwardTrace`
+        (trace.r[1:] are the rates after steps first, first + 1, …; trace.z the readout at the
+        segment's last step, (B, n_out)).
+    """
+    n_steps, batch, _ = x.shape
+    steps = max(1, SEGMENT_BYTES // (batch * net.n_rec * np.dtype(net.dtype).itemsize))
+    options = {**net.options(), "readout": "last"}
+    zeros = np.zeros((batch, net.n_out), dtype=net.dtype)
+    state = net.h0
+    for first in range(0, n_steps, steps):
+        window = slice(first, min(first + steps, n_steps))
+        last = window.stop == n_steps and eps_out is not None
+        segment = SaSNetwork(net.inp, net.rec, net.out, **{**options, "h0": state})
+        trace = mean_field_forward(
+            segment,
+            x[window],
+            eps=eps[window],
+            eps_out=eps_out if last else zeros,
+            rec_noise=None if noise is None else noise[window],
+        )
+        state = trace.h[-1]
+        yield first, trace

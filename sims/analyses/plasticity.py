@@ -27,7 +27,7 @@ import numpy as np
 
 from dynamics.removal import vip_mask
 from dynamics.toy import train_toy_runs
-from sims.analyses.common import batch_accuracies
+from sims.analyses.common import crn_accuracies
 from sims.analyses.vip import pruned_network
 from sims.runs import Run
 from sims.tasks import SineTask
@@ -117,10 +117,13 @@ def compare_runs(
     n_batches: int = 20,
     n_samples: int = 5,
     fractions=ROBUSTNESS_FRACTIONS,
+    n_jobs: int = -1,
 ) -> tuple[dict, dict]:
     """Accuracies and removal robustness of trained runs (e.g. {"on": dir, "off": dir}).
 
-    Every accuracy of every run uses the same evaluation seed (common random numbers).
+    Every accuracy of every run uses the same evaluation seed (common random numbers); the
+    networks of one seed and mode are evaluated together on ``n_jobs`` worker threads
+    (:func:`sims.analyses.common.crn_accuracies`; the numbers do not depend on ``n_jobs``).
 
     Returns:
         (summary, arrays): summary[name] = {accuracy_meanfield_mean/std,
@@ -134,21 +137,25 @@ def compare_runs(
         run = Run.open(directory)
         net, task = run.network(), run.task
 
-        def accuracy(network, mode, offset=0, task=task):
+        def accuracies(networks, mode, offset=0, task=task):
             rng = np.random.default_rng([*evaluation_seed.generate_state(2), offset])
-            return batch_accuracies(network, task, rng, n_batches=n_batches, mode=mode)
+            return crn_accuracies(networks, task, rng, n_batches, mode, n_jobs=n_jobs)
 
-        meanfield = accuracy(net, "meanfield")
-        eps0 = accuracy(net, "meanfield_eps0")
-        sampled = np.array([accuracy(net, "quenched", k + 1).mean() for k in range(n_samples)])
         removal_rng = np.random.default_rng(removal_seed)
-        rows = []
+        networks, rows = [net], []  # rows: index into networks of every fraction
         for q in fractions:
             count = int(np.floor(q * net.rec.pi.size + 1e-9))
             pi = net.rec.pi.copy()
             pi.reshape(-1)[removal_rng.choice(pi.size, size=count, replace=False)] = 1.0
-            rows.append(meanfield if count == 0 else accuracy(pruned_network(net, pi), "meanfield"))
-        table = np.stack(rows)
+            rows.append(0 if count == 0 else len(networks))
+            if count:
+                networks.append(pruned_network(net, pi))
+        meanfield_table = accuracies(networks, "meanfield")  # the intact and pruned networks
+        meanfield, table = meanfield_table[0], meanfield_table[rows]
+        eps0 = accuracies([net], "meanfield_eps0")[0]
+        sampled = np.array(
+            [accuracies([net], "quenched", k + 1)[0].mean() for k in range(n_samples)]
+        )
         vip = vip_mask(net.rec.m, net.rec.pi, net.rec.xi)
         summary[name] = {
             "run_dir": str(directory),
@@ -179,6 +186,7 @@ def fluctuation_ablation(
     fractions=ROBUSTNESS_FRACTIONS,
     progress: bool = False,
     on_run_dir=None,
+    n_jobs: int = -1,
 ) -> tuple[dict, dict]:
     """Train ``config`` with the fluctuation term on and off and compare them (module docstring).
 
@@ -202,4 +210,5 @@ def fluctuation_ablation(
         n_batches=n_batches,
         n_samples=n_samples,
         fractions=fractions,
+        n_jobs=n_jobs,
     )

@@ -33,7 +33,7 @@ from dynamics.selectivity import (
     selectivity_counts,
     window_responses,
 )
-from sims.analyses.common import msi_input_groups, network_pass
+from sims.analyses.common import mean_field_segments, msi_input_groups, network_pass, pass_draws
 from sims.tasks import MultisensoryTask
 
 __all__ = ["CONDITIONS", "condition_rates", "selectivity_analysis"]
@@ -58,6 +58,10 @@ def condition_rates(
 ) -> np.ndarray:
     """Trial-averaged rates per condition at the test step.
 
+    The ``len(conditions) × n_repeats`` trials run as one batch (on both cores); mean-field
+    passes run in time segments (:func:`sims.analyses.common.mean_field_segments`), so only the
+    (T+1, N_s, N) means are kept, not the rates of every trial.
+
     Args:
         net: the trained network (its α is replaced by test_dt/τ).
         task: the multisensory task.
@@ -72,14 +76,27 @@ def condition_rates(
     """
     if int(n_repeats) < 1:
         raise ValueError(f"n_repeats must be >= 1, got {n_repeats}")
+    n_repeats = int(n_repeats)
     dt = task.test_dt if test_dt is None else float(test_dt)
     test_net = task.test_network(net, dt)
-    modality = np.repeat([c[1] for c in conditions], int(n_repeats))
-    frequency = np.repeat([c[2] for c in conditions], int(n_repeats))
+    modality = np.repeat([c[1] for c in conditions], n_repeats)
+    frequency = np.repeat([c[2] for c in conditions], n_repeats)
     batch = task.condition_batch(rng, modality, frequency, phase="test", dt=dt)
-    _, rates = network_pass(test_net, batch.x, mode, rng, return_states=True)
-    n_steps = rates.shape[0]
-    return rates.reshape(n_steps, len(conditions), int(n_repeats), -1).mean(axis=2)
+
+    def condition_means(r):  # (steps, conditions × repeats, N) -> (steps, conditions, N)
+        return r.reshape(r.shape[0], len(conditions), n_repeats, -1).mean(axis=2)
+
+    if mode not in ("meanfield", "meanfield_eps0"):
+        return condition_means(network_pass(test_net, batch.x, mode, rng, True)[1])
+    # The draws of network_pass; the pass in time segments, keeping only the condition means.
+    x = np.asarray(batch.x, dtype=test_net.dtype)
+    noise, eps, _ = pass_draws(test_net, x.shape[0], x.shape[1], mode, rng)
+    rates = np.empty((x.shape[0] + 1, len(conditions), test_net.n_rec))
+    for first, trace in mean_field_segments(test_net, x, eps, noise):
+        if first == 0:
+            rates[0] = condition_means(trace.r[:1])[0]
+        rates[first + 1 : first + trace.r.shape[0]] = condition_means(trace.r[1:])
+    return rates
 
 
 def selectivity_analysis(

@@ -11,15 +11,16 @@ recurrent layer of a copy of the network, either
 and the task accuracy is measured on ``n_batches`` test batches (mean ± std over batches;
 :func:`sims.analyses.common.batch_accuracies`). ``legacy=True`` adds the official first-n
 removal of ``sub_tasks.py`` (docs/official-code.md §1 item 10): the first n sorted VIP indices, and
-the first n
-flattened connections (the first rows of W) as "random".
+the first n flattened connections (the first rows of W) as "random".
 
 Evaluation (documented choice): the mean-field pass with fresh ε, as ``sub_tasks.py`` does
 (docs/model.md §2.6), at the MSI test step dt = 0.5 ms (α = 0.005), choice read at the final step.
-Every
-accuracy (intact and every pruned network) uses the SAME evaluation noise (common random numbers:
-one evaluation seed, replayed), so curve differences reflect the removal, not the test noise. The
-p = 0 point of both curves is the intact network.
+Every accuracy (intact and every pruned network) uses the SAME evaluation noise (common random
+numbers: one evaluation seed, replayed), so curve differences reflect the removal, not the test
+noise. The p = 0 point of both curves is the intact network, and a fraction with ⌊p·n_VIP⌋ = 0
+reuses it. All networks are evaluated together by :func:`sims.analyses.common.crn_accuracies`:
+each test batch's inputs and noise are drawn once, and the network passes run on every core;
+the numbers are those of evaluating the networks one by one, whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 from dynamics.network import SaSNetwork
 from dynamics.removal import ABS_M_MIN, PI_MAX, XI_MAX, removal_sets
-from sims.analyses.common import batch_accuracies
+from sims.analyses.common import crn_accuracies
 
 __all__ = ["DEFAULT_FRACTIONS", "pruned_network", "vip_analysis"]
 
@@ -56,6 +57,7 @@ def vip_analysis(
     abs_m_min: float = ABS_M_MIN,
     legacy: bool = False,
     accuracy_fn=None,
+    n_jobs: int = -1,
 ) -> tuple[dict, dict]:
     """VIP fraction and target-removal curves of a trained network (paper Fig. 4, module docstring).
 
@@ -75,7 +77,9 @@ def vip_analysis(
         pi_max, xi_max, abs_m_min: VIP thresholds (0.1, 0.1, 0.08).
         legacy: also compute the official first-n curves.
         accuracy_fn: optional ``f(net, rng) -> (n_batches,) accuracies`` replacing the task
-            evaluation (tests, custom protocols).
+            evaluation (tests, custom protocols), called network by network.
+        n_jobs: worker threads of the evaluation (:func:`sims.analyses.common.crn_accuracies`;
+            -1 every core). The numbers do not depend on it.
 
     Returns:
         (summary, arrays). summary keys: vip_fraction, n_vip, n_connections, fractions,
@@ -96,56 +100,46 @@ def vip_analysis(
     removal_seed, evaluation_seed = np.random.SeedSequence(seed).spawn(2)
     removal_rng = np.random.default_rng(removal_seed)
 
-    if accuracy_fn is None:
-
-        def accuracy_fn(network, rng):
-            return batch_accuracies(
-                network, task, rng, n_batches=n_batches, mode=mode, test_dt=test_dt
-            )
-
-    def evaluate(network):
-        # Common random numbers: every network sees the same test inputs and noise draws.
-        return np.asarray(accuracy_fn(network, np.random.default_rng(evaluation_seed)), dtype=float)
-
+    # Every pruned copy first, in the order the removal subsets are drawn; then one evaluation.
     rec = net.rec
-    intact = evaluate(net)
-    curves = {"vip": [], "random": []}
+    networks = [net]  # networks[0] is the intact network
+    rows = {"vip": [], "random": []}  # per curve, the index into networks of every fraction
     if legacy:
-        curves.update({"legacy_vip": [], "legacy_random": []})
+        rows.update({"legacy_vip": [], "legacy_random": []})
     n_removed, mask = [], None
+    thresholds = {"pi_max": pi_max, "xi_max": xi_max, "abs_m_min": abs_m_min}
+
+    def add(curve, sets):
+        for kind in ("vip", "random"):
+            if sets["n_removed"] == 0:  # p·n_VIP < 1: the intact network
+                rows[f"{curve}{kind}"].append(0)
+            else:
+                rows[f"{curve}{kind}"].append(len(networks))
+                networks.append(pruned_network(net, sets[kind][1]))
+
     for p in fractions:
-        sets = removal_sets(
-            rec.m,
-            rec.pi,
-            rec.xi,
-            float(p),
-            removal_rng,
-            pi_max=pi_max,
-            xi_max=xi_max,
-            abs_m_min=abs_m_min,
-        )
+        sets = removal_sets(rec.m, rec.pi, rec.xi, float(p), removal_rng, **thresholds)
         mask = sets["vip_mask"]
         n_removed.append(sets["n_removed"])
-        for kind in ("vip", "random"):
-            curves[kind].append(
-                intact if sets["n_removed"] == 0 else evaluate(pruned_network(net, sets[kind][1]))
-            )
+        add("", sets)
         if legacy:
             old = removal_sets(
-                rec.m,
-                rec.pi,
-                rec.xi,
-                float(p),
-                None,
-                legacy_first_n=True,
-                pi_max=pi_max,
-                xi_max=xi_max,
-                abs_m_min=abs_m_min,
+                rec.m, rec.pi, rec.xi, float(p), None, legacy_first_n=True, **thresholds
             )
-            for kind in ("vip", "random"):
-                curves[f"legacy_{kind}"].append(
-                    intact if old["n_removed"] == 0 else evaluate(pruned_network(net, old[kind][1]))
-                )
+            add("legacy_", old)
+
+    if accuracy_fn is None:
+        rng = np.random.default_rng(evaluation_seed)
+        table = crn_accuracies(networks, task, rng, n_batches, mode, test_dt, n_jobs)
+    else:  # common random numbers: every network sees the same replayed Generator
+        table = np.stack(
+            [
+                np.asarray(accuracy_fn(network, np.random.default_rng(evaluation_seed)), float)
+                for network in networks
+            ]
+        )
+    intact = table[0]
+    curves = {curve: table[indices] for curve, indices in rows.items()}
     n_vip = int(mask.sum())
     summary = {
         "vip_fraction": n_vip / mask.size,
@@ -155,7 +149,7 @@ def vip_analysis(
         "n_removed": n_removed,
         "accuracy_intact": float(intact.mean()),
         "accuracy_intact_std": float(intact.std()),
-        "thresholds": {"pi_max": pi_max, "xi_max": xi_max, "abs_m_min": abs_m_min},
+        "thresholds": thresholds,
         "evaluation": {
             "mode": mode,
             "n_batches": int(intact.size),
@@ -167,9 +161,8 @@ def vip_analysis(
         },
     }
     arrays = {"vip_mask": mask, "fractions": fractions, "accuracy_intact": intact}
-    for kind, rows in curves.items():
-        table = np.stack(rows)
-        summary[f"accuracy_{kind}_mean"] = table.mean(axis=1).tolist()
-        summary[f"accuracy_{kind}_std"] = table.std(axis=1).tolist()
-        arrays[f"accuracy_{kind}"] = table
+    for kind, curve in curves.items():
+        summary[f"accuracy_{kind}_mean"] = curve.mean(axis=1).tolist()
+        summary[f"accuracy_{kind}_std"] = curve.std(axis=1).tolist()
+        arrays[f"accuracy_{kind}"] = curve
     return summary, arrays
