@@ -167,25 +167,40 @@ def network_pass(
     return trace.z, trace.r
 
 
-def pass_draws(net: SaSNetwork, n_steps: int, batch: int, mode: str, rng: np.random.Generator):
+def pass_draws(
+    net: SaSNetwork,
+    n_steps: int,
+    batch: int,
+    mode: str,
+    rng: np.random.Generator,
+    buffers: dict | None = None,
+):
     """The noise of one pass of ``net`` on a batch of ``batch`` trials of ``n_steps`` steps.
 
     Drawn from ``rng`` in this order, in the network's dtype: the private noise ξ (T, B, n_rec)
     when σ_rec > 0 (every mode), then for "meanfield" ε (T, B, n_rec) and ε_out (the readout's
     shape, :meth:`dynamics.SaSNetwork.output_shape`); ε = ε_out = 0 otherwise.
 
+    Args:
+        buffers: optional dict of arrays to draw into, reused from call to call (the same
+            numbers; spares the page faults of fresh memory for every batch).
+
     Returns:
         (ξ or None, ε, ε_out).
     """
+    buffers = {} if buffers is None else buffers
+
+    def array(name, shape, draw):
+        out = _buffer(buffers, name, shape, net.dtype)
+        if draw:
+            return rng.standard_normal(dtype=net.dtype, out=out)
+        out.fill(0)
+        return out
+
     shape = (n_steps, batch, net.n_rec)
-    out_shape = net.output_shape(n_steps, batch)
-    noise = rng.standard_normal(shape, dtype=net.dtype) if net.sigma_rec > 0.0 else None
-    if mode == "meanfield":
-        eps = rng.standard_normal(shape, dtype=net.dtype)
-        eps_out = rng.standard_normal(out_shape, dtype=net.dtype)
-    else:
-        eps = np.zeros(shape, dtype=net.dtype)
-        eps_out = np.zeros(out_shape, dtype=net.dtype)
+    noise = array("noise", shape, True) if net.sigma_rec > 0.0 else None
+    eps = array("eps", shape, mode == "meanfield")
+    eps_out = array("eps_out", net.output_shape(n_steps, batch), mode == "meanfield")
     return noise, eps, eps_out
 
 
@@ -280,23 +295,33 @@ def crn_accuracies(
     table = np.empty((len(nets), n_batches))
     # "per_step" passes draw from rng as they run: the next batch waits for them.
     pipelined = mode != "per_step"
+    buffers = ({}, {})  # batch i's draws are read from buffers[i % 2] while i + 1's are drawn
     with one_blas_thread(), Parallel(n_jobs=n_jobs, backend="threading") as parallel:
-        drawn = _draw_batch(test_nets, batches, mode, rng)
+        drawn = _draw_batch(test_nets, batches, mode, rng, buffers[0])
         for index in range(n_batches):
             batch, jobs = drawn
             flat = [job for network_jobs in jobs for job in network_jobs]
             more = index + 1 < n_batches
+            following = (test_nets, batches, mode, rng, buffers[(index + 1) % 2])
             if more and pipelined:
-                flat.insert(0, delayed(_draw_batch)(test_nets, batches, mode, rng))
+                flat.insert(0, delayed(_draw_batch)(*following))
             results = parallel(flat)
             if more:
-                drawn = results.pop(0) if pipelined else _draw_batch(test_nets, batches, mode, rng)
+                drawn = results.pop(0) if pipelined else _draw_batch(*following)
             done = 0
             for k, network_jobs in enumerate(jobs):
                 z = np.concatenate(results[done : done + len(network_jobs)], axis=0)
                 done += len(network_jobs)
                 table[k, index] = float(np.mean(task.correct(z, batch)))
     return table
+
+
+def _buffer(buffers: dict, name: str, shape: tuple, dtype) -> np.ndarray:
+    """``buffers[name]``, (re)allocated when missing or of another shape or dtype."""
+    array = buffers.get(name)
+    if array is None or array.shape != shape or array.dtype != dtype:
+        array = buffers[name] = np.empty(shape, dtype=dtype)
+    return array
 
 
 def _check_one_architecture(nets: list[SaSNetwork]) -> None:
@@ -315,9 +340,11 @@ def _check_one_architecture(nets: list[SaSNetwork]) -> None:
             )
 
 
-def _draw_batch(nets: list[SaSNetwork], batches, mode: str, rng: np.random.Generator):
-    """The next test batch, its draws, and the passes that read the final-step readout z(T) of
-    every network on it.
+def _draw_batch(
+    nets: list[SaSNetwork], batches, mode: str, rng: np.random.Generator, buffers: dict
+):
+    """The next test batch, its draws (into ``buffers``), and the passes that read the
+    final-step readout z(T) of every network on it.
 
     Returns:
         (batch, jobs): jobs[k] lists the joblib calls of network k, one per half of the batch,
@@ -328,7 +355,7 @@ def _draw_batch(nets: list[SaSNetwork], batches, mode: str, rng: np.random.Gener
     x = np.asarray(batch.x, dtype=net.dtype)
     n_steps, size, _ = x.shape
     if mode == "per_step":  # weights drawn at every step, by the pass: a Generator per network
-        noise = pass_draws(net, n_steps, size, mode, rng)[0]
+        noise = pass_draws(net, n_steps, size, mode, rng, buffers)[0]
         start = copy.deepcopy(rng)
         generators = [rng] + [copy.deepcopy(start) for _ in nets[1:]]
         pairs = zip(nets, generators, strict=True)
@@ -338,16 +365,23 @@ def _draw_batch(nets: list[SaSNetwork], batches, mode: str, rng: np.random.Gener
         start = copy.deepcopy(rng)
         runs = [sample_network(nets[0], rng)]
         runs += [sample_network(network, copy.deepcopy(start)) for network in nets[1:]]
-    noise, eps, eps_out = pass_draws(net, n_steps, size, mode, rng)
+    noise, eps, eps_out = pass_draws(net, n_steps, size, mode, rng, buffers)
     if net.readout == "all":
         eps_out = eps_out[-1]
     middle = (size + 1) // 2
     halves = [slice(0, middle), slice(middle, size)] if size > 1 else [slice(0, size)]
     parts = []
-    for half in halves:
-        part = [np.ascontiguousarray(a[:, half]) for a in (x, eps)]
-        part += [eps_out[half], None if noise is None else np.ascontiguousarray(noise[:, half])]
-        parts.append(part)
+    for k, half in enumerate(halves):  # each half C-contiguous, for the passes' time segments
+        part = [np.ascontiguousarray(x[:, half])]
+        for name, whole in (("eps", eps), ("noise", noise)):
+            if whole is None:
+                part.append(None)
+                continue
+            shape = (n_steps, half.stop - half.start, net.n_rec)
+            target = _buffer(buffers, f"{name}_{k}", shape, whole.dtype)
+            np.copyto(target, whole[:, half])
+            part.append(target)
+        parts.append([part[0], part[1], eps_out[half], part[2]])
     return batch, [[delayed(_final_readout)(run, *part) for part in parts] for run in runs]
 
 
