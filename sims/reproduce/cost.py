@@ -75,8 +75,9 @@ UNIT_SECONDS = {
     "multisensory/test_batch": 0.58,
     "multisensory/paper/iterations_to_stop": 380,
     "multisensory/bptt/iterations_to_stop": 210,  # seed 0 stopped at 206
-    # analyses and independent stages (from the stage times of a quiet --quick run)
-    "vip_test_batch": 1.35,  # one removal-curve test batch of the VIP analysis
+    # analyses and independent stages, from the stage times of a quiet --quick run; the VIP
+    # batch from the ratio of its wall time to the training stages' in a loaded --quick run
+    "vip_test_batch": 2.5,  # one removal-curve test batch of the VIP analysis
     "circle_per_network_n2_phi": 5.3e-8,  # × networks × Σ N² × n_phi
     "curve_per_epoch_n2": 6.6e-6,  # × networks × epochs × Σ N² (512 + 128 digits)
     "toy_run_epoch": 1.4e-3,  # × synapses / 10,000
