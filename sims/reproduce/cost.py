@@ -5,7 +5,8 @@ as process CPU time (all threads) on this 2-core machine (:data:`UNIT_SECONDS`),
 units do not depend on what else the machine was running while they were measured. Training a
 minibatch of ≥ 32 samples splits it over both cores (``dynamics.meanfield``), so a training
 stage may run up to :data:`TRAINING_SPEEDUP` times faster than one core when it has the machine
-to itself; every other stage uses one core.
+to itself, and so may the VIP and selectivity analyses (:data:`ANALYSIS_SPEEDUP`); every other
+stage uses one core.
 
 :func:`estimate_wall_seconds` plays the plan through the scheduler of :mod:`.scheduler`: each
 stage starts once the stages it reads are done and one of ``jobs`` worker slots is free (the
@@ -24,6 +25,7 @@ from collections import defaultdict
 from sims.reproduce.settings import Settings
 
 __all__ = [
+    "ANALYSIS_SPEEDUP",
     "CORES",
     "FIGURE_SECONDS",
     "TRAINING_SPEEDUP",
@@ -38,6 +40,9 @@ CORES = 2
 #: Wall-clock speed-up of a training stage with both cores to itself (its minibatch split in two
 #: halves, one per core; less than 2 for the serial optimizer step and the evaluations).
 TRAINING_SPEEDUP = 1.5
+#: Speed-up of the analyses that evaluate many networks at once on both cores (VIP removal,
+#: selectivity) when they have the machine to themselves.
+ANALYSIS_SPEEDUP = 1.5
 #: Drawing every figure in the main process after the simulations (seconds).
 FIGURE_SECONDS = 45.0
 #: Test images of each MNIST source when ``test_samples = 0`` (the whole test set).
@@ -76,8 +81,8 @@ UNIT_SECONDS = {
     "multisensory/paper/iterations_to_stop": 380,
     "multisensory/bptt/iterations_to_stop": 210,  # seed 0 stopped at 206
     # analyses and independent stages, from the stage times of a quiet --quick run; the VIP
-    # batch from the ratio of its wall time to the training stages' in a loaded --quick run
-    "vip_test_batch": 2.5,  # one removal-curve test batch of the VIP analysis
+    # batch measured like the training units (quick settings, MSI seed 0, 84 batches)
+    "vip_test_batch": 0.8,  # one removal-curve test batch of the VIP analysis (0.76 measured)
     "circle_per_network_n2_phi": 5.3e-8,  # × networks × Σ N² × n_phi
     "curve_per_epoch_n2": 6.6e-6,  # × networks × epochs × Σ N² (512 + 128 digits)
     "toy_run_epoch": 1.4e-3,  # × synapses / 10,000
@@ -171,7 +176,8 @@ def stage_cost(stage, settings: Settings) -> tuple[float, float]:
     }
     if name not in costs:
         raise ValueError(f"no cost model for stage function {name!r}; add one to stage_cost.")
-    return float(costs[name]()), 1.0
+    threads = ANALYSIS_SPEEDUP if name in ("stage_vip", "stage_selectivity") else 1.0
+    return float(costs[name]()), threads
 
 
 def _category(stage) -> str:
