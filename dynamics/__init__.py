@@ -6,6 +6,7 @@ The public names below are a stable contract (README, "API"):
 """
 
 from .entropy import entropy_one, entropy_trajectory, entropy_two, layer_entropies
+from .evaluation import generator_key, mean_field_readout
 from .layer import SaSLayer, check_pi_xi, sas_moment_derivatives, sas_moments
 from .meanfield import (
     ForwardTrace,
@@ -21,7 +22,7 @@ from .noise import STREAM_PURPOSES, CounterNormals, stream_key
 from .optim import Optimizer, clip_gradient
 from .projection import neural_trajectory_pca, synaptic_trajectory_pca
 from .removal import removal_sets, remove_connections, vip_mask
-from .sampled import sampled_forward
+from .sampled import sampled_forward, sampled_readout, sampled_readouts, sampled_weights
 from .selectivity import (
     classify_selectivity,
     selectivity_counts,
@@ -54,8 +55,10 @@ __all__ = [
     "entropy_one",
     "entropy_trajectory",
     "entropy_two",
+    "generator_key",
     "layer_entropies",
     "mean_field_forward",
+    "mean_field_readout",
     "mean_field_grads",
     "mean_field_vjp",
     "neural_trajectory_pca",
@@ -63,6 +66,9 @@ __all__ = [
     "removal_sets",
     "remove_connections",
     "sampled_forward",
+    "sampled_readout",
+    "sampled_readouts",
+    "sampled_weights",
     "sas_moment_derivatives",
     "sas_moments",
     "selectivity_counts",

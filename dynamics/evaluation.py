@@ -1,0 +1,217 @@
+"""Forward-only mean-field pass for evaluation: the readout without the trajectories.
+
+:func:`mean_field_readout` runs the pass of docs/model.md §1.3 like
+:func:`dynamics.mean_field_forward` but keeps only the current state and rates of each batch chunk
+(O(B N) memory instead of three (T + 1, B, N) traces), so that a test set runs as one batch on
+both cores, with ε drawn inside the kernel from a counter-based stream. The batch runs in blocks
+of at most 64 samples, spread over two threads: their work arrays stay in the core's cache, and
+OpenBLAS multiplies such small blocks fastest (about 30 % faster than halves of a 1,000-sample
+batch, measured). For the same ε its readout equals ``mean_field_forward(...).z`` bit for bit
+where the two passes split the batch alike (B < 32, or B = 128: two chunks of 64), since the
+elementwise arithmetic is the same, operation for operation; otherwise to round-off (about
+1e-16 relative), as BLAS may sum GEMMs of other shapes in another order.
+
+Example:
+    >>> key = generator_key(rng)
+    >>> z = mean_field_readout(net, x, eps=CounterNormals(key, 0), eps_out=eps_out)
+    >>> z0 = mean_field_readout(net, x, eps=None, eps_out=None)  # ε = 0: the mean network
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _eval_kernels as kernels
+from .meanfield import (
+    _ACTIVATION_CODES,
+    _as_array,
+    _check_input_shape,
+    _check_network,
+    _map_chunks,
+    _noise_argument,
+    _require_finite,
+)
+from .network import SaSNetwork
+from .noise import CounterNormals
+
+__all__ = ["generator_key", "mean_field_readout"]
+
+_KEY_BOUND = 2**63
+
+
+def generator_key(rng: np.random.Generator) -> int:
+    """A 63-bit stream key drawn from ``rng`` (one ``rng.integers`` call), so that counter-based
+    draws keyed by it are a function of the Generator's state.
+
+    Raises:
+        ValueError: ``rng`` is not a numpy Generator.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)); "
+            f"got {type(rng).__name__}."
+        )
+    return int(rng.integers(_KEY_BOUND))
+
+
+def prepare_inputs(net: SaSNetwork, x) -> tuple[np.ndarray, np.ndarray]:
+    """Checked inputs of a forward pass: ``x`` (T, B, n_in) of the network's dtype, C-contiguous,
+    and the initial state h0 broadcast to (B, n_rec).
+
+    Raises:
+        ValueError: an invalid network, a wrong shape, NaN or inf in ``x``.
+    """
+    _check_network(net)
+    x = np.asarray(x)
+    _check_input_shape(net, x)
+    n_steps, batch, _ = x.shape
+    if n_steps < 1 or batch < 1:
+        raise ValueError(f"x has shape {x.shape}; it needs at least one step and one sample.")
+    x = _as_array("x", x, x.shape, net.dtype)
+    h0 = np.asarray(net.h0, dtype=net.dtype)
+    if h0.ndim == 2 and h0.shape[0] != batch:
+        raise ValueError(f"net.h0 has shape {h0.shape}, expected (B, n_rec) with B = {batch}.")
+    return x, np.ascontiguousarray(np.broadcast_to(h0, (batch, net.n_rec)))
+
+
+def noise_source(net: SaSNetwork, name: str, value, shape, scale=None):
+    """A noise argument as the kernels take it: ``(source, array, key_words, block)``.
+
+    ``value`` None gives NONE; a :class:`CounterNormals` STREAM (with its key words and block);
+    an array ARRAY (shape-checked; its values are checked by the kernel as it reads them),
+    multiplied by ``scale`` if given. The private noise of a network with σ_rec = 0 is NONE
+    (a given array must still be finite).
+    """
+    empty = np.zeros((0, 1, 1), dtype=net.dtype)
+    no_key = np.zeros(2, dtype=np.uint32)
+    if value is None:
+        return kernels.NONE, empty, no_key, np.uint32(0)
+    if isinstance(value, CounterNormals):
+        return kernels.STREAM, empty, value.words(), np.uint32(value.block)
+    array = _noise_argument(name, value, shape, net.dtype)
+    if scale is not None:
+        array = array * scale
+    return kernels.ARRAY, array, no_key, np.uint32(0)
+
+
+def state_noise(net: SaSNetwork, rec_noise, shape):
+    """:func:`noise_source` of the private noise ξ, scaled by √(2α) σ_rec; NONE when σ_rec = 0."""
+    if net.sigma_rec == 0.0:
+        if rec_noise is not None and not isinstance(rec_noise, CounterNormals):
+            _require_finite("rec_noise", np.asarray(rec_noise))
+        rec_noise = None
+    scale = net.dtype.type(np.sqrt(2.0 * net.alpha) * net.sigma_rec)
+    return (*noise_source(net, "rec_noise", rec_noise, shape, scale), scale)
+
+
+def sample_blocks(batch: int, size: int = kernels.BLOCK) -> list[slice]:
+    """The batch split into consecutive blocks of at most ``size`` samples, as equal as possible
+    (128 → two of 64, 150 → 50 + 50 + 50)."""
+    count = -(-batch // size)
+    edges = [batch * i // count for i in range(count + 1)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def raise_nonfinite(name: str, array: np.ndarray, window: slice) -> None:
+    """After a kernel reported a non-finite value: name the argument that holds it."""
+    if array.shape[0]:
+        _require_finite(name, array[:, window])
+
+
+def mean_field_readout(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> np.ndarray:
+    """The readout z of the mean-field pass (docs/model.md §1.3), without storing trajectories.
+
+        u = G + ε Δ,   z = μ_out r + ε_out √(v_out r²),   with r = r(T) (readout "last") or
+        r(t + 1) at every step (readout "all")
+
+    Memory O(B N) besides ``x`` and z; the batch runs in blocks of at most 64 samples on two
+    threads with one BLAS thread each.
+
+    Args:
+        net: the network.
+        x: (T, B, n_in) inputs.
+        eps: (T, B, n_rec) standard normals ε, a :class:`dynamics.CounterNormals` block the
+            kernel draws them from (ε(t) of sample b: row (b, t, block)), or None for ε ≡ 0 (the
+            variance products are skipped).
+        eps_out: standard normals of the readout, (B, n_out) for readout "last" or (T, B, n_out)
+            for "all", or None for zeros.
+        rec_noise: None, (T, B, n_rec) standard normals ξ (scaled inside by √(2α) σ_rec), or a
+            :class:`dynamics.CounterNormals` (its own block; unused when σ_rec = 0).
+
+    Returns:
+        z, (B, n_out) or (T, B, n_out): ``mean_field_forward(net, x, eps=eps, eps_out=eps_out,
+        rec_noise=rec_noise).z``, bit for bit where both split the batch alike (module
+        docstring), else to round-off.
+
+    Raises:
+        ValueError: a shape is wrong, an input is NaN or inf, or the parameters are invalid.
+    """
+    x, h0 = prepare_inputs(net, x)
+    n_steps, batch, _ = x.shape
+    dtype, n_rec, n_out = net.dtype, net.n_rec, net.n_out
+    noise_shape = (n_steps, batch, n_rec)
+    eps_source, eps_array, eps_key, eps_block = noise_source(net, "eps", eps, noise_shape)
+    noise_kind, noise_array, noise_key, noise_block, scale = state_noise(
+        net, rec_noise, noise_shape
+    )
+    out_shape = net.output_shape(n_steps, batch)
+    if eps_out is not None:
+        eps_out = _as_array("eps_out", eps_out, out_shape, dtype)
+    keys = np.stack([eps_key, noise_key])
+    blocks = np.array([eps_block, noise_block], dtype=np.uint32)
+    moments = {
+        name: (layer.mu, np.ascontiguousarray(layer.mu.T), np.ascontiguousarray(layer.var.T))
+        for name, layer in net.layers().items()
+    }
+    read_all = net.readout == "all"
+    axis = net.output_batch_axis
+
+    def work(chunk):
+        size = chunk.stop - chunk.start
+        rate = np.empty((size, n_rec), dtype=dtype)
+        rate_sq = np.empty((size, n_rec), dtype=dtype)
+        steps_read = n_steps if read_all else 0
+        out_mean = np.empty((steps_read, size, n_out), dtype=dtype)
+        out_var = np.empty((steps_read if eps_out is not None else 0, size, n_out), dtype=dtype)
+        finite = kernels.meanfield_readout_chunk(
+            x,
+            moments["inp"][1],
+            moments["inp"][2],
+            moments["rec"][1],
+            moments["rec"][2],
+            eps_source,
+            eps_array,
+            noise_kind,
+            noise_array,
+            keys,
+            blocks,
+            scale,
+            h0[chunk],
+            chunk.start,
+            dtype.type(net.alpha),
+            _ACTIVATION_CODES[net.activation],
+            moments["out"][1],
+            moments["out"][2],
+            read_all,
+            rate,
+            rate_sq,
+            out_mean,
+            out_var,
+        )
+        if not finite:
+            raise_nonfinite("eps", eps_array, chunk)
+            raise_nonfinite("rec_noise", noise_array, chunk)
+        if read_all:
+            mean_out, var_out = out_mean, out_var
+        else:  # as mean_field_forward computes it, for the same bits
+            mean_out = rate @ moments["out"][0].T
+            var_out = (rate * rate) @ net.out.var.T if eps_out is not None else None
+        if eps_out is None:
+            return mean_out
+        sd_out = np.sqrt(np.maximum(var_out, 0.0))
+        index = [slice(None)] * eps_out.ndim
+        index[axis] = chunk
+        return mean_out + eps_out[tuple(index)] * sd_out
+
+    parts = _map_chunks(work, sample_blocks(batch))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)
