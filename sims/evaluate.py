@@ -2,15 +2,21 @@
 
 Four ways to run a network on test inputs (``mode``):
 
-- ``"meanfield"``: the mean-field pass of docs/model.md §1.3 with one random draw of ε per sample,
-step and
-  unit (the official MNIST "test accuracy", docs/official-code.md §1.7);
+- ``"meanfield"``: the mean-field pass of docs/model.md §1.3 with one random draw of ε per
+  sample, step and unit (the official MNIST "test accuracy", docs/official-code.md §1.7);
 - ``"meanfield_eps0"``: the same with ε = 0, i.e. the mean network W = μ = (1 − π) m;
 - ``"quenched"``: one network sampled from the ensemble, w ~ P(w), fixed over the whole test set;
 - ``"per_step"``: new weights drawn at every time step (the official MNIST ``sample_forward``).
 
-Noise is explicit: every function takes a :class:`numpy.random.Generator`. Long sequences are run in
-batch chunks that keep the (T, B, n_rec) work arrays under :data:`MEMORY_BUDGET_BYTES`.
+Every pass is forward-only (:func:`dynamics.mean_field_readout`, :func:`dynamics.sampled_readouts`):
+nothing of the trajectories is stored, the batch or the sampled networks run on both cores, and
+ε, the private noise ξ and the sampled weights are drawn inside the compiled passes from
+counter-based streams. Noise is explicit: every function takes a :class:`numpy.random.Generator`
+and draws from it only the streams' keys (:func:`dynamics.generator_key`) and the readout's
+ε_out, so every number is a function of the Generator's state. A sampled network is network k of
+its weight stream: the same weights for every test batch (:func:`dynamics.sampled_weights`).
+Consecutive test batches are joined into one pass while their inputs stay within
+:data:`MEMORY_BUDGET_BYTES`.
 
 The multisensory evaluation (docs/model.md §2.6.3, §3.3) runs the trained network at the test step
 (dt = 0.5 ms, α = dt/τ = 0.005), reads the choice 1 − argmax z(T_last), averages P(high) over test
@@ -27,7 +33,16 @@ import numpy as np
 from scipy.optimize import curve_fit
 from scipy.stats import norm
 
-from dynamics import SaSLayer, SaSNetwork, mean_field_forward, sampled_forward
+from dynamics import (
+    CounterNormals,
+    SaSLayer,
+    SaSNetwork,
+    generator_key,
+    mean_field_readout,
+    sampled_readout,
+    sampled_readouts,
+    sampled_weights,
+)
 from sims.tasks.multisensory import MODALITIES, choose_high
 
 __all__ = [
@@ -45,7 +60,8 @@ __all__ = [
 
 #: The ways to run a network on test inputs (module docstring).
 EVALUATION_MODES = ("meanfield", "meanfield_eps0", "quenched", "per_step")
-#: Upper bound on the bytes of the per-chunk work arrays of one evaluation pass.
+SAMPLED_MODES = ("quenched", "per_step")
+#: Test batches are joined into one pass while their inputs x take at most this many bytes.
 MEMORY_BUDGET_BYTES = 256 * 2**20
 #: Bounds of the cumulative-Gaussian fit: the threshold σ (Hz) is kept positive and finite so that
 #: step-like curves (every P(high) 0 or 1) give a small σ instead of a failed fit.
@@ -62,21 +78,38 @@ def with_alpha(net: SaSNetwork, alpha: float) -> SaSNetwork:
 def sample_network(net: SaSNetwork, rng: np.random.Generator) -> SaSNetwork:
     """One network drawn from the ensemble, as a deterministic SaSNetwork (π = Ξ = 0, m = w).
 
-    w = N(m, √Ξ) · 1[U > π] for every connection (docs/model.md §1.2), drawn input, recurrent,
-    output in
-    that order from ``rng``. Its mean-field pass with ε = 0 is exactly the sampled network.
+    w = N(m, √Ξ) · 1[U > π] for every connection (docs/model.md §1.2): network 0 of the weight
+    stream keyed by :func:`dynamics.generator_key` ``(rng)`` (:func:`dynamics.sampled_weights`),
+    the network that :func:`predict` runs in mode "quenched" from a Generator in the same state.
+    Its mean-field pass with ε = 0 is exactly the sampled network.
     """
+    weights = sampled_weights(net, key=generator_key(rng), network=0)
     layers = []
-    for layer in (net.inp, net.rec, net.out):
-        weights = layer.sample(rng)
-        zeros = np.zeros_like(weights)
-        layers.append(SaSLayer(weights, zeros, zeros.copy(), dtype=net.dtype))
+    for w in weights:
+        zeros = np.zeros_like(w)
+        layers.append(SaSLayer(w, zeros, zeros.copy(), dtype=net.dtype))
     return SaSNetwork(*layers, **net.options())
 
 
-def _chunk_size(net: SaSNetwork, n_steps: int, batch: int) -> int:
-    per_sample = 6 * (n_steps + 1) * max(net.n_rec, net.n_in) * np.dtype(net.dtype).itemsize
-    return max(1, min(batch, MEMORY_BUDGET_BYTES // per_sample))
+def _check_mode(mode: str, net: SaSNetwork, rng, rec_noise: bool = True) -> bool:
+    """Validate ``mode`` and ``rng``; returns whether the private noise ξ is drawn."""
+    if mode not in EVALUATION_MODES:
+        raise ValueError(f"mode={mode!r} is unknown; choose one of {EVALUATION_MODES}.")
+    noisy = bool(rec_noise) and net.sigma_rec > 0.0
+    if (mode != "meanfield_eps0" or noisy) and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"mode={mode!r} needs rng=np.random.default_rng(seed).")
+    return noisy
+
+
+def _mean_field(net, x, mode, rng, noisy):
+    """The mean-field readout of one pass: ε (and ξ) from fresh streams keyed from ``rng``, and
+    ε_out drawn from it; or ε = 0."""
+    eps = eps_out = None
+    if mode == "meanfield":
+        eps = CounterNormals(generator_key(rng), 0)
+        eps_out = rng.standard_normal(net.output_shape(*x.shape[:2]), dtype=net.dtype)
+    noise = CounterNormals(generator_key(rng), 0) if noisy else None
+    return mean_field_readout(net, x, eps=eps, eps_out=eps_out, rec_noise=noise)
 
 
 def predict(
@@ -88,11 +121,12 @@ def predict(
         net: the ensemble.
         x: (T, B, n_in) inputs.
         mode: "meanfield", "meanfield_eps0", "quenched" (one weight draw for this call, shared by
-            the batch) or "per_step" (new weights every step).
-        rng: the Generator for ε, the weight draws and the private noise (not needed for
-            "meanfield_eps0" of a noise-free network).
+            the batch: the network of :func:`sample_network` from ``rng``) or "per_step" (new
+            weights every step, shared by the batch).
+        rng: the Generator of the keys of ε, the weight draws and the private noise, and of ε_out
+            (not needed for "meanfield_eps0" of a noise-free network).
         rec_noise: draw the private recurrent noise ξ when ``net.sigma_rec > 0`` (docs/model.md
-        §1.1).
+            §1.1).
 
     Returns:
         z, (B, n_out) for readout "last" or (T, B, n_out) for "all".
@@ -100,33 +134,13 @@ def predict(
     Raises:
         ValueError: unknown mode, or a Generator is needed and missing.
     """
-    if mode not in EVALUATION_MODES:
-        raise ValueError(f"mode={mode!r} is unknown; choose one of {EVALUATION_MODES}.")
-    noisy = rec_noise and net.sigma_rec > 0.0
-    if (mode != "meanfield_eps0" or noisy) and not isinstance(rng, np.random.Generator):
-        raise ValueError(f"mode={mode!r} needs rng=np.random.default_rng(seed).")
+    noisy = _check_mode(mode, net, rng, rec_noise)
     x = np.asarray(x, dtype=net.dtype)
-    n_steps, batch, _ = x.shape
-    if mode == "quenched":
-        net, mode = sample_network(net, rng), "meanfield_eps0"
-    size = _chunk_size(net, n_steps, batch)
-    outputs = []
-    for start in range(0, batch, size):
-        part = x[:, start : start + size]
-        chunk = part.shape[1]
-        noise = rng.standard_normal((n_steps, chunk, net.n_rec), dtype=net.dtype) if noisy else None
-        if mode == "per_step":
-            outputs.append(sampled_forward(net, part, mode="per_step", rng=rng, rec_noise=noise))
-            continue
-        out_shape = net.output_shape(n_steps, chunk)
-        if mode == "meanfield":
-            eps = rng.standard_normal((n_steps, chunk, net.n_rec), dtype=net.dtype)
-            eps_out = rng.standard_normal(out_shape, dtype=net.dtype)
-        else:
-            eps = np.zeros((n_steps, chunk, net.n_rec), dtype=net.dtype)
-            eps_out = np.zeros(out_shape, dtype=net.dtype)
-        outputs.append(mean_field_forward(net, part, eps=eps, eps_out=eps_out, rec_noise=noise).z)
-    return np.concatenate(outputs, axis=net.output_batch_axis)
+    if mode in SAMPLED_MODES:
+        key = generator_key(rng)
+        noise = CounterNormals(generator_key(rng), 0) if noisy else None
+        return sampled_readout(net, x, mode=mode, key=key, network=0, rec_noise=noise)
+    return _mean_field(net, x, mode, rng, noisy)
 
 
 def _correct(net: SaSNetwork, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -134,6 +148,57 @@ def _correct(net: SaSNetwork, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     if net.n_out == 1:
         return (z[:, 0] > 0.5).astype(np.int64) == labels
     return np.argmax(z, axis=1) == labels
+
+
+def _joined(items):
+    """Consecutive items ``(x, payload)`` with x (T, B, n_in) joined along the batch axis while
+    the inputs take at most :data:`MEMORY_BUDGET_BYTES` (and have one number of steps); yields
+    ``(x, payloads)``."""
+    xs, parts, size = [], [], 0
+    for x, payload in items:
+        if xs and (size + x.nbytes > MEMORY_BUDGET_BYTES or x.shape[0] != xs[0].shape[0]):
+            yield (xs[0] if len(xs) == 1 else np.concatenate(xs, axis=1)), parts
+            xs, parts, size = [], [], 0
+        xs.append(x)
+        parts.append(payload)
+        size += x.nbytes
+    if xs:
+        yield (xs[0] if len(xs) == 1 else np.concatenate(xs, axis=1)), parts
+
+
+def _test_sets(net: SaSNetwork, task, rng, max_samples):
+    """The task's test set in order as joined passes ``(x, labels)``, cut after ``max_samples``
+    samples (None or 0: all)."""
+
+    def batches():
+        total = 0
+        for batch in task.test_batches(rng):
+            x, labels = batch.x, batch.labels
+            if max_samples:
+                keep = max_samples - total
+                x, labels = x[:, :keep], labels[:keep]
+            yield np.asarray(x, dtype=net.dtype), labels
+            total += labels.shape[0]
+            if max_samples and total >= max_samples:
+                break
+
+    for x, parts in _joined(batches()):
+        yield x, np.concatenate(parts)
+
+
+def _sampled_accuracies(net, task, mode, rng, n_networks, max_samples) -> list[float]:
+    """Test accuracies of networks 0 … K − 1 of one weight stream (keyed from ``rng``), run
+    together on every pass; network k draws its ξ from block (pass · K + k) of a noise stream."""
+    noisy = _check_mode(mode, net, rng)
+    key = generator_key(rng)
+    noise_key = generator_key(rng) if noisy else None
+    correct, total = np.zeros(n_networks, dtype=np.int64), 0
+    for index, (x, labels) in enumerate(_test_sets(net, task, rng, max_samples)):
+        noise = CounterNormals(noise_key, index * n_networks) if noisy else None
+        z = sampled_readouts(net, x, mode=mode, key=key, networks=n_networks, rec_noise=noise)
+        correct += [int(np.sum(_correct(net, z_k, labels))) for z_k in z]
+        total += labels.shape[0]
+    return (correct / total).tolist()
 
 
 def classification_accuracy(
@@ -146,27 +211,23 @@ def classification_accuracy(
 ) -> float:
     """Fraction of the task's test set classified correctly in ``mode`` (docs/model.md §2.6).
 
-    "quenched" draws one network for the whole test set. Classes are argmax z(T) (MNIST) or
-    1[f > 0.5] for a scalar output (docs/model.md §3.4).
+    "quenched" runs one network for the whole test set, "per_step" one sequence of per-step
+    draws for every test sample. Classes are argmax z(T) (MNIST) or 1[f > 0.5] for a scalar
+    output (docs/model.md §3.4).
 
     Args:
         net, mode, rng: see :func:`predict`.
         task: a classification task (its ``test_batches`` in order).
         max_samples: use only the first ``max_samples`` test samples (None or 0: all).
     """
-    if mode == "quenched":
-        net, mode = sample_network(net, rng), "meanfield_eps0"
+    noisy = _check_mode(mode, net, rng)
+    if mode in SAMPLED_MODES:
+        return _sampled_accuracies(net, task, mode, rng, 1, max_samples)[0]
     correct = total = 0
-    for batch in task.test_batches(rng):
-        x, labels = batch.x, batch.labels
-        if max_samples:
-            keep = max_samples - total
-            x, labels = x[:, :keep], labels[:keep]
-        z = predict(net, x, mode=mode, rng=rng)
+    for x, labels in _test_sets(net, task, rng, max_samples):
+        z = _mean_field(net, x, mode, rng, noisy)
         correct += int(np.sum(_correct(net, z, labels)))
         total += labels.shape[0]
-        if max_samples and total >= max_samples:
-            break
     return correct / total
 
 
@@ -181,7 +242,7 @@ def evaluate_classification(
 
     Args:
         net, task, rng: see :func:`classification_accuracy`.
-        n_samples: sampled networks K (quenched) and sampled passes (per step).
+        n_samples: sampled networks K (quenched) and sampled passes (per step), run together.
         max_samples: use only the first ``max_samples`` test samples (None or 0: all).
 
     Returns:
@@ -190,14 +251,8 @@ def evaluate_classification(
         test_accuracy_sampled_per_step (mean over ``n_samples`` passes) and its ``_std``,
         and the per-sample lists ``sampled_quenched`` and ``sampled_per_step``.
     """
-    quenched = [
-        classification_accuracy(net, task, mode="quenched", rng=rng, max_samples=max_samples)
-        for _ in range(n_samples)
-    ]
-    per_step = [
-        classification_accuracy(net, task, mode="per_step", rng=rng, max_samples=max_samples)
-        for _ in range(n_samples)
-    ]
+    quenched = _sampled_accuracies(net, task, "quenched", rng, n_samples, max_samples)
+    per_step = _sampled_accuracies(net, task, "per_step", rng, n_samples, max_samples)
     return {
         "test_accuracy_meanfield": classification_accuracy(
             net, task, mode="meanfield", rng=rng, max_samples=max_samples
@@ -213,6 +268,31 @@ def evaluate_classification(
         "sampled_per_step": per_step,
         "n_samples": int(n_samples),
     }
+
+
+def _readouts_by_batch(net: SaSNetwork, batches, mode: str, rng):
+    """``(batch, z)`` for every batch of ``batches``, the batches joined into passes (
+    :data:`MEMORY_BUDGET_BYTES`). Each batch is read as by its own :func:`predict` call: in the
+    sampled modes batch i is run by network i of one weight stream, in the mean-field modes ε
+    and ξ are fresh for every sample."""
+    noisy = _check_mode(mode, net, rng)
+    sampled = mode in SAMPLED_MODES
+    key = generator_key(rng) if sampled else None
+    noise_key = generator_key(rng) if sampled and noisy else None
+    axis, first = net.output_batch_axis, 0
+    items = ((np.asarray(batch.x, dtype=net.dtype), batch) for batch in batches)
+    for x, group in _joined(items):
+        sizes = [batch.x.shape[1] for batch in group]
+        if sampled:
+            network = np.repeat(np.arange(first, first + len(group)), sizes)
+            noise = CounterNormals(noise_key, 0) if noisy else None
+            z = sampled_readout(net, x, mode=mode, key=key, network=network, rec_noise=noise)
+        else:
+            z = _mean_field(net, x, mode, rng, noisy)
+        first += len(group)
+        ends = np.cumsum(sizes)
+        for batch, end, size in zip(group, ends, sizes, strict=True):
+            yield batch, np.take(z, np.arange(end - size, end), axis=axis)
 
 
 def _cumulative_gaussian(frequency, mu, sigma):
@@ -255,7 +335,8 @@ def psychometric_curves(
     """P(high) per modality and frequency at the test step (docs/model.md §2.6.3, §3.3).
 
     The network is run with α = test_dt/τ on ``n_batches`` test batches of all modalities ×
-    frequencies (fresh input noise, ε and private noise ξ from ``rng``); the choice is
+    frequencies (fresh input noise, ε and private noise ξ from ``rng``; in the sampled modes one
+    network per test batch), the batches joined into passes on both cores; the choice is
     1 − argmax z(T_last).
 
     Args:
@@ -282,8 +363,8 @@ def psychometric_curves(
     high = np.zeros((len(MODALITIES), frequencies.size))
     trials = np.zeros_like(high)
     accuracies = []
-    for batch in task.test_batches(rng, n_batches=n_batches, dt=test_dt):
-        z = predict(test_net, batch.x, mode=mode, rng=rng)
+    batches = task.test_batches(rng, n_batches=n_batches, dt=test_dt)
+    for batch, z in _readouts_by_batch(test_net, batches, mode, rng):
         choice = choose_high(z)
         modality = batch.info["modality"]
         frequency_index = np.searchsorted(frequencies, batch.info["frequency"])
