@@ -222,7 +222,7 @@ def test_quenched_network_is_step_zero_of_the_per_step_network():
 @pytest.mark.parametrize("readout", ["last", "all"])
 @pytest.mark.parametrize(
     "activation,sigma_rec,n_in,alpha",
-    [("relu", 0.0, 3, 0.1), ("tanh", 0.3, 7, 0.3), ("relu", 0.3, 5, 0.005)],
+    [("relu", 0.0, 1, 0.1), ("relu", 0.0, 3, 0.1), ("tanh", 0.3, 7, 0.3), ("relu", 0.3, 5, 0.005)],
 )
 def test_forward_only_mean_field_readout_equals_the_traced_pass(
     readout, activation, sigma_rec, n_in, alpha
