@@ -121,10 +121,6 @@ def test_fraction_outside_unit_interval_is_rejected():
 
 
 # -- many networks on common random numbers -----------------------------------------------------
-#: Time-segment bytes that run a 12-trial half of a tiny multisensory batch 5 steps at a time.
-SMALL_SEGMENT = 5 * 12 * 8 * 8
-
-
 @pytest.fixture(scope="module")
 def tiny_msi():
     """An untrained 8-unit multisensory network at a 20 ms test step (90 steps) whose choices
@@ -161,11 +157,8 @@ def plain_accuracies(net, task, rng, n_batches, mode):
 
 
 @pytest.mark.parametrize("mode", ["meanfield", "meanfield_eps0", "quenched", "per_step"])
-def test_crn_accuracies_on_one_or_two_workers_equal_plain_one_by_one_passes(
-    tiny_msi, mode, monkeypatch
-):
+def test_crn_accuracies_on_one_or_two_workers_equal_plain_one_by_one_passes(tiny_msi, mode):
     task, nets = tiny_msi
-    monkeypatch.setattr("sims.analyses.common.SEGMENT_BYTES", SMALL_SEGMENT)  # 18 segments
     seed = np.random.SeedSequence(7)
     plain = np.stack(
         [plain_accuracies(net, task, np.random.default_rng(seed), 4, mode) for net in nets]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from joblib import Parallel, delayed
 
-from dynamics import SaSNetwork, mean_field_forward, sampled_forward
+from dynamics import SaSNetwork, mean_field_forward, mean_field_readout, sampled_forward
 from dynamics._blas import one_blas_thread
 from sims.evaluate import EVALUATION_MODES, predict, sample_network
 from sims.runs import Run
@@ -263,9 +263,9 @@ def crn_accuracies(
       previous batch;
     * every network runs each half of the batch as a job for ``n_jobs`` worker threads (joblib;
       the compiled passes release the GIL; BLAS pinned to one thread per worker);
-    * a mean-field pass runs in time segments (:func:`mean_field_segments`: the same trajectory,
-      bit for bit, in the memory of one segment) and keeps only the readout of the final step,
-      which is all the accuracy reads (readout "last", or the multisensory choice at T_last).
+    * a mean-field pass is forward-only (:func:`dynamics.mean_field_readout`: no trajectories
+      stored) and reads the readout at the final step only, which is all the accuracy reads
+      (readout "last", or the multisensory choice at T_last).
 
     Example:
         >>> table = crn_accuracies([net, pruned], task, np.random.default_rng(0))   # (2, 20)
@@ -393,11 +393,11 @@ def _sampled_final(net: SaSNetwork, rng: np.random.Generator, x, noise) -> np.nd
 
 
 def _final_readout(net: SaSNetwork, x, eps, eps_out, noise) -> np.ndarray:
-    """Readout z(T) (C, n_out) of the mean-field pass of ``net`` on C trials
-    (:func:`mean_field_segments`; eps_out (C, n_out): the readout normals of the final step)."""
-    for _, trace in mean_field_segments(net, x, eps, noise, eps_out):
-        z = trace.z  # the last segment's is z(T)
-    return z
+    """Readout z(T) (C, n_out) of the mean-field pass of ``net`` on C trials, forward-only
+    (:func:`dynamics.mean_field_readout` with readout "last"; eps_out (C, n_out): the readout
+    normals of the final step)."""
+    last = SaSNetwork(net.inp, net.rec, net.out, **{**net.options(), "readout": "last"})
+    return mean_field_readout(last, x, eps=eps, eps_out=eps_out, rec_noise=noise)
 
 
 def mean_field_segments(net: SaSNetwork, x, eps, noise=None, eps_out=None):
