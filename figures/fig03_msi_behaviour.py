@@ -21,8 +21,11 @@ CAPTION = (
     "epochs that enter the loss; the 2.5 s padding is unconstrained). (b) Psychometric curves: "
     "percentage of 'high' choices against event rate for visual-only (v), auditory-only (a) and "
     "multisensory (va) test trials at dt = 0.5 ms; points are the mean ± s.d. over trained "
-    "seeds, lines cumulative Gaussians Φ((f − μ)/σ) fitted to the seed-mean curve (σ in the "
-    "legend; a smaller σ is a steeper curve). (c, d) Mean-field outputs z_0 ('high') and z_1 "
+    "seeds, lines cumulative Gaussians Φ((f − μ)/σ) fitted by binomial maximum likelihood to the "
+    "choice counts pooled over seeds (σ with its 95% parametric-bootstrap interval in the "
+    "legend; a smaller σ is a steeper curve; a step-like curve, with no intermediate "
+    "proportion, has no fitted σ and the legend gives the upper bound its counts allow). "
+    "(c, d) Mean-field outputs z_0 ('high') and z_1 "
     "('low') of seed 0 on one multisensory 14 Hz (c) and one 11 Hz (d) test trial; dotted "
     "lines mark the fixation, stimulus and decision epochs; the choice is read at the end."
 )
@@ -76,6 +79,19 @@ def _task_panel(ax_in, ax_target, example):
     ax_target.legend(fontsize=8, loc="upper left")
 
 
+def _fit_label(label, fit) -> str:
+    """σ with its 95% bootstrap interval, or the upper bound of a step-like curve."""
+    if fit["sigma"] is None:
+        bound = fit.get("sigma_upper")
+        return (
+            f"{label}: step-like, σ ≤ {bound:.2f} Hz"
+            if bound is not None
+            else f"{label}: step-like"
+        )
+    low, high = fit.get("sigma_ci") or (float("nan"), float("nan"))
+    return f"{label}: σ = {fit['sigma']:.2f} [{low:.2f}, {high:.2f}] Hz"
+
+
 def _psychometric_panel(ax, psy):
     freqs = np.asarray(psy["frequencies"], dtype=float)
     fine = np.linspace(freqs.min() - 0.5, freqs.max() + 0.5, 300)
@@ -91,9 +107,10 @@ def _psychometric_panel(ax, psy):
             color=color,
             capsize=3,
             ms=6,
-            label=f"{label}: σ = {fit['sigma']:.2f} Hz",
+            label=_fit_label(label, fit),
         )
-        ax.plot(fine, 100 * norm.cdf((fine - fit["mu"]) / fit["sigma"]), color=color, lw=1.5)
+        if fit["sigma"] is not None:  # a step-like curve has no fitted σ to draw
+            ax.plot(fine, 100 * norm.cdf((fine - fit["mu"]) / fit["sigma"]), color=color, lw=1.5)
     ax.axvline(12.5, color="#888888", ls=":", lw=1)
     ax.set_xlabel("event rate (Hz)")
     ax.set_ylabel("choices 'high' (%)")

@@ -20,18 +20,16 @@ Consecutive test batches are joined into one pass while their inputs stay within
 
 The multisensory evaluation (docs/model.md §2.6.3, §3.3) runs the trained network at the test step
 (dt = 0.5 ms, α = dt/τ = 0.005), reads the choice 1 − argmax z(T_last), averages P(high) over test
-batches, fits a cumulative Gaussian P(f) = Φ((f − μ)/σ) per modality with
-:func:`scipy.optimize.curve_fit`, and compares 1/σ_va² with the optimal-integration prediction
-1/σ_v² + 1/σ_a² (the pycog test).
+batches, fits P(f) = Φ((f − μ)/σ) per modality by binomial maximum likelihood on the choice
+counts with parametric-bootstrap intervals (:func:`sims.psychometric.fit_psychometric`; a
+step-like curve gives only an upper bound on σ), and compares 1/σ_va² with the
+optimal-integration prediction 1/σ_v² + 1/σ_a² with a bootstrap interval, or says it is not
+resolvable (:func:`sims.psychometric.optimal_integration`; the pycog test).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from scipy.optimize import curve_fit
-from scipy.stats import norm
 
 from dynamics import (
     CounterNormals,
@@ -43,6 +41,7 @@ from dynamics import (
     sampled_readouts,
     sampled_weights,
 )
+from sims.psychometric import fit_psychometric, optimal_integration
 from sims.tasks.multisensory import MODALITIES, choose_high
 
 __all__ = [
@@ -63,9 +62,6 @@ EVALUATION_MODES = ("meanfield", "meanfield_eps0", "quenched", "per_step")
 SAMPLED_MODES = ("quenched", "per_step")
 #: Test batches are joined into one pass while their inputs x take at most this many bytes.
 MEMORY_BUDGET_BYTES = 256 * 2**20
-#: Bounds of the cumulative-Gaussian fit: the threshold σ (Hz) is kept positive and finite so that
-#: step-like curves (every P(high) 0 or 1) give a small σ instead of a failed fit.
-SIGMA_BOUNDS = (1e-3, 100.0)
 
 
 def with_alpha(net: SaSNetwork, alpha: float) -> SaSNetwork:
@@ -295,34 +291,6 @@ def _readouts_by_batch(net: SaSNetwork, batches, mode: str, rng):
             yield batch, np.take(z, np.arange(end - size, end), axis=axis)
 
 
-def _cumulative_gaussian(frequency, mu, sigma):
-    return norm.cdf((frequency - mu) / sigma)
-
-
-def fit_psychometric(frequencies, p_high) -> tuple[float, float]:
-    """Fit P(high | f) = Φ((f − μ)/σ) by least squares (scipy.optimize.curve_fit).
-
-    Args:
-        frequencies: (F,) event rates in Hz.
-        p_high: (F,) probabilities of choosing "high".
-
-    Returns:
-        ``(mu, sigma)``: the point of subjective equality and the threshold σ (Hz), σ within
-        :data:`SIGMA_BOUNDS`. A steeper curve has a smaller σ.
-    """
-    frequencies = np.asarray(frequencies, dtype=np.float64)
-    p_high = np.asarray(p_high, dtype=np.float64)
-    low, high = float(frequencies.min()), float(frequencies.max())
-    (mu, sigma), _ = curve_fit(
-        _cumulative_gaussian,
-        frequencies,
-        p_high,
-        p0=(0.5 * (low + high), 1.0),
-        bounds=((low - 10.0, SIGMA_BOUNDS[0]), (high + 10.0, SIGMA_BOUNDS[1])),
-    )
-    return float(mu), float(sigma)
-
-
 def psychometric_curves(
     net: SaSNetwork,
     task,
@@ -331,6 +299,7 @@ def psychometric_curves(
     mode: str = "meanfield",
     n_batches: int = 20,
     test_dt: float | None = None,
+    n_boot: int = 1000,
 ) -> dict:
     """P(high) per modality and frequency at the test step (docs/model.md §2.6.3, §3.3).
 
@@ -347,14 +316,16 @@ def psychometric_curves(
             notebook).
         n_batches: test batches to average (20 in ``sub_tasks.py``, 100 in the notebook).
         test_dt: step in ms (default ``task.test_dt``, 0.5).
+        n_boot: bootstrap replicates of each fit (drawn from ``rng`` after the test batches).
 
     Returns:
-        dict with "frequencies" (F,), "p_high" {modality: (F,) list}, "mu", "sigma"
-        {modality: float}, "step_like" {modality: bool: every P(high) is 0 or 1, so the data fix
-        only an upper bound on σ (about 0.12 Hz on a 1 Hz grid) and the fitted value is that
-        bound}, "accuracy" (mean correct over conditions and batches), "accuracy_std"
-        (over batches), "alpha" (the test α), "n_batches", "mode" and "optimal_integration"
-        {"inverse_sigma_va_sq", "inverse_sigma_v_sq_plus_a_sq", "sigma_va_predicted", "ratio"}.
+        dict with "frequencies" (F,), "p_high", "n_high", "n_trials" {modality: (F,) list},
+        per modality the fit's "mu", "mu_ci", "sigma" (None for a step-like curve),
+        "sigma_ci", "sigma_upper" (the bound a step-like curve gives) and "step_like"
+        (:func:`sims.psychometric.fit_psychometric`), "accuracy" (mean correct over conditions
+        and batches), "accuracy_std" (over batches), "alpha" (the test α), "n_batches",
+        "n_boot", "mode" and "optimal_integration"
+        (:func:`sims.psychometric.optimal_integration`).
     """
     test_dt = task.test_dt if test_dt is None else float(test_dt)
     alpha = test_dt / task.tau
@@ -373,31 +344,27 @@ def psychometric_curves(
         correct_high = batch.labels == 0
         accuracies.append(float(np.mean(choice == correct_high)))
     p_high = high / trials
-    curves = {name: p_high[i] for i, name in enumerate(MODALITIES)}
-    fits = {name: fit_psychometric(frequencies, curves[name]) for name in MODALITIES}
-    sigma = {name: fits[name][1] for name in MODALITIES}
-    step_like = {
-        name: bool(np.all((curves[name] == 0) | (curves[name] == 1))) for name in MODALITIES
+    fits = {  # one shared Generator: independent replicates per modality
+        name: fit_psychometric(frequencies, high[i], trials[i], n_boot=n_boot, seed=rng)
+        for i, name in enumerate(MODALITIES)
     }
-    inverse_va = 1.0 / sigma["va"] ** 2
-    inverse_sum = 1.0 / sigma["v"] ** 2 + 1.0 / sigma["a"] ** 2
+    per_modality = {
+        key: {name: fits[name][key] for name in MODALITIES}
+        for key in ("mu", "mu_ci", "sigma", "sigma_ci", "sigma_upper", "step_like")
+    }
     return {
         "frequencies": frequencies.tolist(),
-        "p_high": {name: curves[name].tolist() for name in MODALITIES},
-        "mu": {name: fits[name][0] for name in MODALITIES},
-        "sigma": sigma,
-        "step_like": step_like,
+        "p_high": {name: p_high[i].tolist() for i, name in enumerate(MODALITIES)},
+        "n_high": {name: high[i].astype(int).tolist() for i, name in enumerate(MODALITIES)},
+        "n_trials": {name: trials[i].astype(int).tolist() for i, name in enumerate(MODALITIES)},
+        **per_modality,
         "accuracy": float(np.mean(accuracies)),
         "accuracy_std": float(np.std(accuracies)),
         "alpha": alpha,
         "n_batches": int(n_batches),
+        "n_boot": int(n_boot),
         "mode": mode,
-        "optimal_integration": {
-            "inverse_sigma_va_sq": inverse_va,
-            "inverse_sigma_v_sq_plus_a_sq": inverse_sum,
-            "sigma_va_predicted": 1.0 / math.sqrt(inverse_sum),
-            "ratio": inverse_va / inverse_sum,
-        },
+        "optimal_integration": optimal_integration(fits),
     }
 
 
@@ -411,8 +378,12 @@ def evaluate_multisensory(net: SaSNetwork, task, rng: np.random.Generator, **opt
     return {
         "psychometric": curves["p_high"],
         "sigma": curves["sigma"],
+        "sigma_ci": curves["sigma_ci"],
+        "sigma_upper": curves["sigma_upper"],
         "sigma_step_like": curves["step_like"],
         "mu": curves["mu"],
+        "mu_ci": curves["mu_ci"],
+        "psychometric_counts": {"n_high": curves["n_high"], "n_trials": curves["n_trials"]},
         "frequencies": curves["frequencies"],
         "optimal_integration": curves["optimal_integration"],
         "test_accuracy": curves["accuracy"],

@@ -29,7 +29,8 @@ Layout (row-by-row MNIST shown)::
         [optimizer.l2]                   m, pi, xi      (explicit L2 added to the gradient)
     [early_stop]  enabled, min_epoch, max_loss   (MSI: stop once epoch ≥ 100 and L ≤ 0.002)
     [evaluation]  n_samples (sampled networks K), test_batch_size, test_samples (0: the whole
-                  test set), n_test_batches, test_dt, psychometric_mode (MSI)
+                  test set), n_test_batches, test_dt, psychometric_mode, n_boot (MSI:
+                  bootstrap replicates of the psychometric fits)
 
 Presets. ``paper`` is the official settings. ``bptt`` is the ordinary-BPTT baseline on the same
 footing: the same architecture, initial means (drawn from the same stream, so m at epoch 0 equals
@@ -166,6 +167,7 @@ def _evaluation(test_batch_size: int, *, n_test_batches: int = 0, test_dt: float
         "n_test_batches": n_test_batches,
         "test_dt": test_dt,
         "psychometric_mode": "meanfield",
+        "n_boot": 1000,
     }
 
 
@@ -469,6 +471,7 @@ def validate_config(config: dict) -> dict:
             _require(optimizer[table][name] >= 0.0, f"optimizer.{table}.{name}", "must be >= 0.")
     evaluation = config["evaluation"]
     _require(evaluation["n_samples"] >= 1, "evaluation.n_samples", "must be >= 1.")
+    _require(evaluation["n_boot"] >= 1, "evaluation.n_boot", "must be >= 1.")
     _require(evaluation["test_batch_size"] >= 1, "evaluation.test_batch_size", "must be >= 1.")
     _require(
         evaluation["test_samples"] >= 0,

@@ -14,7 +14,12 @@ TINY_ROW = [
     "checkpoint_every=2",
 ]
 #: A multisensory run small enough for the default suite (test step = training step).
-TINY_MSI = ["network.n_rec=15", "evaluation.n_test_batches=1", "evaluation.test_dt=20.0"]
+TINY_MSI = [
+    "network.n_rec=15",
+    "evaluation.n_test_batches=1",
+    "evaluation.test_dt=20.0",
+    "evaluation.n_boot=20",
+]
 
 
 @pytest.fixture(scope="session")

@@ -30,39 +30,69 @@ EXAMPLE_FREQUENCIES = (14.0, 11.0)
 LOW_EDGE_HZ, HIGH_EDGE_HZ = 11.0, 14.0
 
 
-def psychometric_summary(finals: Sequence[Mapping]) -> dict:
+def psychometric_summary(finals: Sequence[Mapping], n_boot: int = 1000, seed: int = 0) -> dict:
     """Pool the psychometric curves of several multisensory runs and fit each modality.
 
-    For each modality m, p̄_m(f) = mean over seeds of P(high | f, m), s.d. likewise, and
-    (μ_m, σ_m) = argmin Σ_f (Φ((f − μ)/σ) − p̄_m(f))² (:func:`sims.evaluate.fit_psychometric`).
+    For each modality m: the per-seed curves P(high | f, m), their mean and s.d. over seeds, and
+    the fit of the choice counts pooled over seeds by binomial maximum likelihood with bootstrap
+    intervals (:func:`sims.psychometric.fit_psychometric`; a step-like curve gives only an
+    upper bound on σ). Pooling treats the seeds' networks as one observer; every run's own fit
+    is in its final metrics and is listed per seed.
 
     Args:
-        finals: the "final" block of every run's metrics.json (same frequencies in each), in
-            seed order.
+        finals: the "final" block of every run's metrics.json (same frequencies in each, with
+            "psychometric_counts"), in seed order.
+        n_boot: bootstrap replicates of the pooled fits.
+        seed: seed of the bootstrap.
 
     Returns:
         The "psychometric" result: frequencies, modalities, per-seed, mean and s.d. curves
-        (F,) per modality, fits {m: {"mu", "sigma"}}, per-seed σ and test accuracies, the test
-        protocol (mode, batches, α), and the steepness facts ``sigma_hz``, ``va_steeper``,
+        (F,) per modality, pooled fits {m: {"mu", "mu_ci", "sigma", "sigma_ci", "sigma_upper",
+        "step_like"}}, per-seed σ (None where step-like) and test accuracies, the test protocol
+        (mode, batches, α), the optimal-integration test of the pooled fits, and the steepness
+        facts ``sigma_hz``, ``va_steeper`` (None when a pooled curve is step-like),
         ``max_p_high_at_or_below_11hz``, ``min_p_high_at_or_above_14hz``.
 
     Raises:
-        ValueError: no runs.
+        ValueError: no runs, or a run evaluated before choice counts were stored (re-evaluate
+            it with ``sasrnn evaluate``).
     """
-    from sims.evaluate import fit_psychometric
+    from sims.psychometric import fit_psychometric, optimal_integration
     from sims.tasks.multisensory import MODALITIES
 
     if not finals:
         raise ValueError("psychometric_summary needs at least one finished multisensory run.")
+    if any("psychometric_counts" not in final for final in finals):
+        raise ValueError(
+            "a multisensory run has no choice counts in its final metrics (it was evaluated by "
+            "an older version); re-evaluate it with `sasrnn evaluate RUN_DIR`."
+        )
     frequencies = finals[0]["frequencies"]
     per_seed = {m: [f["psychometric"][m] for f in finals] for m in MODALITIES}
     mean = {m: np.mean(per_seed[m], axis=0) for m in MODALITIES}
     std = {m: np.std(per_seed[m], axis=0) for m in MODALITIES}
-    fit = {}
-    for m in MODALITIES:
-        mu, sigma = fit_psychometric(frequencies, mean[m])
-        fit[m] = {"mu": mu, "sigma": sigma}
+    counts = {
+        key: {
+            m: np.sum([f["psychometric_counts"][key][m] for f in finals], axis=0)
+            for m in MODALITIES
+        }
+        for key in ("n_high", "n_trials")
+    }
+    rng = np.random.default_rng(seed)
+    fits = {
+        m: fit_psychometric(
+            frequencies, counts["n_high"][m], counts["n_trials"][m], n_boot=n_boot, seed=rng
+        )
+        for m in MODALITIES
+    }
+    keys = ("mu", "mu_ci", "sigma", "sigma_ci", "sigma_upper", "step_like")
+    fit = {m: {key: fits[m][key] for key in keys} for m in MODALITIES}
     sigma_hz = {m: fit[m]["sigma"] for m in MODALITIES}
+    steep = (
+        None
+        if any(v is None for v in sigma_hz.values())
+        else bool(sigma_hz["va"] < min(sigma_hz["v"], sigma_hz["a"]))
+    )
     f = np.asarray(frequencies)
     return {
         "frequencies": frequencies,
@@ -71,14 +101,17 @@ def psychometric_summary(finals: Sequence[Mapping]) -> dict:
         "per_seed": per_seed,
         "mean": mean,
         "std": std,
+        "pooled_counts": counts,
         "fit": fit,
+        "optimal_integration": optimal_integration(fits),
         "per_seed_sigma": {m: [final["sigma"][m] for final in finals] for m in MODALITIES},
         "per_seed_accuracy": [final["test_accuracy"] for final in finals],
         "mode": finals[0].get("psychometric_mode"),
         "n_test_batches": finals[0].get("n_test_batches"),
         "test_alpha": finals[0].get("test_alpha"),
         "sigma_hz": sigma_hz,
-        "va_steeper": bool(sigma_hz["va"] < min(sigma_hz["v"], sigma_hz["a"])),
+        "sigma_upper_hz": {m: fit[m]["sigma_upper"] for m in MODALITIES},
+        "va_steeper": steep,
         "max_p_high_at_or_below_11hz": float(max(p[f <= LOW_EDGE_HZ].max() for p in mean.values())),
         "min_p_high_at_or_above_14hz": float(
             min(p[f >= HIGH_EDGE_HZ].min() for p in mean.values())

@@ -99,6 +99,7 @@ class Settings:
     msi_seeds: int = 10
     msi_iterations: int = 500
     msi_test_batches: int = 20
+    msi_bootstrap: int = 1000
     # row-by-row MNIST (docs/model.md §3.2)
     row_seeds: int = 5
     row_epochs: int = 200
@@ -208,6 +209,7 @@ SMOKE_CHANGES = {
     "msi_seeds": 1,
     "msi_iterations": 3,
     "msi_test_batches": 1,
+    "msi_bootstrap": 20,
     "row_seeds": 1,
     "row_epochs": 2,
     "row_batches": 2,
@@ -348,7 +350,10 @@ def run_config(task: str, seed: int, settings: Settings, preset: str = "paper") 
             preset=preset,
             seed=seed,
             epochs=settings.msi_iterations,
-            overrides=[f"evaluation.n_test_batches={settings.msi_test_batches}"],
+            overrides=[
+                f"evaluation.n_test_batches={settings.msi_test_batches}",
+                f"evaluation.n_boot={settings.msi_bootstrap}",
+            ],
         )
     prefix = _BY_KEY[task].prefix
     samples = 1 if preset == "bptt" else settings.mnist_sampled_networks
