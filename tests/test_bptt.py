@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from conftest import TINY_MSI, TINY_ROW
 
 from sims.presets import flat_keys, resolve_config
 from sims.runs import Run, build_network, seeded_streams
 from sims.tasks import task_from_config
 from sims.train import train_run
-from tests.conftest import TINY_MSI, TINY_ROW
 
 
 @pytest.mark.parametrize("task", ["pixel-mnist", "row-mnist", "multisensory", "binary-mnist"])

@@ -144,13 +144,17 @@ def test_mean_network_mode_equals_the_noise_free_meanfield_pass():
 
 
 def test_quenched_mode_runs_one_weight_draw_for_all_steps_and_trials():
-    """Replaying the generator's draws (inp, rec, out) reproduces the quenched run exactly."""
+    """The weights of network 0 of the Generator's stream (dynamics.sampled_weights), run by
+    hand in NumPy, reproduce the quenched run."""
+    from dynamics import generator_key
+    from dynamics.sampled import sampled_weights
+
     rng = np.random.default_rng(8)
     net = random_network(rng, h0=0.2, alpha=0.5, readout="all", loss="mse")
     x = rng.normal(size=(6, 3, net.n_in))
     z = sampled_forward(net, x, mode="quenched", rng=np.random.default_rng(11))
-    replay = np.random.default_rng(11)
-    w_in, w_rec, w_out = net.inp.sample(replay), net.rec.sample(replay), net.out.sample(replay)
+    key = generator_key(np.random.default_rng(11))
+    w_in, w_rec, w_out = sampled_weights(net, key=key, network=0)
     h = np.full((3, net.n_rec), 0.2)
     expected = []
     for t in range(6):

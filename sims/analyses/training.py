@@ -54,9 +54,10 @@ INTERVAL_METHOD = (
 
 
 def accuracy_key(task: str) -> str:
-    """The final test accuracy of a task's metrics: the mean-field pass for MNIST (one ε draw;
-    docs/official-code.md §3), the psychometric test's accuracy for the multisensory task."""
-    return "test_accuracy" if task == "multisensory" else EPOCH_ACCURACY
+    """The final test accuracy of a task's metrics (:attr:`sims.tasks.Task.final_accuracy_key`)."""
+    from sims.tasks import TASKS
+
+    return TASKS[task].final_accuracy_key
 
 
 def t_interval(values, confidence: float = CONFIDENCE) -> dict:

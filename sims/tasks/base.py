@@ -115,6 +115,8 @@ class Task:
         loss: "cross_entropy" or "mse".
         has_network: whether a run of the task trains a :class:`dynamics.SaSNetwork` (the toy
             model trains a single unit instead).
+        final_accuracy_key: the final metrics' headline test accuracy (mean-field for MNIST,
+            docs/official-code.md §3; the psychometric test's accuracy for the multisensory task).
         final_train_loss_key: the key under which the final metrics repeat the last epoch's
             training loss, or None.
 
@@ -137,6 +139,7 @@ class Task:
     loss: ClassVar[str] = "mse"
     has_network: ClassVar[bool] = True
     final_train_loss_key: ClassVar[str | None] = None
+    final_accuracy_key: ClassVar[str] = "test_accuracy_meanfield"
     n_in: int
     n_out: int
     n_steps: int

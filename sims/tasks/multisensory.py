@@ -102,6 +102,7 @@ class MultisensoryTask(Task):
     readout = "all"
     loss = "mse"
     final_train_loss_key = "final_train_mse"
+    final_accuracy_key = "test_accuracy"
     metadata = paper_metadata(
         section="3.3",
         source=(
@@ -363,6 +364,7 @@ class MultisensoryTask(Task):
             mode=evaluation["psychometric_mode"],
             n_batches=evaluation["n_test_batches"],
             test_dt=evaluation["test_dt"],
+            n_boot=evaluation["n_boot"],
         )
 
     def epoch_metrics(self, net, rng: np.random.Generator, config: dict) -> dict:
