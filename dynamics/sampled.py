@@ -37,21 +37,21 @@ from .evaluation import (
 )
 from .meanfield import _ACTIVATION_CODES, _chunks, _map_chunks
 from .network import SaSNetwork
+from .noise import CounterNormals
 
 __all__ = ["MODES", "sampled_forward", "sampled_readout", "sampled_readouts", "sampled_weights"]
 
 MODES = ("quenched", "per_step", "mean")
 _WEIGHT_MODES = {"quenched": kernels.QUENCHED, "per_step": kernels.PER_STEP, "mean": kernels.FIXED}
 _WORD = 2**32
-_KEY_LIMIT = 2**64
 
 
 def _check_key(key) -> tuple[np.uint32, np.uint32]:
+    """The weight stream's key as its two uint32 words (checked as a stream key is)."""
     if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
         raise ValueError(f"key must be an integer in [0, 2**64), got {key!r}.")
-    if not 0 <= int(key) < _KEY_LIMIT:
-        raise ValueError(f"key={key} must be an integer in [0, 2**64).")
-    return np.uint32(int(key) & 0xFFFFFFFF), np.uint32(int(key) >> 32)
+    k0, k1 = CounterNormals(int(key), 0).words()
+    return k0, k1
 
 
 def _check_index(name: str, value) -> int:
