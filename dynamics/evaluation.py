@@ -79,8 +79,7 @@ def noise_source(net: SaSNetwork, name: str, value, shape, scale=None):
 
     ``value`` None gives NONE; a :class:`CounterNormals` STREAM (with its key words and block);
     an array ARRAY (shape-checked; its values are checked by the kernel as it reads them),
-    multiplied by ``scale`` if given. The private noise of a network with σ_rec = 0 is NONE
-    (a given array must still be finite).
+    multiplied by ``scale`` if given.
     """
     empty = np.zeros((0, 1, 1), dtype=net.dtype)
     no_key = np.zeros(2, dtype=np.uint32)
@@ -95,7 +94,9 @@ def noise_source(net: SaSNetwork, name: str, value, shape, scale=None):
 
 
 def state_noise(net: SaSNetwork, rec_noise, shape):
-    """:func:`noise_source` of the private noise ξ, scaled by √(2α) σ_rec; NONE when σ_rec = 0."""
+    """:func:`noise_source` of the private noise ξ, scaled by √(2α) σ_rec, and that scale. NONE
+    when σ_rec = 0 (a given array must still be finite, as in :func:`dynamics.mean_field_forward`).
+    """
     if net.sigma_rec == 0.0:
         if rec_noise is not None and not isinstance(rec_noise, CounterNormals):
             _require_finite("rec_noise", np.asarray(rec_noise))
