@@ -37,16 +37,20 @@ def test_cell_values_reach_the_recurrent_initial_ensemble():
 
 
 def test_a_two_by_two_train_scan_runs_caches_and_draws_its_theory_boundary(tmp_path):
-    fixed = {key: str(value) for key, value in TINY.items()}
-    scan = run_scan(
-        "train",
-        parse_axis("g=0.5,2.0"),
-        parse_axis("pi=0,0.5"),
-        "test_accuracy_meanfield",
-        out=tmp_path / "scan",
-        fixed={**fixed, "xi": "0"},
-        progress=False,
-    )
+    fixed = {**{key: str(value) for key, value in TINY.items()}, "xi": "0"}
+
+    def scan_grid():
+        axes = (parse_axis("g=0.5,2.0"), parse_axis("pi=0,0.5"))
+        return run_scan(
+            "train",
+            *axes,
+            "test_accuracy_meanfield",
+            out=tmp_path / "scan",
+            fixed=fixed,
+            progress=False,
+        )
+
+    scan = scan_grid()
     stored = load_scan(tmp_path / "scan")
     accuracy = stored["metrics"]["test_accuracy_meanfield"]
     assert accuracy.shape == (2, 2) and np.all((accuracy >= 0) & (accuracy <= 1))
@@ -55,13 +59,5 @@ def test_a_two_by_two_train_scan_runs_caches_and_draws_its_theory_boundary(tmp_p
         stored["metrics"]["g_eff"], [[0.5, 2.0], [math.sqrt(0.5) * 0.5, math.sqrt(0.5) * 2.0]]
     )
     assert scan["theory"] is not None  # ReLU sampled networks: g_eff² = 2 crosses the plane
-    again = run_scan(
-        "train",
-        parse_axis("g=0.5,2.0"),
-        parse_axis("pi=0,0.5"),
-        "test_accuracy_meanfield",
-        out=tmp_path / "scan",
-        fixed={**fixed, "xi": "0"},
-        progress=False,
-    )
+    again = scan_grid()
     assert again["cells"]["computed"] == 0  # every cell came from the cache
