@@ -146,26 +146,28 @@ def test_interrupted_scan_reruns_only_the_missing_cells(tmp_path):
     assert rerun["cells"]["computed"] == 0 and rerun["values"] == scan["values"]
 
 
+#: A 6 × 2 Lyapunov scan whose cells take a fraction of a second each, so that a kill or an
+#: interrupt lands between cells (the slow tests below).
+SLOW_SCAN = [
+    "--x",
+    "g=0.5:1.5:6",
+    "--y",
+    "pi=0:0.5:2",
+    "--metric",
+    "lyapunov",
+    "--fixed",
+    "N=150",
+    "--fixed",
+    "steps=4000",
+    "--no-figure",
+    "--quiet",
+]
+
+
 @pytest.mark.slow
 def test_scan_killed_with_sigkill_resumes_from_its_cached_cells(tmp_path):
     out = tmp_path / "scan"
-    scan_args = [
-        "phase",
-        "--x",
-        "g=0.5:1.5:6",
-        "--y",
-        "pi=0:0.5:2",
-        "--metric",
-        "lyapunov",
-        "--fixed",
-        "N=150",
-        "--fixed",
-        "steps=4000",
-        "--no-figure",
-        "--quiet",
-        "--out",
-        str(out),
-    ]
+    scan_args = ["phase", *SLOW_SCAN, "--out", str(out)]
     # the command module run directly (sims.cli would import every registered command)
     code = (
         "import argparse, sys; from sims.commands import phase; "
@@ -321,28 +323,7 @@ def test_scan_stopped_by_ctrl_c_or_sigterm_exits_130_in_one_line_and_keeps_its_c
     stderr (no traceback, no leaked-semaphore warning from the process pool), and the finished
     cells stay cached for the next run."""
     out = tmp_path / "scan"
-    argv = [
-        sys.executable,
-        "-m",
-        "sims.cli",
-        "phase",
-        "--x",
-        "g=0.5:1.5:6",
-        "--y",
-        "pi=0:0.5:2",
-        "--metric",
-        "lyapunov",
-        "--fixed",
-        "N=150",
-        "--fixed",
-        "steps=4000",
-        "--jobs",
-        "2",
-        "--no-figure",
-        "--quiet",
-        "--out",
-        str(out),
-    ]
+    argv = [sys.executable, "-m", "sims.cli", "phase", *SLOW_SCAN, "--jobs", "2", "--out", str(out)]
     process = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     cells = out / "cells"
     deadline = time.monotonic() + 120
