@@ -7,8 +7,8 @@ metrics. Axis keys:
 - ``g``: std of m_rec × √N. A value ≥ 0 switches m_rec from the preset's initialisation (the
   identity for MNIST) to m_rec ~ N(0, g²/N); a negative value keeps the preset's;
 - ``pi``: the constant initial π of every recurrent connection (``init.rec.pi``);
-- ``xi``: the constant initial Ξ_rec × N (``init.rec.xi = "constant"``); negative keeps the
-  preset's uniform draw;
+- ``xi``: the constant initial Ξ_rec × N (``init.rec.xi = "constant"``), 0 by default so that a
+  (g, π₀) diagram lies in the plane ξ₀ = 0; negative keeps the preset's uniform draw;
 - ``alpha``, ``N``: the leak and the width (≤ 0 keeps the preset's);
 - ``lr_scale``: a factor on every learning rate of the preset.
 
@@ -32,7 +32,7 @@ TRAIN_DEFAULTS = {
     "preset": "paper",
     "g": -1.0,
     "pi": 0.0,
-    "xi": -1.0,
+    "xi": 0.0,
     "alpha": -1.0,
     "N": 0,
     "lr_scale": 1.0,

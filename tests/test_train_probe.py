@@ -29,7 +29,10 @@ def test_cell_values_reach_the_recurrent_initial_ensemble():
         rec["pi"] == 0.25 and rec["xi"] == "constant" and rec["xi_scale"] == pytest.approx(0.5 / 12)
     )
     assert run["network"]["alpha"] == 0.3 and run["network"]["n_rec"] == 12
-    preset = training_config(get_probe("train").resolve(TINY))["init"]["rec"]
+    default = training_config(get_probe("train").resolve(TINY))["init"]["rec"]
+    assert default["m"] == "identity" and default["xi"] == "constant"  # ξ₀ = 0 by default
+    assert default["xi_scale"] == 0.0
+    preset = training_config(get_probe("train").resolve({**TINY, "xi": -1.0}))["init"]["rec"]
     assert preset["m"] == "identity" and preset["xi"] == "uniform"  # g, ξ < 0: the preset's
     assert g_eff(1.5, 0.25, 0.5) == pytest.approx(math.sqrt(0.75 * 2.75))
     scaled = training_config(get_probe("train").resolve({**TINY, "lr_scale": 2.0}))
