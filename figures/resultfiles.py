@@ -123,6 +123,9 @@ SCHEMAS: dict[str, Schema] = {
     "kernel-curves": Schema(1, nullable=True, description="BPTT vs RNTK learning curves"),
     "scan": Schema(1, nullable=True, description="a two-parameter scan: axes, cells, theory"),
     "scan-cell": Schema(1, nullable=True, description="one cell of a scan"),
+    "trainability": Schema(
+        1, nullable=True, description="best initial g per pi0 row and the edge-of-chaos verdict"
+    ),
     "evaluation": Schema(1, nullable=True, description="sasrnn evaluate of a stored run"),
     "benchmark": Schema(1, nullable=True, description="timings of sasrnn bench"),
     "benchmark-suite": Schema(

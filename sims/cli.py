@@ -21,6 +21,7 @@ import traceback
 COMMAND_MODULES = (
     "sims.commands.bench",
     "sims.commands.phase",
+    "sims.commands.trainability",
     "sims.commands.regime",
     "sims.commands.train",
     "sims.commands.evaluate",

@@ -25,7 +25,14 @@ import numpy as np
 
 from sims.probes import init_dynamics_theory, register_probe
 
-__all__ = ["TRAIN_DEFAULTS", "TRAIN_METRICS", "g_eff", "train_probe", "training_config"]
+__all__ = [
+    "TRAIN_DEFAULTS",
+    "TRAIN_METRICS",
+    "g_eff",
+    "preset_alpha",
+    "train_probe",
+    "training_config",
+]
 
 TRAIN_DEFAULTS = {
     "task": "row-mnist",
@@ -111,7 +118,7 @@ def train_theory(x_key, x_values, y_key, y_values, config) -> dict | None:
     None for axes the theory does not depend on, or when g or ξ is the preset's."""
     if config["g"] < 0 and "g" not in (x_key, y_key):
         return None
-    alpha = config["alpha"] if config["alpha"] > 0 else _preset_alpha(config)
+    alpha = config["alpha"] if config["alpha"] > 0 else preset_alpha(config)
     theory_config = {
         "g": max(config["g"], 0.0),
         "J0": 0.0,
@@ -124,7 +131,8 @@ def train_theory(x_key, x_values, y_key, y_values, config) -> dict | None:
     return init_dynamics_theory(x_key, x_values, y_key, y_values, theory_config)
 
 
-def _preset_alpha(config) -> float:
+def preset_alpha(config) -> float:
+    """The leak α of the probe config's task and preset."""
     from sims.presets import resolve_config
 
     return float(resolve_config(config["task"], preset=config["preset"])["network"]["alpha"])
