@@ -23,11 +23,26 @@ Classification (documented thresholds, all configurable):
 
 where unit i "responds" to condition s if r_{i,s} >= ``response_fraction`` (½) × max_s r_{i,s}.
 Silent units get SLI = 0, never NaN.
+
+Baseline: the paper's SLI is a ratio of raw (non-negative) rates, so its rule implies no baseline
+subtraction, and none is made: a response relative to a pre-stimulus baseline can be negative,
+where the index is undefined. A unit with a large tonic rate therefore gets a small SLI (the rule
+is conservative for it).
+
+Nulls (a threshold rule sorts almost any varied population into all three classes, so the class
+fractions mean something only beside a null):
+
+* :func:`shuffled_selectivity`: the condition labels permuted across trials before the rule
+  (``scipy.stats.permutation_test``, the same permutations for every statistic), so that
+  responses differ between "conditions" by trial-to-trial noise only;
+* :func:`paired_selectivity_test`: the same units in another network (e.g. the untrained one),
+  unit by unit: McNemar's exact test per class and Wilcoxon's signed-rank test of the SLI.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 MIXED = "mixed"
 UNI_SELECTIVE = "uni-selective"
@@ -176,3 +191,141 @@ def selectivity_counts(labels, groups=None) -> dict:
             counts[g.item()] = count(labels[groups == g])
     counts["all"] = count(labels)
     return counts
+
+
+#: The statistics of the nulls: the fraction of units in each class, and the mean SLI.
+NULL_STATISTICS = (*SELECTIVITY_CLASSES, "mean_sli")
+
+
+def _statistics(responses, min_sli, response_fraction, silent_rate) -> dict[str, float]:
+    classes = classify_selectivity(responses, min_sli, response_fraction, silent_rate)
+    fractions = {c: float(np.mean(classes["labels"] == c)) for c in SELECTIVITY_CLASSES}
+    return {**fractions, "mean_sli": float(classes["sli"].mean())}
+
+
+def shuffled_selectivity(
+    trial_responses,
+    n_permutations: int,
+    rng: np.random.Generator,
+    min_sli: float = MIN_SLI,
+    response_fraction: float = RESPONSE_FRACTION,
+    silent_rate: float = SILENT_RATE,
+) -> dict:
+    """Class fractions and mean SLI against the condition-shuffled null.
+
+    The N_s·R trials are dealt to the N_s conditions at random (all units of a trial move
+    together), the responses averaged per condition, r_{i,s} = (1/R) Σ_{trials of s} r_i, and
+    the classification rule applied. The p-value of each statistic is two-sided,
+    min(1, 2·min(P(null ≥ observed), P(null ≤ observed))), from ``scipy.stats.permutation_test``
+    (randomized with ``n_permutations`` resamples and the +1 correction, or exact when there are
+    no more distinct deals than that). The classification does not depend on the order of the
+    conditions, so with one trial per condition every deal would give the observed value: the
+    null needs R >= 2.
+
+    Args:
+        trial_responses: (N_s, R, N) non-negative responses of every trial (R trials per
+            condition, N units).
+        n_permutations: resamples of the randomized test, >= 1.
+        rng: Generator of the permutations (one seed drawn from it; every statistic sees the
+            same permutations).
+        min_sli, response_fraction, silent_rate: the thresholds of :func:`classify_selectivity`.
+
+    Returns:
+        {"observed": {statistic: value}, "null": {statistic: (K,) array}, "p_value":
+        {statistic: p}, "n_permutations": K} for the statistics of :data:`NULL_STATISTICS`.
+
+    Raises:
+        ValueError: ``trial_responses`` not 3-D, negative or non-finite, or with fewer than 2
+            trials per condition; n_permutations < 1.
+    """
+    trials = np.asarray(trial_responses, dtype=float)
+    if trials.ndim != 3:
+        raise ValueError(
+            f"trial_responses must be (conditions, trials, units), got shape {trials.shape}"
+        )
+    if int(n_permutations) < 1:
+        raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
+    if not np.all(np.isfinite(trials)) or np.any(trials < 0.0):
+        raise ValueError("trial_responses must be finite, non-negative rates")
+    n_conditions, n_repeats, n_units = trials.shape
+    if n_repeats < 2:
+        raise ValueError(
+            f"the condition-shuffled null needs at least 2 trials per condition, got "
+            f"{n_repeats} (with one, a shuffle only renames the conditions); run more trials"
+        )
+    pooled = trials.reshape(n_conditions * n_repeats, n_units)
+    thresholds = (min_sli, response_fraction, silent_rate)
+    seed = int(rng.integers(2**63))
+    groups = [np.arange(s * n_repeats, (s + 1) * n_repeats) for s in range(n_conditions)]
+    out = {"observed": {}, "null": {}, "p_value": {}}
+    for name in NULL_STATISTICS:
+
+        def statistic(*indices, name=name):
+            responses = np.stack([pooled[np.asarray(i, dtype=int)].mean(axis=0) for i in indices])
+            return _statistics(responses.T, *thresholds)[name]
+
+        test = stats.permutation_test(
+            groups,
+            statistic,
+            permutation_type="independent",
+            vectorized=False,
+            n_resamples=int(n_permutations),
+            alternative="two-sided",
+            rng=np.random.default_rng(seed),
+        )
+        out["observed"][name] = float(test.statistic)
+        out["null"][name] = np.asarray(test.null_distribution, dtype=float)
+        out["p_value"][name] = float(min(1.0, test.pvalue))
+    out["n_permutations"] = int(out["null"][NULL_STATISTICS[0]].size)
+    return out
+
+
+def paired_selectivity_test(classes, reference) -> dict:
+    """The same units in two networks (e.g. trained against untrained), compared unit by unit.
+
+    Per class, McNemar's exact test: of the units in the class in exactly one of the two
+    networks, b are in it only in ``classes`` and c only in ``reference``; under the null
+    b ~ Binomial(b + c, ½) (``scipy.stats.binomtest``, two-sided; p = 1 when b + c = 0). The SLI:
+    Wilcoxon's signed-rank test of the paired differences (``scipy.stats.wilcoxon``, two-sided,
+    zero differences dropped; p = 1 when every difference is zero). The units are paired (the
+    same unit with the same inputs in both), so these paired tests match the data rather than
+    two-sample ones.
+
+    Args:
+        classes, reference: outputs of :func:`classify_selectivity` for the same N units.
+
+    Returns:
+        {class: {"fraction", "reference_fraction", "only_here", "only_reference", "p_value"}
+        for every class, and "sli": {"mean", "reference_mean", "median_difference", "p_value"}}.
+
+    Raises:
+        ValueError: the two have different numbers of units.
+    """
+    labels, reference_labels = np.asarray(classes["labels"]), np.asarray(reference["labels"])
+    if labels.shape != reference_labels.shape:
+        raise ValueError(
+            f"the networks have {labels.size} and {reference_labels.size} units; "
+            "a paired comparison needs the same units"
+        )
+    out = {}
+    for name in SELECTIVITY_CLASSES:
+        here, there = labels == name, reference_labels == name
+        only_here, only_there = int(np.sum(here & ~there)), int(np.sum(~here & there))
+        discordant = only_here + only_there
+        p = stats.binomtest(only_here, discordant, 0.5).pvalue if discordant else 1.0
+        out[name] = {
+            "fraction": float(here.mean()),
+            "reference_fraction": float(there.mean()),
+            "only_here": only_here,
+            "only_reference": only_there,
+            "p_value": float(p),
+        }
+    difference = np.asarray(classes["sli"], float) - np.asarray(reference["sli"], float)
+    p = stats.wilcoxon(difference, zero_method="wilcox").pvalue if np.any(difference) else 1.0
+    out["sli"] = {
+        "mean": float(np.mean(classes["sli"])),
+        "reference_mean": float(np.mean(reference["sli"])),
+        "median_difference": float(np.median(difference)),
+        "p_value": float(p),
+    }
+    return out

@@ -6,10 +6,13 @@ import pytest
 from dynamics.selectivity import (
     MIXED,
     NON_SELECTIVE,
+    SELECTIVITY_CLASSES,
     UNI_SELECTIVE,
     classify_selectivity,
+    paired_selectivity_test,
     selectivity_counts,
     selectivity_index,
+    shuffled_selectivity,
     window_responses,
 )
 
@@ -97,3 +100,66 @@ def test_bad_inputs_raise_one_clear_value_error():
         window_responses(np.ones((5, 2, 2)), window=(4, 9))
     with pytest.raises(ValueError, match="groups"):
         selectivity_counts(np.array([MIXED, MIXED]), groups=np.array([0]))
+
+
+#: Shuffles of the null tests: the smallest two-sided p-value is 2/(K + 1) ≈ 0.01.
+N_SHUFFLES = 200
+#: Significance level of the null tests below.
+ALPHA = 0.05
+
+
+def planted_trials(tuning, noise, n_repeats, rng):
+    """(N_s, R, N) trial responses: a fixed tuning (N, N_s) plus |Gaussian| trial noise."""
+    trials = np.asarray(tuning, float).T[:, None, :] + noise * rng.standard_normal(
+        (np.shape(tuning)[1], n_repeats, np.shape(tuning)[0])
+    )
+    return np.abs(trials)
+
+
+def test_population_with_built_in_selectivity_beats_the_condition_shuffled_null():
+    rng = np.random.default_rng(1)
+    uni, mixed = np.eye(4), np.eye(4) + np.roll(np.eye(4), 1, axis=1)  # every condition preferred
+    tuning = np.concatenate([np.tile(uni, (3, 1)), np.tile(mixed, (3, 1))])  # 12 uni, 12 mixed
+    # 100 trials per condition: a shuffle deals each condition 25 ± 4 of a unit's preferred
+    # trials, so its shuffled responses are nearly equal. (With few trials they stay uneven,
+    # and the rule sorts a shuffled population into the selective classes too.)
+    out = shuffled_selectivity(planted_trials(tuning, 0.05, 100, rng), N_SHUFFLES, rng)
+    assert out["observed"][UNI_SELECTIVE] == 0.5 and out["observed"][MIXED] == 0.5
+    assert out["n_permutations"] == N_SHUFFLES
+    for name in (UNI_SELECTIVE, MIXED, "mean_sli"):
+        assert out["p_value"][name] < ALPHA, name
+        assert out["observed"][name] > np.percentile(out["null"][name], 97.5), name
+    assert out["observed"][NON_SELECTIVE] < np.percentile(out["null"][NON_SELECTIVE], 2.5)
+
+
+def test_unselective_population_does_not_beat_the_condition_shuffled_null():
+    rng = np.random.default_rng(2)
+    tuning = np.ones((20, 4))  # every unit answers every condition equally: noise only
+    out = shuffled_selectivity(planted_trials(tuning, 0.3, 20, rng), N_SHUFFLES, rng)
+    for name in (*SELECTIVITY_CLASSES, "mean_sli"):
+        assert out["p_value"][name] > ALPHA, name
+        low, high = np.percentile(out["null"][name], [2.5, 97.5])
+        assert low <= out["observed"][name] <= high, name
+
+
+def test_shuffles_need_two_trials_per_condition():
+    with pytest.raises(ValueError, match="at least 2 trials per condition"):
+        shuffled_selectivity(np.ones((4, 1, 3)), N_SHUFFLES, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="non-negative"):
+        shuffled_selectivity(-np.ones((4, 2, 3)), N_SHUFFLES, np.random.default_rng(0))
+
+
+def test_paired_test_counts_the_units_that_changed_class():
+    before = classify_selectivity(np.tile([1.0, 1.0, 1.0, 1.0], (30, 1)))  # all non-selective
+    after_responses = np.tile([1.0, 1.0, 1.0, 1.0], (30, 1))
+    after_responses[:20] = [1.0, 1.0, 0.0, 0.0]  # 20 units became mixed
+    after = classify_selectivity(after_responses)
+    out = paired_selectivity_test(after, before)
+    assert out[MIXED]["only_here"] == 20 and out[MIXED]["only_reference"] == 0
+    # McNemar exact: 20 of 20 discordant pairs one way, p = 2 · 2^-20.
+    assert out[MIXED]["p_value"] == pytest.approx(2 * 0.5**20, rel=ROUND_OFF)
+    assert out[MIXED]["fraction"] == pytest.approx(20 / 30)
+    assert out[UNI_SELECTIVE]["p_value"] == 1.0  # no unit changed: nothing to test
+    assert out["sli"]["p_value"] < ALPHA and out["sli"]["mean"] > out["sli"]["reference_mean"]
+    same = paired_selectivity_test(before, before)
+    assert same["sli"]["p_value"] == 1.0 and same[MIXED]["p_value"] == 1.0
