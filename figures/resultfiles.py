@@ -109,7 +109,12 @@ SCHEMAS: dict[str, Schema] = {
     "msi-example": Schema(1, description="one training trial and test outputs of the MSI task"),
     "psychometric": Schema(1, nullable=True, description="P(high) curves and their fits"),
     "vip": Schema(1, nullable=True, description="VIP fraction and target-removal curves"),
-    "selectivity": Schema(1, nullable=True, description="SLI, classes and example traces"),
+    "selectivity": Schema(
+        2,
+        nullable=True,
+        description="SLI, classes and example traces, beside the untrained network and "
+        "condition shuffles",
+    ),
     "projection": Schema(1, nullable=True, description="PCA of neural trajectories"),
     "synaptic-projection": Schema(1, nullable=True, description="PCA of (m, π, Ξ) snapshots"),
     "symmetry": Schema(1, nullable=True, description="symmetry breaking of π and Ξ"),

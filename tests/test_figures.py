@@ -33,7 +33,7 @@ from figures.resultfiles import (
 from sims.analyses.entropy import aggregate_entropy, entropy_analysis
 from sims.analyses.plasticity import toy_curves
 from sims.analyses.projection import synaptic_projection
-from sims.analyses.selectivity import selectivity_analysis
+from sims.analyses.selectivity import ConditionTrials, selectivity_analysis
 from sims.analyses.symmetry import symmetry_analysis
 from sims.analyses.training import preset_comparison, training_curves
 from sims.analyses.vip import vip_analysis
@@ -214,10 +214,14 @@ def tiny_results(tmp_path_factory) -> Path:
         accuracy_fn=lambda network, r: 1.0 - 0.3 * network.rec.pi.mean() + 0.01 * r.random(3),
     )
     _write(results, "vip", {**summary, "run_dir": MSI_RUN_DIR}, arrays)
-    # Fig. 5: the real selectivity analysis on given rates (T+1, 4 conditions, N).
+    # Fig. 5: the real selectivity analysis on given trials (rates (T+1, 4, N), responses of 2
+    # trials per condition), the untrained network's a shuffle of the trained one's.
     n_test = len(np.arange(0, 1800, task.test_dt)) + 1
     rates = np.abs(rng.standard_normal((n_test, 4, N_TINY))) * rng.random((1, 4, N_TINY))
-    _write(results, "selectivity", *selectivity_analysis(net, task, rates=rates))
+    trained = ConditionTrials(rates, np.abs(rng.standard_normal((4, 2, N_TINY))))
+    untrained = ConditionTrials(rng.permutation(rates, axis=2), trained.responses[::-1])
+    selectivity = selectivity_analysis(net, task, n_permutations=20, trials=(trained, untrained))
+    _write(results, "selectivity", *selectivity)
     # Fig. 7: neural PCA of random trajectories (MNIST 6 trials, MSI 8 trials).
     for stem, labels, shape in (
         ("projection_mnist", np.repeat([1, 5, 9], 2), (20, 6, 10)),

@@ -79,6 +79,9 @@ def register(subparsers) -> None:
     sel = parser.add_argument_group("selectivity")
     sel.add_argument("--repeats", type=int, default=10, help="trials averaged per condition")
     sel.add_argument(
+        "--permutations", type=int, default=None, help="condition shuffles of the null (1000)"
+    )
+    sel.add_argument(
         "--window",
         type=int,
         nargs=2,
@@ -187,18 +190,30 @@ def _vip(args, run, common):
 
 
 def _selectivity(args, run, common):
-    from sims.analyses.selectivity import selectivity_analysis
+    from sims.analyses.selectivity import N_PERMUTATIONS, selectivity_analysis, untrained_network
 
+    untrained, source = untrained_network(run)
     summary, arrays = selectivity_analysis(
         run.network(),
         run.task,
+        untrained=untrained,
+        untrained_source=source,
         seed=args.seed,
         n_repeats=args.repeats,
+        n_permutations=args.permutations or N_PERMUTATIONS,
         mode=args.mode or "meanfield",
         test_dt=args.test_dt,
         window=None if args.window is None else tuple(args.window),
     )
-    return summary, arrays, {"counts": summary["counts"], "classes_found": summary["classes_found"]}
+    brief = {"counts": summary["counts"], "classes_found": summary["classes_found"]}
+    for name, entry in summary["null"]["statistics"].items():
+        low, high = entry["shuffled_95"]
+        brief[name] = (
+            f"trained {entry['trained']:.3f}, untrained {entry['untrained']:.3f} "
+            f"(p = {entry['p_untrained']:.3g}), shuffled {entry['shuffled_mean']:.3f} "
+            f"[{low:.3f}, {high:.3f}] (p = {entry['p_shuffled']:.3g})"
+        )
+    return summary, arrays, brief
 
 
 def _projection(args, run, common):

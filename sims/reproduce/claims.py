@@ -184,6 +184,56 @@ class SteeperWithIntervals:
         return "not resolvable", "the σ intervals overlap"
 
 
+@dataclass(frozen=True)
+class BeyondNulls:
+    """The selectivity types are present beyond both nulls (Fig. 5): for each class of
+    ``classes``, the trained network's fraction of units lies above the condition-shuffled null
+    (two-sided permutation p < ``alpha``, trained above the null's mean) and above the untrained
+    network's (paired McNemar p < ``alpha``, trained higher); and non-selective units are
+    present. "holds" when all of these do, "does not hold" when one fails (the reason names it),
+    "not resolvable" when the permutations are too few for p < ``alpha``. Every test must
+    reject, so no correction for their number is needed."""
+
+    alpha: float = 0.05
+    classes: tuple = ("mixed", "uni-selective")
+
+    @property
+    def text(self) -> str:
+        return (
+            f"{' and '.join(self.classes)} fractions above the condition-shuffled null and above "
+            f"the untrained network (each two-sided p < {self.alpha:g}), non-selective units "
+            "present (stated before the run)"
+        )
+
+    def judge(self, ours: Mapping) -> tuple[str, str]:
+        null = ours["null"]
+        if 2 / (null["n_permutations"] + 1) >= self.alpha:
+            return (
+                "not resolvable",
+                f"{null['n_permutations']} shuffles cannot give p < {self.alpha:g}",
+            )
+        if not ours["counts"]["non-selective"]:
+            return "does not hold", "no non-selective unit"
+        for name in self.classes:
+            entry = null[name]
+            shown = f"{name} {entry['trained']:.3f}"
+            if not (entry["p_shuffled"] < self.alpha and entry["trained"] > entry["shuffled_mean"]):
+                return "does not hold", (
+                    f"{shown} not above the shuffled null (mean {entry['shuffled_mean']:.3f}, "
+                    f"p = {entry['p_shuffled']:.2g})"
+                )
+            if not (entry["p_untrained"] < self.alpha and entry["trained"] > entry["untrained"]):
+                return "does not hold", (
+                    f"{shown} not above the untrained network's {entry['untrained']:.3f} "
+                    f"(p = {entry['p_untrained']:.2g})"
+                )
+        return "holds", "; ".join(
+            f"{name} {null[name]['trained']:.3f} > untrained {null[name]['untrained']:.3f} "
+            f"and shuffled {null[name]['shuffled_mean']:.3f}"
+            for name in self.classes
+        )
+
+
 def _data(s: Settings) -> str:
     if s.data == "embedded":
         return "embedded 5,000-image MNIST subset (4,000 train / 1,000 test)"
@@ -290,6 +340,16 @@ def convergence(runs: list) -> list[dict]:
 def all_three_classes(classes_found: list) -> bool:
     """Whether mixed, uni-selective and non-selective units are all present."""
     return len(classes_found) == 3
+
+
+def null_comparison(null: Mapping) -> dict:
+    """Per selectivity statistic: the trained and untrained values, the shuffled null's mean and
+    the two p-values; and the number of shuffles."""
+    keys = ("trained", "untrained", "shuffled_mean", "p_shuffled", "p_untrained")
+    return {
+        "n_permutations": null["n_permutations"],
+        **{name: {k: entry[k] for k in keys} for name, entry in null["statistics"].items()},
+    }
 
 
 def entropy_first_last(layers: Mapping) -> dict:
@@ -435,11 +495,13 @@ CLAIMS: tuple[Claim, ...] = (
         {
             "counts": At("selectivity", ("counts", "all")),
             "all_three_present": At("selectivity", ("classes_found",), all_three_classes),
+            "null": At("selectivity", ("null",), null_comparison),
         },
-        lambda s: f"MSI seed 0, SLI with N_s = 4, {s.selectivity_repeats} trials per condition",
-        "not resolvable without a null: the class counts are not compared with the untrained "
-        "network or with shuffled conditions (not yet computed)",
-        None,
+        lambda s: (
+            f"MSI seed 0, SLI with N_s = 4, {s.selectivity_repeats} trials per condition; nulls: "
+            "the untrained network (epoch 0) and condition labels shuffled across trials"
+        ),
+        BeyondNulls(),
     ),
     Claim(
         "PCA of neural dynamics",

@@ -139,7 +139,7 @@ def stage_cost(stage, settings: Settings) -> tuple[float, float]:
         "stage_comparison": lambda: u["export"],
         "stage_behaviour": lambda: u["export"] + 2 * msi_test / 24,
         "stage_vip": lambda: (2 * len(p["fractions"]) - 1) * p["n_batches"] * vip_test,
-        "stage_selectivity": lambda: p["n_repeats"] * 4 / 24 * vip_test,
+        "stage_selectivity": lambda: 2 * p["n_repeats"] * 4 / 24 * vip_test,  # and untrained
         "stage_projection": lambda: u["projection"],
         "stage_row_snapshots": lambda: u["projection"],
         "stage_entropy": lambda: (

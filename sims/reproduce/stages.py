@@ -130,11 +130,20 @@ def stage_vip(context: Context, run_dir: str, fractions: list, n_batches: int, s
 
 
 def stage_selectivity(context: Context, run_dir: str, n_repeats: int, seed: int) -> dict:
-    """Fig. 5: SLI classes and example traces of one MSI run."""
-    from sims.analyses.selectivity import selectivity_analysis
+    """Fig. 5: SLI classes and example traces of one MSI run, beside the untrained network and
+    condition shuffles."""
+    from sims.analyses.selectivity import selectivity_analysis, untrained_network
 
     run = _open(run_dir)
-    summary, arrays = selectivity_analysis(run.network(), run.task, seed=seed, n_repeats=n_repeats)
+    untrained, source = untrained_network(run)
+    summary, arrays = selectivity_analysis(
+        run.network(),
+        run.task,
+        untrained=untrained,
+        untrained_source=source,
+        seed=seed,
+        n_repeats=n_repeats,
+    )
     summary["run_dir"] = str(run_dir)
     return {"files": write_stage_result(context, "selectivity", summary, arrays)}
 
