@@ -116,3 +116,17 @@ def test_plasticity_toy_command_writes_mean_and_std_curves(tmp_path):
 def test_missing_run_directory_is_one_clear_error(tmp_path, capsys):
     assert main(["analyze", "vip", str(tmp_path / "nope"), "--out", str(tmp_path / "x.json")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # retrains two MSI runs with the fluctuation term off
+def test_plasticity_over_several_runs_gives_paired_differences_with_intervals(tmp_path):
+    runs = [str(write_tiny_msi_run(tmp_path / f"msi-seed{seed}", seed=seed)) for seed in (0, 1)]
+    summary, arrays = _analyze(
+        ["plasticity", *runs, "--batches", "1", "--samples", "1"], tmp_path / "plasticity.json"
+    )
+    aggregate = summary["aggregate"]
+    assert aggregate["n_seeds"] == 2 and len(summary["runs"]) == 2
+    low, high = aggregate["accuracy_meanfield_mean"]["difference_ci"]
+    assert low <= aggregate["accuracy_meanfield_mean"]["difference_mean"] <= high
+    assert len(aggregate["robustness"]["difference_ci"]) == len(aggregate["fractions"])
+    assert arrays["run1_on_robustness"].shape[:2] == (len(aggregate["fractions"]), 5)

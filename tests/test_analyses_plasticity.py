@@ -3,7 +3,9 @@
 
 import numpy as np
 
-from sims.analyses.plasticity import fluctuation_ablation, toy_curves
+import pytest
+
+from sims.analyses.plasticity import aggregate_ablation, fluctuation_ablation, toy_curves
 from sims.presets import resolve_config
 from sims.runs import Run
 
@@ -28,7 +30,7 @@ def test_training_without_fluctuations_leaves_the_slab_variances_to_weight_decay
         overrides=["network.n_rec=8", "evaluation.n_samples=1", "eval_every=0"],
     )
     summary, arrays = fluctuation_ablation(
-        config, tmp_path, n_batches=2, n_samples=1, fractions=(0.0, 0.5)
+        config, tmp_path, n_batches=2, n_samples=1, fractions=(0.0, 0.5), n_draws=3
     )
     off = Run.open(tmp_path / "fluctuation_off")
     initial = off.snapshots.at(0)
@@ -40,4 +42,37 @@ def test_training_without_fluctuations_leaves_the_slab_variances_to_weight_decay
     for name in ("on", "off"):
         assert 0.0 <= summary[name]["accuracy_meanfield_mean"] <= 1.0
         assert len(summary[name]["robustness_accuracy_mean"]) == 2
-        assert arrays[f"{name}_robustness"].shape == (2, 2)
+        table = arrays[f"{name}_robustness"]
+        assert table.shape == (2, 3, 2)  # fractions × removal draws × test batches
+        assert summary[name]["robustness_draw_std"][0] == 0.0  # nothing removed: one network
+        np.testing.assert_allclose(
+            summary[name]["robustness_draw_std"][1], table[1].mean(axis=1).std(ddof=1)
+        )
+
+
+def test_the_seed_aggregate_is_the_paired_difference_with_its_t_interval():
+    def summary(on, off):
+        return {
+            "fractions": [0.0, 0.5],
+            **{
+                name: {
+                    "accuracy_meanfield_mean": value,
+                    "accuracy_meanfield_eps0_mean": value,
+                    "accuracy_sampled_mean": value,
+                    "robustness_accuracy_mean": [value, value - 0.1],
+                    "robustness_draw_std": [0.0, 0.02],
+                }
+                for name, value in (("on", on), ("off", off))
+            },
+        }
+
+    result = aggregate_ablation([summary(0.9, 0.8), summary(0.95, 0.8), summary(0.85, 0.8)])
+    difference = np.array([0.1, 0.15, 0.05])
+    half = 4.302652729911275 * difference.std(ddof=1) / np.sqrt(3)  # t(0.975, 2) · s/√n
+    meanfield = result["accuracy_meanfield_mean"]
+    assert meanfield["difference_mean"] == pytest.approx(0.1)
+    assert meanfield["difference_ci"] == pytest.approx([0.1 - half, 0.1 + half])
+    assert result["robustness"]["difference_mean"] == pytest.approx([0.1, 0.1])
+    assert result["removal_draw_std"]["on"] == pytest.approx([0.0, 0.02])
+    with pytest.raises(ValueError, match=">= 2 seeds"):
+        aggregate_ablation([summary(0.9, 0.8)])

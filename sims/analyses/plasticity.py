@@ -12,7 +12,12 @@ ablation.
    the initialisation, minibatches and private noise ξ. Compared (:func:`compare_runs`): the
    mean-field accuracy (fresh ε), the ε = 0 accuracy, the sampled-network accuracy (quenched weight
    draws, mean over ``n_samples``), and robustness to removal: accuracy after removing a fraction
-   q of ALL recurrent connections uniformly at random (π = 1), plus the VIP count.
+   q of ALL recurrent connections uniformly at random (π = 1), ``n_draws`` independent removal
+   draws per fraction, plus the VIP count.
+
+3. Over seeds (:func:`aggregate_ablation`): the ablation of several independently seeded runs,
+   the paired difference on − off of every accuracy with its mean and 95% Student-t interval
+   over seeds, beside the spread over removal draws.
 
 The ε = 0 training sets the trainer's config key :data:`FLUCTUATION_KEY` to false: the draws
 are still taken from the noise stream, so the private noise ξ matches the ε-on run.
@@ -24,6 +29,7 @@ import copy
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from dynamics.removal import vip_mask
 from dynamics.toy import train_toy_runs
@@ -34,7 +40,9 @@ from sims.tasks import SineTask
 
 __all__ = [
     "FLUCTUATION_KEY",
+    "REMOVAL_DRAWS",
     "ROBUSTNESS_FRACTIONS",
+    "aggregate_ablation",
     "compare_runs",
     "fluctuation_ablation",
     "toy_curves",
@@ -45,6 +53,8 @@ __all__ = [
 FLUCTUATION_KEY = "fluctuation"
 #: Fractions of all recurrent connections removed for the robustness curve.
 ROBUSTNESS_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.5)
+#: Independent removal draws per fraction.
+REMOVAL_DRAWS = 5
 _TOY_KEYS = ("loss", "forward_mean", "forward_std", "gradient_mean_part", "gradient_variance_part")
 
 
@@ -118,6 +128,7 @@ def compare_runs(
     n_samples: int = 5,
     fractions=ROBUSTNESS_FRACTIONS,
     n_jobs: int = -1,
+    n_draws: int = REMOVAL_DRAWS,
 ) -> tuple[dict, dict]:
     """Accuracies and removal robustness of trained runs (e.g. {"on": dir, "off": dir}).
 
@@ -128,11 +139,17 @@ def compare_runs(
     Returns:
         (summary, arrays): summary[name] = {accuracy_meanfield_mean/std,
         accuracy_meanfield_eps0_mean/std, accuracy_sampled_mean/std (over n_samples quenched
-        networks), robustness_fractions, robustness_accuracy_mean/std, n_vip, vip_fraction,
-        rec_xi_mean, rec_pi_mean}; arrays "<name>_robustness" (n_fractions, n_batches).
+        networks), robustness_accuracy_mean (per fraction, over draws and test batches),
+        robustness_draw_std (s.d. over the ``n_draws`` removal draws of each draw's accuracy),
+        robustness_batch_std (s.d. over test batches, averaged over draws), n_vip,
+        vip_fraction, rec_xi_mean, rec_pi_mean}; arrays "<name>_robustness"
+        (n_fractions, n_draws, n_batches). Every run sees the same removal draws' positions.
     """
+    if n_draws < 2:
+        raise ValueError(f"n_draws must be >= 2 to give a spread over removal draws; got {n_draws}")
     evaluation_seed, removal_seed = np.random.SeedSequence(seed).spawn(2)
-    summary, arrays = {"fractions": list(fractions), "evaluation_seed": int(seed)}, {}
+    summary = {"fractions": list(fractions), "evaluation_seed": int(seed), "n_draws": n_draws}
+    arrays = {}
     for name, directory in run_dirs.items():
         run = Run.open(directory)
         net, task = run.network(), run.task
@@ -142,16 +159,20 @@ def compare_runs(
             return crn_accuracies(networks, task, rng, n_batches, mode, n_jobs=n_jobs)
 
         removal_rng = np.random.default_rng(removal_seed)
-        networks, rows = [net], []  # rows: index into networks of every fraction
+        networks, rows = [net], []  # rows[f][d]: index into networks of fraction f, draw d
         for q in fractions:
             count = int(np.floor(q * net.rec.pi.size + 1e-9))
-            pi = net.rec.pi.copy()
-            pi.reshape(-1)[removal_rng.choice(pi.size, size=count, replace=False)] = 1.0
-            rows.append(0 if count == 0 else len(networks))
-            if count:
+            rows.append([])
+            for _ in range(n_draws):
+                if count == 0:
+                    rows[-1].append(0)
+                    continue
+                pi = net.rec.pi.copy()
+                pi.reshape(-1)[removal_rng.choice(pi.size, size=count, replace=False)] = 1.0
+                rows[-1].append(len(networks))
                 networks.append(pruned_network(net, pi))
         meanfield_table = accuracies(networks, "meanfield")  # the intact and pruned networks
-        meanfield, table = meanfield_table[0], meanfield_table[rows]
+        meanfield, table = meanfield_table[0], meanfield_table[np.array(rows)]
         eps0 = accuracies([net], "meanfield_eps0")[0]
         sampled = np.array(
             [accuracies([net], "quenched", k + 1)[0].mean() for k in range(n_samples)]
@@ -165,8 +186,9 @@ def compare_runs(
             "accuracy_meanfield_eps0_std": float(eps0.std()),
             "accuracy_sampled_mean": float(sampled.mean()),
             "accuracy_sampled_std": float(sampled.std()),
-            "robustness_accuracy_mean": table.mean(axis=1).tolist(),
-            "robustness_accuracy_std": table.std(axis=1).tolist(),
+            "robustness_accuracy_mean": table.mean(axis=(1, 2)).tolist(),
+            "robustness_draw_std": table.mean(axis=2).std(axis=1, ddof=1).tolist(),
+            "robustness_batch_std": table.std(axis=2).mean(axis=1).tolist(),
             "n_vip": int(vip.sum()),
             "vip_fraction": float(vip.mean()),
             "rec_xi_mean": float(net.rec.xi.mean()),
@@ -187,6 +209,7 @@ def fluctuation_ablation(
     progress: bool = False,
     on_run_dir=None,
     n_jobs: int = -1,
+    n_draws: int = REMOVAL_DRAWS,
 ) -> tuple[dict, dict]:
     """Train ``config`` with the fluctuation term on and off and compare them (module docstring).
 
@@ -211,4 +234,56 @@ def fluctuation_ablation(
         n_samples=n_samples,
         fractions=fractions,
         n_jobs=n_jobs,
+        n_draws=n_draws,
     )
+
+
+#: Accuracies of :func:`compare_runs` that :func:`aggregate_ablation` compares over seeds.
+COMPARED = ("accuracy_meanfield_mean", "accuracy_meanfield_eps0_mean", "accuracy_sampled_mean")
+
+
+def aggregate_ablation(summaries: list[dict]) -> dict:
+    """The ablation over independently seeded runs (module docstring, 3.).
+
+    Args:
+        summaries: :func:`compare_runs` summaries with "on" and "off", one per seed, with the
+            same fractions.
+
+    Returns:
+        {"n_seeds", "fractions", and for each accuracy of COMPARED and "robustness" (per
+        fraction): {"on", "off" (per seed), "difference_mean", "difference_ci" (95% t interval
+        of the mean of on − off over seeds)}, "removal_draw_std" {"on", "off"}: per fraction,
+        the mean over seeds of the s.d. over removal draws}.
+
+    Raises:
+        ValueError: fewer than 2 summaries, or different fractions.
+    """
+    if len(summaries) < 2:
+        raise ValueError(f"aggregating an ablation needs >= 2 seeds; got {len(summaries)}")
+    fractions = summaries[0]["fractions"]
+    if any(summary["fractions"] != fractions for summary in summaries):
+        raise ValueError("every seed's ablation must remove the same fractions")
+
+    def compared(key):
+        on = np.array([summary["on"][key] for summary in summaries], dtype=float)
+        off = np.array([summary["off"][key] for summary in summaries], dtype=float)
+        difference = on - off
+        mean = difference.mean(axis=0)
+        half = stats.t.ppf(0.975, len(summaries) - 1) * stats.sem(difference, axis=0)
+        return {
+            "on": on.tolist(),
+            "off": off.tolist(),
+            "difference_mean": mean.tolist(),
+            "difference_ci": np.stack([mean - half, mean + half], axis=-1).tolist(),
+        }
+
+    result = {"n_seeds": len(summaries), "fractions": fractions}
+    result.update({key: compared(key) for key in COMPARED})
+    result["robustness"] = compared("robustness_accuracy_mean")
+    result["removal_draw_std"] = {
+        name: np.mean(
+            [summary[name]["robustness_draw_std"] for summary in summaries], axis=0
+        ).tolist()
+        for name in ("on", "off")
+    }
+    return result

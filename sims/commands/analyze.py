@@ -12,7 +12,8 @@ Kinds (docs/model.md §4, §5; :mod:`sims.analyses`):
   by 0, ¼, ½, 1 and π kept or set to 0 (beyond the paper: which sampled networks work);
 - ``plasticity``: ``--toy`` gives the toy-model curves (no RUN_DIR); with RUN_DIR, the run's
   config is retrained with the fluctuation term off (ε = 0) into ``--ablation-dir`` and compared
-  with RUN_DIR (the fluctuation-on run).
+  with RUN_DIR (the fluctuation-on run), removing connections in several draws per fraction;
+  several RUN_DIRs (seeds) give the paired on − off differences with 95% t intervals.
 
 Example::
 
@@ -20,6 +21,7 @@ Example::
     sasrnn analyze symmetry runs/row-mnist-seed0
     sasrnn analyze entropy runs/msi-seed{0,1,2} --out results/entropy-msi.json --stride 5
     sasrnn analyze plasticity --toy --out results/toy.json
+    sasrnn analyze plasticity runs/msi-seed{0,1,2,3,4} --out results/plasticity-msi.json
 
 The JSON goes to ``--out`` (default RUN_DIR/analysis-KIND.json); arrays go to the same path with
 suffix ``.npz``. A short summary is printed.
@@ -48,7 +50,7 @@ def register(subparsers) -> None:
         "run_dirs",
         nargs="*",
         metavar="RUN_DIR",
-        help="run directory (entropy: several are aggregated; plasticity --toy: none)",
+        help="run directory (entropy, plasticity: several are aggregated; plasticity --toy: none)",
     )
     parser.add_argument(
         "--out", default=None, help="output JSON path (default RUN_DIR/analysis-KIND.json)"
@@ -144,6 +146,8 @@ def run(args) -> int:
         }
     elif args.kind == "entropy":
         summary, arrays, out, brief = _entropy(args, common)
+    elif args.kind == "plasticity" and len(args.run_dirs) > 1:
+        summary, arrays, out, brief = _plasticity_over_seeds(args, common)
     else:
         from sims.runs import Run
 
@@ -287,6 +291,35 @@ def _plasticity(args, run, common):
         for name in ("on", "off")
     }
     return {"ablation_dir": str(directory), **summary}, arrays, brief
+
+
+def _plasticity_over_seeds(args, common):
+    """The ablation of every RUN_DIR (each into its own ``<name>-ablation`` directory) and the
+    paired on − off differences over them (:func:`sims.analyses.plasticity.aggregate_ablation`)."""
+    from sims.analyses.plasticity import aggregate_ablation
+    from sims.runs import Run
+
+    if args.ablation_dir is not None:
+        raise ValueError(
+            "--ablation-dir names one run's ablation; with several RUN_DIRs each goes to "
+            "RUN_DIR/../<name>-ablation. Drop --ablation-dir."
+        )
+    per_run, arrays = [], {}
+    for index, run_dir in enumerate(args.run_dirs):
+        run = Run.open(run_dir)
+        common.check_applicable("plasticity", run)
+        summary, run_arrays, _ = _plasticity(args, run, common)
+        per_run.append({"run_dir": str(run_dir), "run_seed": run.config.get("seed"), **summary})
+        arrays.update({f"run{index}_{key}": value for key, value in run_arrays.items()})
+    aggregate = aggregate_ablation(per_run)
+    out = _out_path(args, None)
+    robustness = aggregate["robustness"]
+    brief = {
+        "n_seeds": aggregate["n_seeds"],
+        "meanfield on - off": aggregate["accuracy_meanfield_mean"]["difference_ci"],
+        "removal robustness on - off per fraction": robustness["difference_ci"],
+    }
+    return {"kind": "plasticity", "runs": per_run, "aggregate": aggregate}, arrays, out, brief
 
 
 def _entropy(args, common):
