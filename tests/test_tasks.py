@@ -5,6 +5,7 @@ import functools
 import numpy as np
 import pytest
 
+from sims.reproduce.settings import reductions, run_config, settings_for
 from sims.tasks import (
     PAPER_LINK,
     TASKS,
@@ -12,6 +13,7 @@ from sims.tasks import (
     MultisensoryTask,
     choose_high,
     make_task,
+    task_from_config,
     task_options,
 )
 from sims.tasks.multisensory import MODALITIES, START
@@ -365,6 +367,69 @@ def test_pycog_input_groups_are_thirds_of_excitatory_and_inhibitory_units():
 def test_unknown_variant_is_rejected():
     with pytest.raises(ValueError, match="official"):
         make_task("multisensory", variant="neurogym")
+
+
+#: The fine grid's step near the boundary, Hz (exact in binary: the comparisons are exact).
+FINE_STEP_HZ = 0.25
+
+
+def test_fine_grid_steps_by_a_quarter_hertz_up_to_the_boundary_and_keeps_the_paper_rates():
+    task = make_task("multisensory", frequency_grid="fine")
+    assert cached_task("multisensory").frequencies == tuple(float(f) for f in range(9, 17))
+    fine = np.asarray(task.frequencies)
+    assert set(range(9, 17)) <= set(fine)  # the paper's rates stay on the grid
+    below, above = fine[fine < task.boundary], fine[fine > task.boundary]
+    assert below.size + above.size == fine.size  # no trial on the boundary
+    assert task.boundary - below[-1] == above[0] - task.boundary == FINE_STEP_HZ
+    near = (fine >= 11.0) & (fine <= 14.0)
+    steps = np.diff(fine[near])
+    np.testing.assert_array_equal(steps[steps != 2 * FINE_STEP_HZ], FINE_STEP_HZ)
+    assert np.sum(steps == 2 * FINE_STEP_HZ) == 1  # only across the boundary
+
+
+def test_fine_grid_test_batches_hold_every_condition_once_and_label_it_by_the_boundary():
+    task = make_task("multisensory", frequency_grid="fine", sigma_in=0.0)
+    batch = next(task.test_batches(np.random.default_rng(0), n_batches=1, dt=20.0))
+    assert batch.batch_size == len(MODALITIES) * len(task.frequencies) == 48
+    pairs = set(zip(batch.info["modality"], batch.info["frequency"], strict=True))
+    assert len(pairs) == 48
+    np.testing.assert_array_equal(batch.labels == 0, batch.info["frequency"] > 12.5)
+    # The removal accuracy and the projection trials keep the paper's 24 conditions.
+    accuracy = next(task.accuracy_batches(np.random.default_rng(0), 1, dt=20.0))
+    assert accuracy.batch_size == 24
+    _, frequencies, _ = task.projection_trials(np.random.default_rng(0), 1, None, dt=20.0)
+    np.testing.assert_array_equal(frequencies, np.arange(9, 17))
+
+
+#: Trials per condition the standard tier's psychometric test must reach.
+STANDARD_TRIALS_PER_CONDITION = 100
+
+
+def _trials_per_condition(mode: str) -> tuple[MultisensoryTask, np.ndarray]:
+    """The MSI task of a reproduction tier's runs, and its psychometric test's trial count of
+    every condition (counted at dt = 20 ms: the conditions do not depend on the step)."""
+    config = run_config("multisensory", 0, settings_for(mode))
+    task = task_from_config(config)
+    n_batches = config["evaluation"]["n_test_batches"]
+    counts = np.zeros((len(MODALITIES), len(task.frequencies)), dtype=int)
+    for batch in task.test_batches(np.random.default_rng(0), n_batches=n_batches, dt=20.0):
+        frequency = np.searchsorted(task.frequencies, batch.info["frequency"])
+        np.add.at(counts, (batch.info["modality"], frequency), 1)
+    return task, counts
+
+
+def test_standard_tier_tests_every_fine_grid_condition_at_least_100_times():
+    task, counts = _trials_per_condition("standard")
+    assert task.frequency_grid == "fine"
+    assert counts.min() >= STANDARD_TRIALS_PER_CONDITION
+    quick, quick_counts = _trials_per_condition("quick")  # fewer, and listed as a change
+    changed = {item["setting"] for item in reductions(settings_for("quick"))}
+    assert quick_counts.max() < STANDARD_TRIALS_PER_CONDITION and "msi_test_batches" in changed
+
+
+def test_unknown_frequency_grid_is_one_clear_error_naming_the_choices():
+    with pytest.raises(ValueError, match="frequency_grid='quarter' is unknown; use 'paper'"):
+        make_task("multisensory", frequency_grid="quarter")
 
 
 # ------------------------------------------------------------------------------ binary MNIST, sine

@@ -105,7 +105,11 @@ def _train_cost(config: dict) -> tuple[float, float]:
     u, task, preset = UNIT_SECONDS, config["task"], config["preset"]
     if task == "multisensory":
         iterations = min(config["epochs"], u[f"{task}/{preset}/iterations_to_stop"])
-        tests = config["evaluation"]["n_test_batches"] * u[f"{task}/test_batch"]
+        from sims.tasks import task_from_config
+
+        # the unit is a batch of the paper's 24 conditions; the fine grid's has 48
+        conditions = 3 * len(task_from_config(config).frequencies)
+        tests = config["evaluation"]["n_test_batches"] * conditions / 24 * u[f"{task}/test_batch"]
         overhead = u["run_overhead"] + iterations * u[f"{task}/overhead_per_iteration"]
         return iterations * u[f"{task}/{preset}/iteration"] + tests + overhead, 1.0
     samples = config["epochs"] * config["batches_per_epoch"] * config["batch_size"]

@@ -20,6 +20,7 @@ from sims.tasks.base import Batch, Task, paper_metadata
 from sims.tasks.multisensory_design import (
     AUDITORY_NEGATIVE,
     AUDITORY_POSITIVE,
+    FREQUENCY_GRIDS,
     MODALITIES,
     PSYCHOMETRIC_FREQUENCIES,
     START,
@@ -30,12 +31,14 @@ from sims.tasks.multisensory_design import (
     check_grid_size,
     choose_high,
     n_steps_of,
+    psychometric_frequencies,
     trial_batch,
 )
 
 __all__ = [
     "AUDITORY_NEGATIVE",
     "AUDITORY_POSITIVE",
+    "FREQUENCY_GRIDS",
     "MODALITIES",
     "START",
     "VARIANTS",
@@ -68,8 +71,11 @@ class MultisensoryTask(Task):
     ``catch_duration_ms``. f_min, f_max are the extremes of ``train_frequencies``.
 
     Training minibatch (official): all 3 modalities × 8 frequencies once (trial index
-    8·modality + frequency index) followed by 6 catch trials, B = 30. Test batches: the same 24
-    conditions at ``test_dt`` with fixation 500 ms, 1,800 ms in total, no catch and no padding.
+    8·modality + frequency index) followed by 6 catch trials, B = 30. Psychometric test
+    batches: all 3 modalities × the ``frequency_grid`` rates (24 conditions on the paper's grid,
+    48 on the fine one) at ``test_dt`` with fixation 500 ms, 1,800 ms in total, no catch and no
+    padding. The removal accuracy (Fig. 4) and the projection trials (Fig. 7) keep the paper's
+    grid whatever ``frequency_grid`` is.
 
     ``Batch.labels`` is the correct choice (0 = high if f > 12.5, 1 = low; −1 for catch);
     ``Batch.info`` has "modality" (index into :data:`MODALITIES`, −1 for catch), "frequency" (Hz,
@@ -82,7 +88,9 @@ class MultisensoryTask(Task):
         tau: membrane time constant in ms (100); α = dt/τ.
         sigma_in: input noise scale σ_in (0.01).
         baseline: constant added to every channel (0.2).
-        frequencies: psychometric/test frequencies in Hz (9 … 16).
+        frequency_grid: the psychometric test rates: "paper" (9, 10, …, 16 Hz) or "fine" (the
+            paper's with 0.25 Hz steps out to 1.5 Hz either side of the boundary, none on it;
+            :func:`sims.tasks.multisensory_design.psychometric_frequencies`).
         boundary: category boundary in Hz (12.5).
         target_high, target_low: target levels (1.0, 0.2).
         fixation_ms, test_fixation_ms, stimulus_ms, decision_ms: epoch durations
@@ -95,8 +103,8 @@ class MultisensoryTask(Task):
         dtype: "float64" (default) or "float32".
 
     Raises:
-        ValueError: unknown variant, sampling or input_groups; non-positive times; a padding
-            shorter than a trial; a bad dtype.
+        ValueError: unknown variant, frequency_grid, sampling or input_groups; non-positive
+            times; a padding shorter than a trial; a bad dtype.
     """
 
     readout = "all"
@@ -134,7 +142,7 @@ class MultisensoryTask(Task):
         tau: float = 100.0,
         sigma_in: float = 0.01,
         baseline: float = 0.2,
-        frequencies: Sequence[float] = PSYCHOMETRIC_FREQUENCIES,
+        frequency_grid: str = "paper",
         boundary: float = 12.5,
         target_high: float = 1.0,
         target_low: float = 0.2,
@@ -210,8 +218,9 @@ class MultisensoryTask(Task):
         self.tau = float(tau)
         self.sigma_in = float(sigma_in)
         self.baseline = float(baseline)
-        self.frequencies = tuple(float(f) for f in frequencies)
         self.boundary = float(boundary)
+        self.frequency_grid = frequency_grid
+        self.frequencies = psychometric_frequencies(frequency_grid, self.boundary)
         self.target_high = float(target_high)
         self.target_low = float(target_low)
         self.fixation_ms = float(fixation_ms)
@@ -231,8 +240,8 @@ class MultisensoryTask(Task):
         self.input_groups = settings["input_groups"]
         self.batch_size = base.check_positive_int(settings["batch_size"], "batch_size")
         self.dtype = base.resolve_dtype(dtype)
-        if len(self.train_frequencies) < 2 or len(self.frequencies) < 1:
-            raise ValueError("train_frequencies needs at least two values and frequencies one.")
+        if len(self.train_frequencies) < 2:
+            raise ValueError("train_frequencies needs at least two values.")
         self.f_min = min(self.train_frequencies)
         self.f_max = max(self.train_frequencies)
 
@@ -371,14 +380,15 @@ class MultisensoryTask(Task):
         return {}  # the psychometric test runs once, at the end
 
     def accuracy_batches(self, rng, n_batches: int, dt: float | None = None) -> Iterator[Batch]:
-        return self.test_batches(rng, n_batches=int(n_batches), dt=dt)  # fresh input noise
+        """Batches of the removal accuracy (Fig. 4): the paper's 24 conditions, fresh noise."""
+        return self._condition_grid_batches(rng, PSYCHOMETRIC_FREQUENCIES, None, n_batches, dt)
 
     def projection_trials(
         self, rng: np.random.Generator, n_per_digit: int, digits, dt: float | None = None
     ) -> tuple[Batch, np.ndarray, dict]:
-        """Visual trials at every test frequency, at the test step (Fig. 7)."""
+        """Visual trials at every rate of the paper's grid, 9 … 16 Hz, at the test step (Fig. 7)."""
         dt = self.test_dt if dt is None else float(dt)
-        frequencies = np.asarray(self.frequencies, dtype=float)
+        frequencies = np.asarray(PSYCHOMETRIC_FREQUENCIES, dtype=float)
         modality = np.zeros(frequencies.size, dtype=int)
         batch = self.condition_batch(rng, modality, frequencies, phase="test", dt=dt)
         trials = {"modality": "v", "frequencies_hz": frequencies.tolist(), "test_dt": dt}
@@ -428,21 +438,26 @@ class MultisensoryTask(Task):
     ) -> Iterator[Batch]:
         """Psychometric test batches: all modalities × ``frequencies``, no catch, no padding.
 
-        Each batch is the 24-condition grid (official order) of 1,800 ms trials at ``test_dt``
-        with fresh input noise; ``sub_tasks.py`` averages 20 such batches, the notebook 100.
+        Each batch is the condition grid (official order: 24 conditions on the paper's grid, 48
+        on the fine one) of 1,800 ms trials at ``test_dt`` with fresh input noise, so every
+        condition has ``n_batches`` trials; ``sub_tasks.py`` averages 20 such batches, the
+        notebook 100.
 
         Args:
             rng: the generator for the input noise.
-            batch_size: a multiple of the grid (24); default one grid.
+            batch_size: a multiple of the grid; default one grid.
             n_batches: number of batches (20).
             dt: step in ms; default ``test_dt`` (0.5).
         """
+        return self._condition_grid_batches(rng, self.frequencies, batch_size, n_batches, dt)
+
+    def _condition_grid_batches(self, rng, frequencies, batch_size, n_batches, dt):
         rng = base.check_generator(rng)
         n_batches = base.check_positive_int(n_batches, "n_batches")
         dt = self.test_dt if dt is None else float(dt)
         if not dt > 0:
             raise ValueError(f"dt must be a positive time in ms; got {dt!r}.")
-        modality, frequency = self._grid(self.frequencies, 0)
+        modality, frequency = self._grid(frequencies, 0)
         grid = len(modality)
         size = grid if batch_size is None else base.check_positive_int(batch_size, "batch_size")
         check_grid_size(size, grid, "batch_size")

@@ -31,6 +31,11 @@ Two variants share one generator:
 
   Not task properties, hence not parameters here: pycog's E/I sign constraint and E-only readout
   (network), and its stopping rule on performance instead of MSE (training).
+
+The psychometric test grid (:func:`psychometric_frequencies`, the task's ``frequency_grid``) is
+"paper" (9, 10, …, 16 Hz, the default) or "fine": the paper's grid with 0.25 Hz steps out to
+1.5 Hz either side of the category boundary (11, 11.25, …, 12.25 and 12.75, …, 14 Hz for the
+12.5 Hz boundary), no trial on the boundary itself, where no choice is correct.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ __all__ = [
     "AUDITORY_NEGATIVE",
     "AUDITORY_POSITIVE",
     "CHANNELS",
+    "FINE_STEP_HZ",
+    "FREQUENCY_GRIDS",
     "MODALITIES",
     "PSYCHOMETRIC_FREQUENCIES",
     "START",
@@ -53,6 +60,7 @@ __all__ = [
     "check_grid_size",
     "choose_high",
     "n_steps_of",
+    "psychometric_frequencies",
     "trial_batch",
 ]
 
@@ -68,6 +76,12 @@ CHANNELS = {
     "a": (AUDITORY_POSITIVE, AUDITORY_NEGATIVE),
 }
 PSYCHOMETRIC_FREQUENCIES = tuple(range(9, 17))
+#: The psychometric test grids: "paper" (the default) and "fine" (:func:`psychometric_frequencies`).
+FREQUENCY_GRIDS = ("paper", "fine")
+#: Spacing of the fine grid near the category boundary, Hz.
+FINE_STEP_HZ = 0.25
+#: Fine steps on each side of the boundary (out to 6 × 0.25 = 1.5 Hz: 11–14 Hz at 12.5 Hz).
+FINE_STEPS_PER_SIDE = 6
 
 #: The settings each variant fixes (see the module docstring for what each one means).
 VARIANTS = {
@@ -100,6 +114,33 @@ VARIANTS = {
         "batch_size": 20,
     },
 }
+
+
+def psychometric_frequencies(grid: str, boundary: float) -> tuple[float, ...]:
+    """The event rates (Hz) of the psychometric test, in increasing order.
+
+    "paper": f = 9, 10, …, 16 Hz. "fine": the paper's rates together with
+    f = b ± k·0.25 Hz, k = 1 … 6, for the boundary b (for b = 12.5: 9, 10, 11, 11.25, …, 12.25,
+    12.75, …, 14, 15, 16 Hz, 16 rates). No fine rate lies on the boundary, where no choice is
+    correct; the two nearest lie 0.25 Hz either side of it.
+
+    Args:
+        grid: one of :data:`FREQUENCY_GRIDS`.
+        boundary: the category boundary b in Hz.
+
+    Raises:
+        ValueError: an unknown grid.
+    """
+    if grid not in FREQUENCY_GRIDS:
+        raise ValueError(
+            f"frequency_grid={grid!r} is unknown; use 'paper' (9–16 Hz in 1 Hz steps) or 'fine' "
+            f"({FINE_STEP_HZ} Hz steps near the boundary)."
+        )
+    frequencies = {float(f) for f in PSYCHOMETRIC_FREQUENCIES}
+    if grid == "fine":
+        steps = FINE_STEP_HZ * np.arange(1, FINE_STEPS_PER_SIDE + 1)
+        frequencies |= {float(f) for f in np.concatenate([boundary - steps, boundary + steps])}
+    return tuple(sorted(frequencies))
 
 
 def choose_high(z: np.ndarray) -> np.ndarray:
