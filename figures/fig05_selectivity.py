@@ -46,7 +46,7 @@ GROUPS = ("auditory", "visual", "neither")
 
 
 NETWORKS = (
-    ("trained", PALETTE["vermillion"]),
+    ("trained", PALETTE["reddish_purple"]),
     ("untrained", PALETTE["sky_blue"]),
     ("shuffled", "#888888"),
 )
