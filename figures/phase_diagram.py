@@ -298,8 +298,15 @@ def _edges(centres, log=False):
 
 
 def _title(scan):
-    config = scan.get("config", {})
-    parts = [f"{k}={v}" for k, v in config.items() if k not in QUIET_KEYS]
+    """The probe, the values the scan fixed, and the seed count: a probe's defaults can be
+    sentinels ("keep the preset's"), so they are left to scan.json rather than printed."""
+    fixed = scan.get("fixed", {})
+    parts = [f"{k}={v}" for k, v in fixed.items() if k not in QUIET_KEYS]
+    rest = "other keys at the probe's defaults" if parts else "every key at the probe's defaults"
     seeds = len(scan.get("seeds", [0]))
-    text = f"{scan.get('probe', '')}: " + ", ".join(parts) + f" ({seeds} seed{'s' * (seeds > 1)})"
+    text = (
+        f"{scan.get('probe', '')}: "
+        + ", ".join([*parts, rest])
+        + f" ({seeds} seed{'s' * (seeds > 1)})"
+    )
     return textwrap.fill(text, width=60)
