@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from ._kernels import FEW_INPUTS, RELU
-from ._random import fill_normals, fill_uniforms
+from ._random import fill_normal_rows, fill_normals, fill_uniforms, normal_rows_workspace
 
 #: Rows of one layer: the row index must fit below the layer bits of the row code.
 MAX_ROWS = 1 << 28
@@ -219,7 +219,7 @@ def meanfield_readout_chunk(
     one_input = n_in == 1 and activation == RELU and noise_source == NONE
     x_col = np.zeros(chunk, dtype=dtype)
     noise_now = np.zeros((chunk, n_rec), dtype=dtype)
-    words = np.empty(n_rec + 1, dtype=np.uint64)
+    words, flags, pending = normal_rows_workspace(chunk, n_rec)
     finite = True
     for b in range(chunk):
         for i in range(n_rec):
@@ -247,18 +247,21 @@ def meanfield_readout_chunk(
         else:  # a GEMM call costs more than the few products it would do
             _few_inputs(x, t, first, mu_in_t, var_in_t, fluctuation, mean_in, var_in)
         step = np.uint32(t)
-        for b in range(chunk):
-            sample = np.uint32(first + b)
-            if eps_source == STREAM:
-                fill_normals(eps_now[b], sample, step, blocks[0], keys[0, 0], keys[0, 1], words)
-            elif eps_source == ARRAY:
-                eps_now[b] = eps[t, first + b]
-            if noise_source == STREAM:
-                fill_normals(noise_now[b], sample, step, blocks[1], keys[1, 0], keys[1, 1], words)
+        if eps_source == STREAM:
+            fill_normal_rows(
+                eps_now, first, step, blocks[0], keys[0, 0], keys[0, 1], words, flags, pending
+            )
+        elif eps_source == ARRAY:
+            eps_now[:] = eps[t, first : first + chunk]
+        if noise_source == STREAM:
+            fill_normal_rows(
+                noise_now, first, step, blocks[1], keys[1, 0], keys[1, 1], words, flags, pending
+            )
+            for b in range(chunk):
                 for i in range(n_rec):
                     noise_now[b, i] *= noise_scale
-            elif noise_source == ARRAY:
-                noise_now[b] = noise[t, first + b]
+        elif noise_source == ARRAY:
+            noise_now[:] = noise[t, first : first + chunk]
         finite &= _step_block(
             mean,
             var,
@@ -471,6 +474,7 @@ def sampled_chunk(
     x_now = np.zeros((rows, n_in), dtype=dtype)
     out = np.empty((rows, n_out), dtype=dtype)
     noise_now = np.zeros((rows, n_rec), dtype=dtype)
+    noise_workspace = normal_rows_workspace(rows, n_rec)
     finite = True
     for b in range(chunk):
         for i in range(n_rec):
@@ -534,16 +538,21 @@ def sampled_chunk(
                         value = x[t, first + start + r, k]
                         for i in range(n_rec):
                             mean_in[r, i] += value * w_in_t[k, i]
-            for r in range(valid):
-                sample = np.uint32(first + start + r)
-                if noise_source == STREAM:
-                    fill_normals(
-                        noise_now[r], sample, step, noise_block, noise_key[0], noise_key[1], words
-                    )
+            if noise_source == STREAM:
+                fill_normal_rows(
+                    noise_now[:valid],
+                    first + start,
+                    step,
+                    noise_block,
+                    noise_key[0],
+                    noise_key[1],
+                    *noise_workspace,
+                )
+                for r in range(valid):
                     for i in range(n_rec):
                         noise_now[r, i] *= noise_scale
-                elif noise_source == ARRAY:
-                    noise_now[r] = noise[t, first + start + r]
+            elif noise_source == ARRAY:
+                noise_now[:valid] = noise[t, first + start : first + start + valid]
             finite &= _sampled_block(
                 mean,
                 mean_in,
