@@ -19,6 +19,8 @@ from dynamics import (
     sampled_weights,
 )
 from dynamics._random import fill_normals, fill_uniforms
+from dynamics.evaluation import READOUT_BLOCK, ROW_PANEL, readout_blocks
+from dynamics.meanfield import MIN_BATCH_TO_SPLIT, _chunks
 
 #: Same float64 arithmetic in another order (compiled loop and GEMM vs NumPy): round-off only.
 ROUNDOFF = 1e-12
@@ -230,7 +232,7 @@ def test_forward_only_mean_field_readout_equals_the_traced_pass(
     """Where both passes split the batch alike (B = 20: one chunk; B = 128: two of 64) the
     readouts are equal bit for bit: the same operations in the same order, including the leak
     1 − α, another form of which differs in the last bit under fast-math (α = 0.3). Other splits
-    (B = 150: 75 + 75 against 3 × 50) change only the GEMMs' summation: round-off."""
+    (B = 150: 75 + 75 against 80 + 70) change only the GEMMs' summation: round-off."""
     rng = np.random.default_rng(6)
     net = random_network(
         rng, n_in=n_in, readout=readout, activation=activation, sigma_rec=sigma_rec, alpha=alpha
@@ -255,6 +257,18 @@ def test_forward_only_mean_field_readout_equals_the_traced_pass(
         z_array = mean_field_readout(net, x, eps=eps_array, eps_out=eps_out)
         np.testing.assert_array_equal(z_stream, z_array)
         assert not np.allclose(z_stream, mean_field_readout(net, x, eps=None, eps_out=eps_out))
+
+
+@pytest.mark.parametrize("batch", [1, 31, 32, 33, 128, 150, 1000, 10000])
+def test_readout_blocks_cover_the_batch_in_whole_row_panels(batch):
+    blocks = readout_blocks(batch)
+    assert blocks[0].start == 0 and blocks[-1].stop == batch
+    assert all(a.stop == b.start for a, b in zip(blocks[:-1], blocks[1:], strict=True))
+    sizes = [block.stop - block.start for block in blocks]
+    assert max(sizes) <= READOUT_BLOCK and all(size % ROW_PANEL == 0 for size in sizes[:-1])
+    assert len(blocks) == (1 if batch < MIN_BATCH_TO_SPLIT else max(2, -(-batch // READOUT_BLOCK)))
+    if batch in (31, 128):  # the training pass's split: the readouts agree bit for bit
+        assert blocks == _chunks(batch)
 
 
 def test_sampled_mean_mode_is_the_noise_free_mean_field_pass():
