@@ -9,7 +9,7 @@ in the core's cache, and OpenBLAS multiplies blocks of whole 16-row panels faste
 N = 100: 128-row GEMMs about 19 % faster than the 62- and 63-row blocks of 1,000 samples split
 evenly into blocks of at most 64, and no slower than 200 or 256 rows). For the same ε its
 readout equals ``mean_field_forward(...).z`` bit for bit where the two passes split the batch
-alike (B < 32, or B = 128: two chunks of 64), since the elementwise arithmetic is the same,
+alike (B ≤ 256: the training pass's chunks), since the elementwise arithmetic is the same,
 operation for operation; otherwise to round-off (about 1e-16 relative), as BLAS may sum GEMMs
 of other shapes in another order.
 
@@ -28,10 +28,10 @@ import numpy as np
 from . import _eval_kernels as kernels
 from .meanfield import (
     _ACTIVATION_CODES,
-    MIN_BATCH_TO_SPLIT,
     _as_array,
     _check_input_shape,
     _check_network,
+    _chunks,
     _map_chunks,
     _noise_argument,
     _require_finite,
@@ -123,15 +123,19 @@ def sample_blocks(batch: int, size: int = kernels.BLOCK) -> list[slice]:
 
 
 def readout_blocks(batch: int) -> list[slice]:
-    """The batch split for the mean-field readout: one block below ``MIN_BATCH_TO_SPLIT``
-    samples, else at least two (both cores) of at most :data:`READOUT_BLOCK`, all but the last
-    a whole number of :data:`ROW_PANEL` rows (1,000 → 7 × 128 + 104; 128 → 64 + 64, the split
-    of the training pass; 150 → 80 + 70)."""
-    if batch < MIN_BATCH_TO_SPLIT:
-        return [slice(0, batch)]
-    count = max(2, math.ceil(batch / READOUT_BLOCK))
-    width = math.ceil(math.ceil(batch / count) / ROW_PANEL) * ROW_PANEL
-    return [slice(start, min(start + width, batch)) for start in range(0, batch, width)]
+    """The batch split for the mean-field readout: the two chunks of the training pass (one
+    below ``MIN_BATCH_TO_SPLIT`` samples), each in blocks of at most :data:`READOUT_BLOCK`, all
+    but its last a whole number of :data:`ROW_PANEL` rows (1,000 → 2 × (3 × 128 + 116), equal
+    work for the two cores; up to 256 samples the training pass's chunks themselves)."""
+    blocks = []
+    for chunk in _chunks(batch):
+        size = chunk.stop - chunk.start
+        width = math.ceil(math.ceil(size / math.ceil(size / READOUT_BLOCK)) / ROW_PANEL) * ROW_PANEL
+        width = min(width, size)
+        blocks += [
+            slice(a, min(a + width, chunk.stop)) for a in range(chunk.start, chunk.stop, width)
+        ]
+    return blocks
 
 
 def raise_nonfinite(name: str, array: np.ndarray, window: slice) -> None:

@@ -20,7 +20,7 @@ from dynamics import (
 )
 from dynamics._random import fill_normals, fill_uniforms
 from dynamics.evaluation import READOUT_BLOCK, ROW_PANEL, readout_blocks
-from dynamics.meanfield import MIN_BATCH_TO_SPLIT, _chunks
+from dynamics.meanfield import _chunks
 
 #: Same float64 arithmetic in another order (compiled loop and GEMM vs NumPy): round-off only.
 ROUNDOFF = 1e-12
@@ -229,16 +229,17 @@ def test_quenched_network_is_step_zero_of_the_per_step_network():
 def test_forward_only_mean_field_readout_equals_the_traced_pass(
     readout, activation, sigma_rec, n_in, alpha
 ):
-    """Where both passes split the batch alike (B = 20: one chunk; B = 128: two of 64) the
-    readouts are equal bit for bit: the same operations in the same order, including the leak
-    1 − α, another form of which differs in the last bit under fast-math (α = 0.3). Other splits
-    (B = 150: 75 + 75 against 80 + 70) change only the GEMMs' summation: round-off."""
+    """Where both passes split the batch alike (B = 20: one chunk; B = 128, 150: two halves)
+    the readouts are equal bit for bit: the same operations in the same order, including the
+    leak 1 − α, another form of which differs in the last bit under fast-math (α = 0.3). Other
+    splits (B = 300: 150 + 150 against 80 + 70 + 80 + 70) change only the GEMMs' summation:
+    round-off."""
     rng = np.random.default_rng(6)
     net = random_network(
         rng, n_in=n_in, readout=readout, activation=activation, sigma_rec=sigma_rec, alpha=alpha
     )
     n_steps = 6
-    for batch in (20, 128, 150):
+    for batch in (20, 128, 150, 300):
         x = rng.normal(size=(n_steps, batch, n_in))
         eps_out = rng.standard_normal(net.output_shape(n_steps, batch))
         stream = CounterNormals(key=31, block=2)
@@ -249,7 +250,7 @@ def test_forward_only_mean_field_readout_equals_the_traced_pass(
                 for e_out in (eps_out, None):
                     z = mean_field_readout(net, x, eps=eps, eps_out=e_out, rec_noise=rec_noise)
                     trace = mean_field_forward(net, x, eps=eps, eps_out=e_out, rec_noise=rec_noise)
-                    if batch == 150:
+                    if batch == 300:
                         np.testing.assert_allclose(z, trace.z, rtol=ROUNDOFF, atol=ROUNDOFF)
                     else:
                         np.testing.assert_array_equal(z, trace.z)
@@ -259,15 +260,17 @@ def test_forward_only_mean_field_readout_equals_the_traced_pass(
         assert not np.allclose(z_stream, mean_field_readout(net, x, eps=None, eps_out=eps_out))
 
 
-@pytest.mark.parametrize("batch", [1, 31, 32, 33, 128, 150, 1000, 10000])
-def test_readout_blocks_cover_the_batch_in_whole_row_panels(batch):
+@pytest.mark.parametrize("batch", [1, 31, 32, 33, 128, 150, 256, 257, 1000, 10000])
+def test_readout_blocks_split_the_training_chunks_in_whole_row_panels(batch):
     blocks = readout_blocks(batch)
     assert blocks[0].start == 0 and blocks[-1].stop == batch
     assert all(a.stop == b.start for a, b in zip(blocks[:-1], blocks[1:], strict=True))
-    sizes = [block.stop - block.start for block in blocks]
-    assert max(sizes) <= READOUT_BLOCK and all(size % ROW_PANEL == 0 for size in sizes[:-1])
-    assert len(blocks) == (1 if batch < MIN_BATCH_TO_SPLIT else max(2, -(-batch // READOUT_BLOCK)))
-    if batch in (31, 128):  # the training pass's split: the readouts agree bit for bit
+    assert all(block.stop - block.start <= READOUT_BLOCK for block in blocks)
+    for chunk in _chunks(batch):
+        inside = [b.stop - b.start for b in blocks if chunk.start <= b.start < chunk.stop]
+        assert sum(inside) == chunk.stop - chunk.start
+        assert all(size % ROW_PANEL == 0 for size in inside[:-1])
+    if batch <= 2 * READOUT_BLOCK:  # the training pass's split: the readouts agree bit for bit
         assert blocks == _chunks(batch)
 
 
