@@ -131,6 +131,17 @@ def _read_record(path: Path, log) -> dict:
         return {}
 
 
+def _worker_setup() -> None:
+    """Give tqdm a thread lock in a worker process (stages draw no bars there): its default
+    multiprocessing lock is a named semaphore, which a worker killed on an interrupt would leave
+    to the resource tracker, with a "leaked semaphore" warning at exit."""
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+
+
 class _Workers:
     """Where stages run: this process (one local job), loky processes, or a dask cluster.
 
@@ -147,7 +158,7 @@ class _Workers:
         elif jobs > 1:
             from joblib.externals.loky import get_reusable_executor
 
-            self._executor = get_reusable_executor(max_workers=jobs)
+            self._executor = get_reusable_executor(max_workers=jobs, initializer=_worker_setup)
 
     def submit(self, stage: Stage):
         if self._client is not None:
