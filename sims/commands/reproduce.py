@@ -12,8 +12,11 @@ Example::
     sasrnn reproduce --quick --report                   # the claims table of a finished run
 
 Writes OUT/runs/, OUT/results/ (names: figures.resultfiles), OUT/figures/*.png|pdf and
-OUT/summary.json. Stages whose cache key (config hash) is unchanged and whose files read back are
-reused, so a second run only redraws the figures.
+OUT/summary.json. Stages whose cache key (config hash) is unchanged and whose files are as they
+wrote them (size and sha256, recorded in OUT/results/stages.json) are reused, so a second run only
+redraws the figures; a damaged file is reported in one line and its stage computed again (a
+training run from its seed). Ctrl-C or SIGTERM stops the workers and exits with code 130; the
+stages already finished are reused by the next run.
 """
 
 from __future__ import annotations

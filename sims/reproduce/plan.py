@@ -87,7 +87,8 @@ class Stage:
         function: a module-level function of :mod:`sims.reproduce.stages` (picklable).
         params: JSON-able keyword arguments (they enter the cache key).
         deps: names of the stages whose outputs it reads.
-        outputs: files (relative to OUT) that must read back for a cached result to count.
+        outputs: files and directories (relative to OUT) it writes; a cached result counts
+            while they are as the stage wrote them (:mod:`.scheduler`).
         group: the figure-level group ("train-msi", "vip", …) used by ``--only``.
         key: the cache key (set by :func:`plan_stages`).
         seconds: the planned cost in one-core seconds (:func:`sims.reproduce.cost.stage_cost`).
@@ -151,7 +152,7 @@ def _training_stages(settings: Settings, context: st.Context) -> list[Stage]:
                         f"{group}-seed{seed}",
                         st.stage_train,
                         {"config": config},
-                        outputs=(f"{run}/params.npz", f"{run}/metrics.json"),
+                        outputs=(run,),
                         group=group,
                     )
                 )

@@ -1,20 +1,25 @@
 """Running the planned stages: the cache check, then every stage as soon as its inputs are ready.
 
-A stage counts as cached when stages.json records its current key and every one of its output
-files reads back (:func:`sims.store.read_json` / :func:`sims.store.read_arrays`); a damaged
-cached file is reported and the stage computed again. The other stages start as soon as the
-stages they read have finished and a worker slot is free, the ready stage with the longest
-remaining path first (:func:`critical_paths`: its planned cost plus that of its longest chain
-of dependents, :mod:`.cost`), so long chains such as MSI training → VIP analysis overlap the
-long training runs. Workers are loky processes (joblib's process pool) locally, or a
-``dask.distributed`` cluster when an address is given; with one local job the stages run in
-this process. Each stage runs with BLAS pinned to one thread (threadpoolctl), so its numbers do
-not depend on how many stages run at once.
+When a stage finishes, stages.json records its cache key and the size and sha256 of every file
+of its outputs (a training run's whole directory). A stage counts as cached when stages.json
+records its current key and every one of those files is still as the stage wrote it; a file that
+is missing, truncated or changed is reported in one line, the output holding it is removed (a
+training run's directory as a whole: its run is trained again from its seed) and the stage is
+computed again. The other stages start as soon as the stages they read have finished and a
+worker slot is free, the ready stage with the longest remaining path first
+(:func:`critical_paths`: its planned cost plus that of its longest chain of dependents,
+:mod:`.cost`), so long chains such as MSI training → VIP analysis overlap the long training runs.
+Workers are loky processes (joblib's process pool) locally, or a ``dask.distributed`` cluster
+when an address is given; with one local job the stages run in this process. Each stage runs
+with BLAS pinned to one thread (threadpoolctl), so its numbers do not depend on how many stages
+run at once.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import shutil
 import time
 from pathlib import Path
 
@@ -29,6 +34,7 @@ __all__ = [
     "ready_order",
     "run_stage",
     "run_stages",
+    "stored_files",
 ]
 
 #: Start order among ready stages of equal planned cost (name prefixes).
@@ -92,32 +98,102 @@ def run_stage(stage: Stage, context: Context) -> tuple[str, float, dict, float]:
     return stage.name, time.perf_counter() - start, result, time.process_time() - cpu
 
 
-def _read_back(path: Path) -> None:
+def stored_files(out: Path, outputs) -> dict[str, dict]:
+    """{path relative to OUT: {"bytes", "sha256"}} of every file of ``outputs``.
+
+    Args:
+        out: the output directory OUT.
+        outputs: paths relative to OUT; a directory stands for every file below it (hidden
+            files, the atomic writer's temporaries, left out); a missing path for nothing.
+    """
+    files = {}
+    for name in outputs:
+        path = Path(out) / name
+        found = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in found:
+            if file.is_file() and not file.name.startswith("."):
+                files[file.relative_to(out).as_posix()] = _fingerprint(file)
+    return files
+
+
+def _fingerprint(path: Path) -> dict:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _first_change(out: Path, files: dict) -> tuple[str, str] | None:
+    """(name, how it differs) of the first of ``files`` (:func:`stored_files`) that is no longer
+    as written, or None."""
+    for name, written in files.items():
+        path, size = out / name, written["bytes"]
+        if not path.is_file():
+            return name, "is missing"
+        now = path.stat().st_size
+        if now == 0 and size > 0:
+            return name, f"is empty ({size} bytes when written)"
+        if now < size:
+            return name, f"is truncated ({now} of {size} bytes)"
+        if now > size:
+            return name, f"has grown ({now} bytes, {size} when written)"
+        if _fingerprint(path)["sha256"] != written["sha256"]:
+            return name, "has changed since it was written (same size, another sha256)"
+    return None
+
+
+def _read_back(path: Path, fix: str) -> None:
     """Read a stored file completely (FileNotFoundError / DamagedFileError if it cannot be)."""
     if path.suffix == ".npz":
-        store.read_arrays(path)
+        store.read_arrays(path, fix=fix)
         return
-    content = store.read_json(path)
+    content = store.read_json(path, fix=fix)
     if content.get("arrays_file"):
-        store.read_arrays(path.parent / content["arrays_file"])
+        store.read_arrays(path.parent / content["arrays_file"], fix=fix)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def cached_stages(stages: list[Stage], record: dict, out: Path, log=print) -> set[str]:
-    """Names of the stages whose recorded key is current and whose outputs all read back."""
-    cached = set()
+    """Names of the stages whose recorded key is current and whose files are as written.
+
+    A recorded file that is not is reported (``log``), and the output holding it removed, so
+    that the stage computes it afresh. A record without file fingerprints (an older sasrnn's)
+    is checked by reading its output files back, and then gets them.
+    """
+    out, cached = Path(out), set()
     for stage in stages:
         entry = record.get(stage.name)
         if not entry or entry.get("key") != stage.key:
             continue
-        try:
-            for name in stage.outputs:
-                _read_back(Path(out) / name)
-        except FileNotFoundError:
+        if "files" not in entry:
+            try:
+                for name in stage.outputs:
+                    if not (out / name).is_dir():
+                        _read_back(out / name, fix="computing the stage again")
+            except FileNotFoundError:
+                continue
+            except store.DamagedFileError as error:
+                log(f"stage {stage.name}: {error}")
+                continue
+            entry["files"] = stored_files(out, stage.outputs)
+        change = _first_change(out, entry["files"])
+        if change is None:
+            cached.add(stage.name)
             continue
-        except store.DamagedFileError as error:
-            log(f"stage {stage.name}: a cached file is damaged, computing it again ({error})")
-            continue
-        cached.add(stage.name)
+        name, what = change
+        holder = next((o for o in stage.outputs if name == o or name.startswith(f"{o}/")), name)
+        log(
+            f"stage {stage.name}: {str(out / name)!r} {what}; removing {holder!r} and computing "
+            "the stage again"
+        )
+        _remove(out / holder)
     return cached
 
 
@@ -210,7 +286,8 @@ def run_stages(
 
     Returns:
         The stages.json content: {name: {"key", "seconds", "cpu_seconds", "cached",
-        "result"}} (wall and CPU seconds of the stage's last computation).
+        "result", "files"}} (wall and CPU seconds of the stage's last computation; the size and
+        sha256 of every file of its outputs, :func:`stored_files`).
 
     Raises:
         ValueError: a stage waits on a stage that is not planned.
@@ -220,16 +297,19 @@ def run_stages(
 
     path = context.results / STAGES_FILE
     record = _read_record(path, log)
+    unfingerprinted = {name for name, entry in record.items() if "files" not in entry}
     done = cached_stages(stages, record, context.out, log)
     for name in done:
         record[name]["cached"] = True
+    if done & unfingerprinted:  # fingerprints of an older sasrnn's cache, taken once
+        store.write_json(path, "stages", record)
     pending = [s for s in stages if s.name not in done]
     planned = {stage.name for stage in stages}
     missing = {s.name: [d for d in s.deps if d not in planned] for s in pending}
     missing = {name: deps for name, deps in missing.items() if deps}
     if missing:
         raise ValueError(f"stages wait on stages that are not planned: {missing}")
-    keys = {stage.name: stage.key for stage in stages}
+    by_name = {stage.name: stage for stage in stages}
     paths = critical_paths(stages)
     bar = tqdm(
         total=len(stages), initial=len(done), desc="reproduce", unit="stage", disable=not progress
@@ -252,11 +332,12 @@ def run_stages(
                 running.pop(future)
                 name, seconds, result, cpu = future.result()
                 record[name] = {
-                    "key": keys[name],
+                    "key": by_name[name].key,
                     "seconds": seconds,
                     "cpu_seconds": cpu,
                     "cached": False,
                     "result": result,
+                    "files": stored_files(context.out, by_name[name].outputs),
                 }
                 store.write_json(path, "stages", record)
                 done.add(name)
