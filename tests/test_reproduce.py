@@ -109,25 +109,6 @@ def test_kernel_figure_reproduces_from_cold_then_warm_cache(tmp_path):
     }
 
 
-def test_a_damaged_cached_result_is_reported_and_computed_again(tmp_path):
-    out = tmp_path / "repro"
-    reproduce.reproduce(out, mode="smoke", only=["appendix-kernel"], progress=False, draw=False)
-    arrays = out / store.RESULTS_DIR / "kernel_circle.npz"
-    arrays.write_bytes(arrays.read_bytes()[:100])  # a truncated archive
-    messages = []
-    again = reproduce.reproduce(
-        out,
-        mode="smoke",
-        only=["appendix-kernel"],
-        progress=False,
-        draw=False,
-        log=messages.append,
-    )
-    assert not again["stages"]["kernel-circle"]["cached"]
-    assert any("kernel-circle" in m and "damaged" in m for m in messages), messages
-    assert store.read_result(out / store.RESULTS_DIR / "kernel_circle", "kernel-circle").arrays
-
-
 def test_the_report_flag_prints_the_claims_table_of_a_finished_run(tmp_path, capsys):
     out = tmp_path / "repro"
     reproduce.reproduce(out, mode="smoke", only=["fig1"], progress=False, draw=False)
