@@ -5,10 +5,14 @@ import numpy as np
 import pytest
 
 from dynamics.removal import (
+    REMOVAL_KINDS,
+    magnitude_removal_indices,
     random_removal_indices,
     removal_count,
+    removal_indices,
     removal_sets,
     remove_connections,
+    uniform_removal_indices,
     vip_mask,
     vip_removal_indices,
 )
@@ -121,3 +125,69 @@ def test_bad_inputs_raise_one_clear_value_error():
         vip_mask(m, pi + 2.0, xi)
     with pytest.raises(ValueError, match="flat_indices"):
         remove_connections(m, pi, xi, [N * N])
+
+
+# -- the controls -------------------------------------------------------------------------------
+def test_magnitude_control_takes_the_strongest_non_vips_in_decreasing_order():
+    m, pi, xi, truth = planted_layer()
+    mu = (1.0 - pi) * m
+    for fraction in FRACTIONS:
+        idx = magnitude_removal_indices(truth, mu, fraction)
+        n = removal_count(40, fraction)
+        assert idx.size == n and not truth.ravel()[idx].any()
+        strength = np.abs(mu).ravel()
+        assert np.all(np.diff(strength[idx]) <= 0)  # ranked
+        kept = np.setdiff1d(np.flatnonzero(~truth.ravel()), idx)
+        if n:
+            assert strength[idx].min() >= strength[kept].max()
+
+
+def test_magnitude_ties_are_broken_by_the_lower_flat_index():
+    vip = np.array([True, False, False, False, False])
+    mu = np.array([9.0, 0.5, -0.7, 0.7, 0.1])
+    np.testing.assert_array_equal(magnitude_removal_indices(vip, mu, 1.0), [2])
+    np.testing.assert_array_equal(magnitude_removal_indices(vip[[0, 0, 1, 2, 3]], mu, 1.0), [2, 3])
+
+
+def test_uniform_control_draws_from_every_connection_at_the_vip_rate():
+    _, _, _, truth = planted_layer()  # 40 VIPs among 900 connections
+    rng = np.random.default_rng(4)
+    draws = [uniform_removal_indices(truth, 1.0, rng) for _ in range(200)]
+    assert all(d.size == 40 and np.unique(d).size == 40 for d in draws)
+    vips = np.array([truth.ravel()[d].sum() for d in draws])
+    # hypergeometric: mean 40·40/900 = 1.78, s.d. 1.3; 200 draws put the mean within ±0.3
+    assert abs(vips.mean() - 40 * 40 / 900) < 0.3
+    covered = np.unique(np.concatenate(draws))
+    assert truth.ravel()[covered].any() and (~truth.ravel()[covered]).any()
+
+
+def test_all_kinds_remove_the_same_count_and_random_and_magnitude_no_vip():
+    m, pi, xi, truth = planted_layer()
+    for fraction in FRACTIONS:
+        out = removal_sets(m, pi, xi, fraction, np.random.default_rng(1), kinds=REMOVAL_KINDS)
+        n = removal_count(40, fraction)
+        for kind in REMOVAL_KINDS:
+            assert out[f"{kind}_indices"].size == np.unique(out[f"{kind}_indices"]).size == n
+        flat = truth.ravel()
+        assert flat[out["vip_indices"]].all()
+        assert not flat[out["random_indices"]].any()
+        assert not flat[out["magnitude_indices"]].any()
+
+
+def test_removal_m_sets_the_slab_mean_to_zero_and_leaves_pi_and_xi():
+    m, pi, xi, _ = planted_layer()
+    new_m, new_pi, new_xi = remove_connections(m, pi, xi, [3, 17], removal="m")
+    assert np.all(new_m.ravel()[[3, 17]] == 0.0)
+    np.testing.assert_array_equal(np.delete(new_m.ravel(), [3, 17]), np.delete(m.ravel(), [3, 17]))
+    np.testing.assert_array_equal(new_pi, pi)
+    np.testing.assert_array_equal(new_xi, xi)
+
+
+def test_unknown_kind_removal_or_legacy_control_is_rejected():
+    m, pi, xi, truth = planted_layer()
+    with pytest.raises(ValueError, match="kind"):
+        removal_indices("strongest", truth, m, 0.5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="legacy_first_n"):
+        removal_indices("magnitude", truth, m, 0.5, legacy_first_n=True)
+    with pytest.raises(ValueError, match="removal"):
+        remove_connections(m, pi, xi, [0], removal="xi")
