@@ -108,7 +108,12 @@ SCHEMAS: dict[str, Schema] = {
     "trained-parameters": Schema(1, description="trained (m, π, Ξ) blocks of one run"),
     "msi-example": Schema(1, description="one training trial and test outputs of the MSI task"),
     "psychometric": Schema(1, nullable=True, description="P(high) curves and their fits"),
-    "vip": Schema(1, nullable=True, description="VIP fraction and target-removal curves"),
+    "vip": Schema(
+        2,
+        nullable=True,
+        description="VIP fraction; target-removal curves of the VIPs and of three controls, one "
+        "removal draw per test batch",
+    ),
     "selectivity": Schema(
         2,
         nullable=True,

@@ -10,15 +10,22 @@ Runs are opened with :meth:`sims.runs.Run.open`; results are written with
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from joblib import Parallel, delayed
 
-from dynamics import SaSNetwork, mean_field_forward, mean_field_readout, sampled_forward
+from dynamics import (
+    CounterNormals,
+    SaSNetwork,
+    generator_key,
+    mean_field_forward,
+    mean_field_readout,
+    sampled_forward,
+    sampled_readout,
+)
 from dynamics._blas import one_blas_thread
-from sims.evaluate import EVALUATION_MODES, predict, sample_network
+from sims.evaluate import EVALUATION_MODES, SAMPLED_MODES, predict
 from sims.runs import Run
 from sims.tasks import MultisensoryTask
 from sims.tasks.multisensory_design import AUDITORY_POSITIVE, VISUAL_POSITIVE
@@ -219,13 +226,13 @@ def batch_accuracies(
     the test step (α = test_dt/τ, 0.5 ms → 0.005) on ``n_batches`` batches of the 24 conditions
     with fresh input noise; choice = 1 − argmax z(T_last); accuracy = fraction of trials whose
     choice is correct. MNIST-type tasks: the test set, in order, split into ``n_batches``
-    near-equal batches; accuracy = fraction with argmax z(T) = label. In both, ε and the weight
-    draws of ``mode`` come from ``rng`` (:func:`crn_accuracies` with one network).
+    near-equal batches; accuracy = fraction with argmax z(T) = label. In both, the draws of
+    ``mode`` are those of :func:`crn_accuracies` with one network.
 
     Args:
         net: the (possibly pruned) network; its α is replaced by the test α for the MSI.
         task: the run's task.
-        rng: the Generator (input noise, ε, weight draws, private noise).
+        rng: the Generator (input noise, the keys of the noise streams, ε_out).
         n_batches: number of test batches (≥ 1).
         mode: one of :data:`sims.evaluate.EVALUATION_MODES` (default the mean-field pass, as
             ``sub_tasks.py``).
@@ -242,7 +249,7 @@ def batch_accuracies(
 
 
 def crn_accuracies(
-    nets: Sequence[SaSNetwork],
+    nets: Sequence[SaSNetwork | Callable[[int], SaSNetwork]],
     task,
     rng: np.random.Generator,
     n_batches: int = 20,
@@ -252,26 +259,35 @@ def crn_accuracies(
 ) -> np.ndarray:
     """Task accuracy of every network on every test batch, on common random numbers.
 
-    Every network sees the same test inputs and the same draws from ``rng``: those one network's
-    evaluation takes (per test batch: the inputs, for "quenched" the weights w ~ P(w) of
-    :func:`sims.evaluate.sample_network`, then :func:`pass_draws`, then for "per_step" the weights
-    of every step), so differences between networks reflect the networks, not the test noise
-    (paper Fig. 4b). Row k is :func:`batch_accuracies` of network k with ``rng`` in the same
-    state. The work is organised for speed, and no number depends on it:
+    Test batch i is the same for every network, so that differences between networks reflect
+    the networks, not the test noise (paper Fig. 4b). Drawn from ``rng``, in this order: the
+    inputs of every batch (:meth:`task.accuracy_batches`), three stream keys
+    (:func:`dynamics.generator_key`: ε, the private noise ξ, the sampled weights), then the
+    readout normals ε_out of every batch, (B_i, n_out). The pass on batch i then draws, inside
+    the compiled code, from counter-based streams (:class:`dynamics.CounterNormals`):
 
-    * each test batch is drawn once for all networks, by one worker while the others run the
-      previous batch;
-    * every network runs each half of the batch as a job for ``n_jobs`` worker threads (joblib;
-      the compiled passes release the GIL; BLAS pinned to one thread per worker);
-    * a mean-field pass is forward-only (:func:`dynamics.mean_field_readout`: no trajectories
-      stored) and reads the readout at the final step only, which is all the accuracy reads
-      (readout "last", or the multisensory choice at T_last).
+    * ε (mode "meanfield"): block i of the ε stream, ε(t) of trial b its row (b, t, i);
+    * ξ (when σ_rec > 0, every mode): block i of the ξ stream, likewise;
+    * sampled weights ("quenched": one draw; "per_step": a draw every step): network i of the
+      weight stream (:func:`dynamics.sampled_weights`), the same uniforms and normals for every
+      network, so that a removed connection (π = 1) is the only weight that differs.
+
+    Every number is therefore a function of (``rng``'s state, i), whichever networks are
+    evaluated, in whatever order and on however many threads: row k is
+    :func:`batch_accuracies` of network k with ``rng`` in the same state. The passes are
+    forward-only (:func:`dynamics.mean_field_readout`, :func:`dynamics.sampled_readout`) and read
+    the readout at the final step only, which is all the accuracy reads; every (network, batch)
+    pass is a job for ``n_jobs`` worker threads (joblib; the compiled passes release the GIL;
+    BLAS pinned to one thread).
 
     Example:
         >>> table = crn_accuracies([net, pruned], task, np.random.default_rng(0))   # (2, 20)
+        >>> draws = crn_accuracies([net, lambda i: pruned_for_batch[i]], task, rng)
 
     Args:
-        nets: K networks of one architecture (sizes, dtype, readout, σ_rec > 0 or not).
+        nets: K networks of one architecture (sizes, dtype, readout, σ_rec > 0 or not); an
+            entry may also be a function ``i -> network`` giving the network run on batch i
+            (e.g. one removal draw per test batch), called once per batch.
         task, rng, n_batches, mode, test_dt: see :func:`batch_accuracies`.
         n_jobs: worker threads (joblib convention: -1 every core, 1 none).
 
@@ -281,38 +297,32 @@ def crn_accuracies(
     Raises:
         ValueError: no network, networks of different architectures, n_batches < 1, unknown mode.
     """
-    nets = list(nets)
-    if not nets:
+    network_of = [net if callable(net) else (lambda i, net=net: net) for net in nets]
+    if not network_of:
         raise ValueError("crn_accuracies needs at least one network.")
     if int(n_batches) < 1:
         raise ValueError(f"n_batches must be >= 1, got {n_batches}")
     if mode not in EVALUATION_MODES:
         raise ValueError(f"mode={mode!r} is unknown; choose one of {EVALUATION_MODES}.")
     n_batches = int(n_batches)
-    test_nets = [task.test_network(net, test_dt) for net in nets]
-    _check_one_architecture(test_nets)
-    batches = task.accuracy_batches(rng, n_batches, dt=test_dt)
-    table = np.empty((len(nets), n_batches))
-    # "per_step" passes draw from rng as they run: the next batch waits for them.
-    pipelined = mode != "per_step"
-    buffers = ({}, {})  # batch i's draws are read from buffers[i % 2] while i + 1's are drawn
+    first = task.test_network(network_of[0](0), test_dt)
+    batches = list(task.accuracy_batches(rng, n_batches, dt=test_dt))
+    inputs = [np.asarray(batch.x, dtype=first.dtype) for batch in batches]
+    keys = {name: generator_key(rng) for name in ("eps", "noise", "weights")}
+    eps_out = [rng.standard_normal((x.shape[1], first.n_out), dtype=first.dtype) for x in inputs]
+
+    def accuracy(k, i):
+        net = task.test_network(network_of[k](i), test_dt)
+        _check_one_architecture([first, net], k)
+        z = _final_readout(net, inputs[i], mode, keys, i, eps_out[i])
+        return float(np.mean(task.correct(z, batches[i])))
+
+    jobs = [(k, i) for i in range(n_batches) for k in range(len(network_of))]
     with one_blas_thread(), Parallel(n_jobs=n_jobs, backend="threading") as parallel:
-        drawn = _draw_batch(test_nets, batches, mode, rng, buffers[0])
-        for index in range(n_batches):
-            batch, jobs = drawn
-            flat = [job for network_jobs in jobs for job in network_jobs]
-            more = index + 1 < n_batches
-            following = (test_nets, batches, mode, rng, buffers[(index + 1) % 2])
-            if more and pipelined:
-                flat.insert(0, delayed(_draw_batch)(*following))
-            results = parallel(flat)
-            if more:
-                drawn = results.pop(0) if pipelined else _draw_batch(*following)
-            done = 0
-            for k, network_jobs in enumerate(jobs):
-                z = np.concatenate(results[done : done + len(network_jobs)], axis=0)
-                done += len(network_jobs)
-                table[k, index] = float(np.mean(task.correct(z, batch)))
+        results = parallel(delayed(accuracy)(k, i) for k, i in jobs)
+    table = np.empty((len(network_of), n_batches))
+    for (k, i), value in zip(jobs, results, strict=True):
+        table[k, i] = value
     return table
 
 
@@ -324,80 +334,38 @@ def _buffer(buffers: dict, name: str, shape: tuple, dtype) -> np.ndarray:
     return array
 
 
-def _check_one_architecture(nets: list[SaSNetwork]) -> None:
+def _check_one_architecture(nets: list[SaSNetwork], index: int) -> None:
     """Networks that share draws must draw the same shapes: equal sizes, dtype, readout and
-    whether they have private noise."""
+    whether they have private noise (``nets[1]`` is network ``index``, ``nets[0]`` network 0)."""
 
     def signature(net):
         return (net.n_in, net.n_rec, net.n_out, np.dtype(net.dtype), net.readout, net.sigma_rec > 0)
 
-    first = signature(nets[0])
-    for k, net in enumerate(nets[1:], start=1):
-        if signature(net) != first:
-            raise ValueError(
-                f"crn_accuracies: network {k} is {net!r} but network 0 is {nets[0]!r}; common "
-                f"random numbers need one architecture (sizes, dtype, readout, σ_rec > 0 or not)."
-            )
+    if signature(nets[1]) != signature(nets[0]):
+        raise ValueError(
+            f"crn_accuracies: network {index} is {nets[1]!r} but network 0 is {nets[0]!r}; common "
+            f"random numbers need one architecture (sizes, dtype, readout, σ_rec > 0 or not)."
+        )
 
 
-def _draw_batch(
-    nets: list[SaSNetwork], batches, mode: str, rng: np.random.Generator, buffers: dict
-):
-    """The next test batch, its draws (into ``buffers``), and the passes that read the
-    final-step readout z(T) of every network on it.
-
-    Returns:
-        (batch, jobs): jobs[k] lists the joblib calls of network k, one per half of the batch,
-        each returning its (trials, n_out) z(T).
-    """
-    batch = next(batches)
-    net = nets[0]
-    x = np.asarray(batch.x, dtype=net.dtype)
-    n_steps, size, _ = x.shape
-    if mode == "per_step":  # weights drawn at every step, by the pass: a Generator per network
-        noise = pass_draws(net, n_steps, size, mode, rng, buffers)[0]
-        start = copy.deepcopy(rng)
-        generators = [rng] + [copy.deepcopy(start) for _ in nets[1:]]
-        pairs = zip(nets, generators, strict=True)
-        return batch, [[delayed(_sampled_final)(*pair, x, noise)] for pair in pairs]
-    runs = nets
-    if mode == "quenched":  # one sampled network per batch, from the same draws for every k
-        start = copy.deepcopy(rng)
-        runs = [sample_network(nets[0], rng)]
-        runs += [sample_network(network, copy.deepcopy(start)) for network in nets[1:]]
-    noise, eps, eps_out = pass_draws(net, n_steps, size, mode, rng, buffers)
-    if net.readout == "all":
-        eps_out = eps_out[-1]
-    middle = (size + 1) // 2
-    halves = [slice(0, middle), slice(middle, size)] if size > 1 else [slice(0, size)]
-    parts = []
-    for k, half in enumerate(halves):  # each half C-contiguous, for the passes' time segments
-        part = [np.ascontiguousarray(x[:, half])]
-        for name, whole in (("eps", eps), ("noise", noise)):
-            if whole is None:
-                part.append(None)
-                continue
-            shape = (n_steps, half.stop - half.start, net.n_rec)
-            target = _buffer(buffers, f"{name}_{k}", shape, whole.dtype)
-            np.copyto(target, whole[:, half])
-            part.append(target)
-        parts.append([part[0], part[1], eps_out[half], part[2]])
-    return batch, [[delayed(_final_readout)(run, *part) for part in parts] for run in runs]
-
-
-def _sampled_final(net: SaSNetwork, rng: np.random.Generator, x, noise) -> np.ndarray:
-    """Readout z(T) (B, n_out) of a pass with new weights at every step (as
-    :func:`sims.evaluate.predict` "per_step")."""
-    z = sampled_forward(net, x, mode="per_step", rng=rng, rec_noise=noise)
-    return z[-1] if net.readout == "all" else z
-
-
-def _final_readout(net: SaSNetwork, x, eps, eps_out, noise) -> np.ndarray:
-    """Readout z(T) (C, n_out) of the mean-field pass of ``net`` on C trials, forward-only
-    (:func:`dynamics.mean_field_readout` with readout "last"; eps_out (C, n_out): the readout
-    normals of the final step)."""
+def _final_readout(net: SaSNetwork, x, mode: str, keys: dict, batch: int, eps_out) -> np.ndarray:
+    """Readout z(T) (B, n_out) of ``net`` on test batch ``batch`` (inputs ``x``) in ``mode``,
+    with the draws of :func:`crn_accuracies`."""
     last = SaSNetwork(net.inp, net.rec, net.out, **{**net.options(), "readout": "last"})
-    return mean_field_readout(last, x, eps=eps, eps_out=eps_out, rec_noise=noise)
+    noisy = net.sigma_rec > 0.0
+    if mode in SAMPLED_MODES:  # network `batch` of the weight stream draws ξ from block `batch`
+        noise = CounterNormals(keys["noise"], 0) if noisy else None
+        return sampled_readout(
+            last, x, mode=mode, key=keys["weights"], network=batch, rec_noise=noise
+        )
+    fluctuating = mode == "meanfield"
+    return mean_field_readout(
+        last,
+        x,
+        eps=CounterNormals(keys["eps"], batch) if fluctuating else None,
+        eps_out=eps_out if fluctuating else None,
+        rec_noise=CounterNormals(keys["noise"], batch) if noisy else None,
+    )
 
 
 def mean_field_segments(net: SaSNetwork, x, eps, noise=None, eps_out=None):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dynamics.removal import ABS_M_MIN, PI_MAX, XI_MAX
+from dynamics.removal import ABS_M_MIN, PI_MAX, REMOVAL_KINDS, XI_MAX
 from sims.cli import Repeatable
 from sims.evaluate import EVALUATION_MODES
 
@@ -78,6 +78,19 @@ def register(subparsers) -> None:
     vip.add_argument("--xi-max", type=float, default=XI_MAX, help="VIP: Ξ < XI_MAX")
     vip.add_argument("--abs-m-min", type=float, default=ABS_M_MIN, help="VIP: |m| > ABS_M_MIN")
     vip.add_argument("--legacy", action="store_true", help="also the official first-n curves")
+    controls = [kind for kind in REMOVAL_KINDS if kind != "vip"]
+    vip.add_argument(
+        "--controls",
+        nargs="+",
+        choices=controls,
+        default=controls,
+        help="control removals beside the VIPs (default all: random magnitude uniform)",
+    )
+    vip.add_argument(
+        "--per-step",
+        action="store_true",
+        help="also read every network with new sampled weights at every step (2.5x the cost)",
+    )
     sel = parser.add_argument_group("selectivity")
     sel.add_argument("--repeats", type=int, default=10, help="trials averaged per condition")
     sel.add_argument(
@@ -182,14 +195,16 @@ def _vip(args, run, common):
         seed=args.seed,
         fractions=args.fractions or DEFAULT_FRACTIONS,
         n_batches=args.batches,
-        mode=args.mode or "meanfield",
+        modes=(args.mode or "meanfield", *(("per_step",) if args.per_step else ())),
         test_dt=args.test_dt,
         pi_max=args.pi_max,
         xi_max=args.xi_max,
         abs_m_min=args.abs_m_min,
         legacy=args.legacy,
+        controls=tuple(args.controls),
     )
-    keys = ("vip_fraction", "n_vip", "accuracy_intact", "accuracy_vip_mean", "accuracy_random_mean")
+    keys = ["vip_fraction", "n_vip", "accuracy_intact"]
+    keys += [f"accuracy_{curve}_mean" for curve in summary["curves"]]
     return summary, arrays, {k: summary[k] for k in keys}
 
 
