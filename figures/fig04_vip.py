@@ -19,12 +19,16 @@ CAPTION = (
     "reproduction) and the very important "
     "connections (VIPs). (a–c) Heat maps of the recurrent slab mean m, spike probability π and "
     "slab variance Ξ (postsynaptic unit i by presynaptic unit j; units 0–49 receive auditory, "
-    "50–99 visual, 100–149 no sensory input). (d) Target removal: task accuracy (mean ± s.d. "
-    "over test batches at dt = 0.5 ms, mean-field pass, the same test noise for every point) "
-    "after setting π = 1 for a fraction p of the VIPs (π ≤ 0.1, Ξ < 0.1, |m| > 0.08; "
-    "vermillion) or for the same number of uniformly drawn non-VIP recurrent connections "
-    "(blue). The VIP fraction of the recurrent weights is given in the panel (all seeds in "
-    "summary.json); chance is 50%."
+    "50–99 visual, 100–149 no sensory input). (d) Target removal: task accuracy at dt = 0.5 ms "
+    "(mean-field pass unless the title says otherwise) after setting π = 1 for a fraction p of "
+    "the VIPs (π ≤ 0.1, Ξ < 0.1, |m| > 0.08; vermillion) or, as controls, for the same number "
+    "of recurrent connections chosen otherwise: the non-VIPs of largest mean weight |μ| "
+    "(purple), uniformly drawn non-VIPs (blue), uniformly drawn connections of any kind (green). "
+    "Every test batch has its own removal draw; points and bars are the mean ± s.d. over the "
+    "test batches, i.e. over removal draws, all networks seeing the same test noise. The grey "
+    "band is the intact network's mean ± s.d. over the same batches (test noise alone). The VIP "
+    "fraction of the recurrent weights is given in the panel (all seeds in summary.json); "
+    "chance is 50%."
 )
 
 
@@ -37,27 +41,39 @@ def _heat(ax, fig, values, title, cmap, norm, label):
     bar.set_label(label)
 
 
+#: The removal curves of panel (d): colour, marker and label.
+_CURVES = {
+    "vip": (PALETTE["vermillion"], "o", "VIPs"),
+    "magnitude": (PALETTE["reddish_purple"], "D", "strongest non-VIPs (by |μ|)"),
+    "random": (PALETTE["blue"], "s", "random non-VIPs"),
+    "uniform": (PALETTE["bluish_green"], "^", "random, any connection"),
+}
+
+
 def _removal_panel(ax, vip):
     p = 100 * np.asarray(vip["fractions"], dtype=float)
-    for kind, color, marker, label in (
-        ("vip", PALETTE["vermillion"], "o", "remove VIPs"),
-        ("random", PALETTE["blue"], "s", "remove as many random non-VIPs"),
-    ):
+    intact, spread = 100 * vip["accuracy_intact"], 100 * vip["accuracy_intact_std"]
+    ax.axhspan(intact - spread, intact + spread, color="#dddddd", lw=0, label="intact ± s.d.")
+    curves = [curve for curve in _CURVES if curve in vip["curves"]]
+    shift = 0.6 * (np.arange(len(curves)) - (len(curves) - 1) / 2)  # % of p, to unstack bars
+    for offset, curve in zip(shift, curves, strict=True):
+        color, marker, label = _CURVES[curve]
         ax.errorbar(
-            p,
-            100 * np.asarray(vip[f"accuracy_{kind}_mean"]),
-            yerr=100 * np.asarray(vip[f"accuracy_{kind}_std"]),
+            p + offset,
+            100 * np.asarray(vip[f"accuracy_{curve}_mean"]),
+            yerr=100 * np.asarray(vip[f"accuracy_{curve}_std"]),
             fmt=f"-{marker}",
             color=color,
-            capsize=3,
-            label=label,
+            ms=4,
+            capsize=2,
+            label=f"remove {label}",
         )
     ax.axhline(50, color="#888888", ls=":", lw=1)
     ax.text(p.min(), 51.5, "chance", color="#666666", fontsize=9)
     ax.set_xlabel(f"removed connections (% of the {vip['n_vip']} VIPs)")
     ax.set_ylabel("task accuracy (%)")
     ax.set_ylim(30, 102)
-    ax.legend(fontsize=9, loc="lower left")
+    ax.legend(fontsize=8, loc="lower left")
     ax.text(
         0.98,
         0.5,
@@ -66,7 +82,11 @@ def _removal_panel(ax, vip):
         ha="right",
         fontsize=9,
     )
-    ax.set_title(f"(d) target removal ({vip['evaluation']['n_batches']} test batches)", loc="left")
+    evaluation = vip["evaluation"]
+    ax.set_title(
+        f"(d) target removal ({evaluation['n_batches']} test batches, {evaluation['mode']})",
+        loc="left",
+    )
 
 
 def _check_same_run(analysis, trained):
