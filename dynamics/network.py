@@ -139,6 +139,16 @@ class SaSNetwork:
         """The batch axis of the readout z: 0 for the readout "last", 1 for "all"."""
         return 0 if self.readout == "last" else 1
 
+    @property
+    def deterministic(self) -> bool:
+        """Whether every weight is fixed: Ξ = 0 and π ∈ {0, 1} in every layer and no private
+        noise (σ_rec = 0). Then v = (1 − π)Ξ + π(1 − π)m² = 0 (docs/model.md §1.3), and the
+        mean-field, ε = 0 and sampled passes are one and the same pass."""
+        return self.sigma_rec == 0.0 and all(
+            not np.any(layer.xi) and bool(np.all((layer.pi == 0) | (layer.pi == 1)))
+            for layer in self.layers().values()
+        )
+
     # -- parameters ----------------------------------------------------------------------------
     def layers(self) -> dict[str, SaSLayer]:
         return {"inp": self.inp, "rec": self.rec, "out": self.out}

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from conftest import TINY_MSI, TINY_ROW
 
+from sims.evaluate import DETERMINISTIC_READINGS, EVALUATION_MODES, classification_accuracy
 from sims.presets import flat_keys, resolve_config
 from sims.runs import Run, build_network, seeded_streams
 from sims.tasks import task_from_config
@@ -48,6 +49,27 @@ def test_a_bptt_run_trains_m_only_and_never_moves_pi_or_xi(tmp_path):
         else:
             assert np.all(end[block] == 0), block
     assert Run.open(tmp_path / "bptt").config["model"] == "deterministic"
+
+
+def test_a_bptt_network_reads_the_same_in_every_mode_and_its_metrics_say_so(tmp_path):
+    config = resolve_config(
+        "row-mnist", preset="bptt", overrides=TINY_ROW, epochs=1, batches_per_epoch=2
+    )
+    run = train_run(config, tmp_path / "bptt", progress=False)
+    net, task = run.network(), run.task
+    assert net.deterministic
+    readings = {
+        mode: classification_accuracy(
+            net, task, mode=mode, rng=np.random.default_rng(index), max_samples=64
+        )
+        for index, mode in enumerate(EVALUATION_MODES)
+    }
+    assert len(set(readings.values())) == 1, readings  # exactly equal, whatever the draws
+    final = run.metrics["final"]
+    assert final["readings"] == DETERMINISTIC_READINGS and final["n_samples"] == 0
+    assert "test_accuracy_sampled_per_step" not in final
+    paper = resolve_config("row-mnist", overrides=TINY_ROW, epochs=1, batches_per_epoch=2)
+    assert not build_network(paper, task, seeded_streams(0)[0]).deterministic
 
 
 @pytest.mark.parametrize(
