@@ -1,5 +1,6 @@
 """Fig. 7: low-dimensional projection of the neural dynamics (docs/model.md §4 Fig. 7, §5.2).
-Reads ``results/projection_mnist.json/.npz`` and ``results/projection_msi.json/.npz``."""
+Reads ``results/projection_mnist.json/.npz`` and ``results/projection_msi.json/.npz`` (the first
+analysed run of each task) and ``results/projection_seeds.json`` (every analysed run)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ CAPTION = (
     "projected on their first three principal components (scikit-learn PCA). (a) Pixel MNIST: "
     "the first test images of digits 1, 5 and 9 (colour map per digit, light → dark with time). "
     "(b) MSI: visual test trials at 9, 10, 11 and 12 Hz (dt = 0.5 ms); the PCA is fitted on "
-    "all eight visual trials (9–16 Hz); triangles mark the start. (c) Cumulative variance "
-    "explained against the number of PCs for both tasks; the dotted line is the 85% level of "
-    "the paper's claim, the legends give the variance of the top three PCs."
+    "all eight visual trials (9–16 Hz); triangles mark the start. (a, b) draw the first seed. "
+    "(c) Cumulative variance explained against the number of PCs for both tasks (solid: the "
+    "drawn network; dashed: the same network before training, on the same trials); the dotted "
+    "line is the 85% level of the paper's claim. The legend gives the variance of the top three "
+    "PCs over every analysed seed: the seed mean with its 95% t-interval, trained and untrained."
 )
 
 DIGIT_CMAPS = ("Blues", "Oranges", "Greys")
@@ -81,21 +84,37 @@ def _msi_panel(ax, summary, arrays):
     )
 
 
+def _over_seeds(statistic) -> str:
+    """A seed mean in % with its 95% t-interval (the mean alone for one seed)."""
+    mean = f"{100 * statistic['mean']:.1f}%"
+    if statistic["low"] is None:
+        return mean
+    return f"{mean} [{100 * statistic['low']:.1f}, {100 * statistic['high']:.1f}]"
+
+
 def _variance_panel(ax, tasks):
-    for (label, ratios), color, marker in zip(tasks, COLOR_CYCLE, "os", strict=False):
-        cumulative = 100 * np.cumsum(ratios[:10])
-        ax.plot(
-            np.arange(1, cumulative.size + 1),
-            cumulative,
-            f"-{marker}",
-            color=color,
-            label=f"{label}: top 3 PCs {cumulative[min(2, cumulative.size - 1)]:.1f}%",
+    """``tasks``: (label, trained summary, untrained summary, over-seeds entry) per task."""
+    for (label, trained, untrained, seeds), color, marker in zip(
+        tasks, COLOR_CYCLE, "os", strict=False
+    ):
+        legend = (
+            f"{label}, top 3 PCs over {seeds['n_seeds']} seed(s): "
+            f"{_over_seeds(seeds['variance_3_pcs'])}; untrained "
+            f"{_over_seeds(seeds['untrained_variance_3_pcs'])}"
         )
+        for summary, style, fill, name in (
+            (trained, "-", color, legend),
+            (untrained, "--", "none", None),
+        ):
+            cumulative = 100 * np.cumsum(summary["explained_variance_ratio_top10"])
+            x = np.arange(1, cumulative.size + 1)
+            ax.plot(x, cumulative, f"{style}{marker}", color=color, mfc=fill, label=name)
+    ax.plot([], [], "k--", mfc="none", label="dashed: the same networks before training")
     ax.axhline(85, color="#888888", ls=":", lw=1)
     ax.set_xlabel("number of principal components")
     ax.set_ylabel("cumulative variance explained (%)")
     ax.set_ylim(0, 101)
-    ax.legend(fontsize=9, loc="lower right")
+    ax.legend(fontsize=8, loc="lower right")
     ax.set_title("(c) variance explained", loc="left")
 
 
@@ -103,16 +122,19 @@ def draw(results: Path, out: Path) -> list[Path]:
     """Draw Fig. 7 into ``out/fig7.png/.pdf``."""
     mnist = read_result(Path(results) / "projection_mnist", "projection")
     msi = read_result(Path(results) / "projection_msi", "projection")
-    mnist_arrays, msi_arrays = mnist.arrays, msi.arrays
+    seeds = read_result(Path(results) / "projection_seeds", "over-seeds").summary
     apply_style()
     fig = plt.figure(figsize=(17, 5.2))
-    _mnist_panel(fig.add_subplot(1, 3, 1, projection="3d"), mnist.summary["neural"], mnist_arrays)
-    _msi_panel(fig.add_subplot(1, 3, 2, projection="3d"), msi.summary["neural"], msi_arrays)
+    _mnist_panel(fig.add_subplot(1, 3, 1, projection="3d"), mnist.summary["neural"], mnist.arrays)
+    _msi_panel(fig.add_subplot(1, 3, 2, projection="3d"), msi.summary["neural"], msi.arrays)
     _variance_panel(
         fig.add_subplot(1, 3, 3),
         [
-            ("pixel MNIST", mnist_arrays["neural_explained_variance_ratio"]),
-            ("MSI", msi_arrays["neural_explained_variance_ratio"]),
+            (label, result.summary["neural"], result.summary["untrained"], seeds[name])
+            for label, result, name in (
+                ("pixel MNIST", mnist, "pixel_mnist"),
+                ("MSI", msi, "msi"),
+            )
         ],
     )
     fig.subplots_adjust(left=0.02, right=0.98, wspace=0.25)

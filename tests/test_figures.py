@@ -31,6 +31,11 @@ from figures.resultfiles import (
     write_result,
 )
 from sims.analyses.entropy import aggregate_entropy, entropy_analysis
+from sims.analyses.over_seeds import (
+    neural_pca_over_seeds,
+    symmetry_over_seeds,
+    synaptic_over_seeds,
+)
 from sims.analyses.plasticity import toy_curves
 from sims.analyses.projection import synaptic_projection
 from sims.analyses.selectivity import ConditionTrials, selectivity_analysis
@@ -222,30 +227,49 @@ def tiny_results(tmp_path_factory) -> Path:
     untrained = ConditionTrials(rng.permutation(rates, axis=2), trained.responses[::-1])
     selectivity = selectivity_analysis(net, task, n_permutations=20, trials=(trained, untrained))
     _write(results, "selectivity", *selectivity)
-    # Fig. 7: neural PCA of random trajectories (MNIST 6 trials, MSI 8 trials).
-    for stem, labels, shape in (
-        ("projection_mnist", np.repeat([1, 5, 9], 2), (20, 6, 10)),
-        ("projection_msi", np.array(FREQUENCIES, float), (30, 8, N_TINY)),
+    # Fig. 7: neural PCA of random trajectories (MNIST 6 trials, MSI 8 trials), and of a second
+    # draw as the untrained network's; over seeds, the same run twice.
+    over_seeds = {}
+    for stem, name, labels, shape in (
+        ("projection_mnist", "pixel_mnist", np.repeat([1, 5, 9], 2), (20, 6, 10)),
+        ("projection_msi", "msi", np.array(FREQUENCIES, float), (30, 8, N_TINY)),
     ):
-        pca = neural_trajectory_pca(np.cumsum(rng.standard_normal(shape), axis=0))
-        neural = {
-            "variance_3_pcs": pca["variance_3_pcs"],
-            "n_pcs_80": pca["n_pcs_80"],
-            "trials": {"digits": [1, 5, 9]},
-            "sampled_correct": 5,
-            "n_trials": 6,
-        }
+        pcas = [
+            neural_trajectory_pca(np.cumsum(rng.standard_normal(shape), axis=0))
+            for _ in ("trained", "untrained")
+        ]
+        neural = [
+            {
+                "variance_3_pcs": pca["variance_3_pcs"],
+                "n_pcs_80": pca["n_pcs_80"],
+                "explained_variance_ratio_top10": pca["explained_variance_ratio"][:10].tolist(),
+                "trials": {"digits": [1, 5, 9]},
+                "sampled_correct": 5,
+                "n_trials": 6,
+            }
+            for pca in pcas
+        ]
         arrays = {
-            "neural_projections": pca["projections"],
+            "neural_projections": pcas[0]["projections"],
             "neural_trial_labels": labels,
-            "neural_explained_variance_ratio": pca["explained_variance_ratio"],
+            "neural_explained_variance_ratio": pcas[0]["explained_variance_ratio"],
         }
-        _write(results, stem, {"neural": neural}, arrays)
-    # Figs. 8–10: snapshot analyses of drifting synthetic snapshots, and the toy model.
+        _write(results, stem, {"neural": neural[0], "untrained": neural[1]}, arrays)
+        over_seeds[name] = neural_pca_over_seeds([neural[0]] * 2, [neural[1]] * 2)
+    _write(results, "projection_seeds", over_seeds)
+    # Figs. 8–10: snapshot analyses of drifting synthetic snapshots (over seeds: the same run
+    # twice), and the toy model.
     stacked = _snapshots(msi_params, rng)
+    synaptic = synaptic_projection(stacked)
     for stem in ("synaptic_row", "synaptic_msi"):
-        _write(results, stem, *synaptic_projection(stacked))
-    _write(results, "symmetry_row", *symmetry_analysis(stacked))
+        _write(results, stem, *synaptic)
+    over_seeds = synaptic_over_seeds([synaptic[0]] * 2)
+    _write(results, "synaptic_seeds", {"row_mnist": over_seeds, "msi": over_seeds})
+    symmetry = symmetry_analysis(stacked)
+    _write(results, "symmetry_row", *symmetry)
+    initial = [{layer: 0.5 for layer in ("inp", "rec", "out")}] * 2
+    over_seeds = symmetry_over_seeds([symmetry[0]] * 2) | {"initial_pi": initial}
+    _write(results, "symmetry_seeds", over_seeds)
     aggregate, arrays = aggregate_entropy(
         [entropy_analysis(stacked, seed=k, n_draws=20) for k in range(2)]
     )

@@ -213,6 +213,29 @@ def test_a_smoke_fashion_reproduction_trains_both_presets_and_draws_its_figure(
     assert stage["cpu_seconds"] > 0 and stage["planned_seconds"] > 0 and not stage["cached"]
 
 
+@pytest.mark.parametrize(
+    ("mode", "msi", "row", "pixel"), [("standard", 5, 5, 3), ("quick", 2, 2, 1)]
+)
+def test_the_analyses_read_the_seeds_of_the_tier_and_the_symmetry_runs_start_at_half(
+    tmp_path, mode, msi, row, pixel
+):
+    settings = reproduce.settings_for(mode)
+    stages = {s.name: s for s in reproduce.plan_stages(settings, reproduce.Context(tmp_path))}
+    assert len(stages["vip"].params["run_dirs"]) == msi
+    assert len(stages["selectivity"].params["run_dirs"]) == msi
+    assert len(stages["projection"].params["mnist_dirs"]) == pixel
+    assert len(stages["synaptic"].params["row_dirs"]) == row
+    reduced = {item["setting"] for item in reproduce.reductions(settings)}
+    assert ("analysis_seeds" in reduced) == (mode == "quick")  # quick lists its fewer seeds
+    symmetry = [stages[f"train-symmetry-seed{k}"] for k in range(settings.symmetry_seeds)]
+    assert stages["symmetry"].deps == tuple(stage.name for stage in symmetry)
+    config, paper = symmetry[0].params["config"], stages["train-row-seed0"].params["config"]
+    assert {layer["pi"] for layer in config["init"].values()} == {0.5}
+    assert {layer["pi"] for layer in paper["init"].values()} == {0.0}  # accuracy claims' runs
+    schedule = ("epochs", "batches_per_epoch", "batch_size")
+    assert [config[key] for key in schedule] == [paper[key] for key in schedule]
+
+
 @pytest.mark.slow
 def test_smoke_reproduction_draws_every_figure_and_fills_every_summary_row(tmp_path):
     out = tmp_path / "smoke"

@@ -80,16 +80,23 @@ UNIT_SECONDS = {
     "multisensory/test_batch": 0.58,
     "multisensory/paper/iterations_to_stop": 380,
     "multisensory/bptt/iterations_to_stop": 210,  # seed 0 stopped at 206
-    # analyses and independent stages, from the stage times of a quiet --quick run; the VIP
-    # batch measured like the training units (quick settings, MSI seed 0, 84 batches)
-    "vip_test_batch": 0.8,  # one removal-curve test batch of the VIP analysis (0.76 measured)
+    # analyses and independent stages, from the stage times of a quiet --quick run; the analyses
+    # of trained runs from the process CPU time of their stages in a --quick run (load 12,
+    # December 2026): per evaluated network and test batch or trial, per read snapshot
+    "vip_test_batch": 0.35,  # one network on one VIP test batch (58 s for 184 measured)
+    "selectivity_trial": 0.075,  # one network on one selectivity trial (4.7 s for 64)
     "circle_per_network_n2_phi": 5.3e-8,  # × networks × Σ N² × n_phi
     "curve_per_epoch_n2": 6.6e-6,  # × networks × epochs × Σ N² (512 + 128 digits)
     "toy_run_epoch": 1.4e-3,  # × synapses / 10,000
     "phase_cell_step": 2.0e-7,  # × N × (steps + transient) per cell
     "entropy_epoch_draw": 5.0e-4,  # per saved iteration and Monte Carlo draw
     "entropy_epoch": 0.05,  # per saved iteration
-    "projection": 15.0,  # neural PCA of one run (+ synaptic PCA of its snapshots)
+    "neural_projection": 1.0,  # one network on its task's projection trials (5.8 s for 6)
+    # synaptic PCA with its nulls, per snapshot read (N = 150: 76 s for 309; N = 100: 3.4 s
+    # for 41); symmetry analysis per snapshot read (0.43 s for 82)
+    "multisensory/synaptic_snapshot": 0.25,
+    "row-mnist/synaptic_snapshot": 0.08,
+    "row-mnist/symmetry_snapshot": 0.005,
     "export": 1.0,  # reading runs into a training-curves / parameters / comparison result
 }
 
@@ -129,12 +136,21 @@ def _train_cost(config: dict) -> tuple[float, float]:
     return train + evaluation + overhead, speedup
 
 
+def _vip_networks(fractions) -> int:
+    """Networks the VIP analysis of one run evaluates on every test batch: the intact one, and
+    one per removal curve (the VIPs and each control) and removed fraction p > 0."""
+    from sims.analyses.vip import CONTROLS
+
+    return 1 + (1 + len(CONTROLS)) * sum(1 for p in fractions if p > 0)
+
+
 def stage_cost(stage, settings: Settings) -> tuple[float, float]:
     """(one-core seconds, speed-up cap) of one planned stage (:class:`.plan.Stage`)."""
     s, u, p = settings, UNIT_SECONDS, stage.params
     name = stage.function.__name__
     msi_test = u["multisensory/test_batch"]
     vip_test = u["vip_test_batch"]
+    msi_iterations = min(s.msi_iterations, u["multisensory/paper/iterations_to_stop"])
     if name == "stage_train":
         return _train_cost(p["config"])
     costs = {
@@ -142,13 +158,33 @@ def stage_cost(stage, settings: Settings) -> tuple[float, float]:
         "stage_parameters": lambda: u["export"],
         "stage_comparison": lambda: u["export"],
         "stage_behaviour": lambda: u["export"] + 2 * msi_test / 24,
-        "stage_vip": lambda: (2 * len(p["fractions"]) - 1) * p["n_batches"] * vip_test,
-        "stage_selectivity": lambda: 2 * p["n_repeats"] * 4 / 24 * vip_test,  # and untrained
-        "stage_projection": lambda: u["projection"],
-        "stage_row_snapshots": lambda: u["projection"],
+        # the first run at every fraction, the others at p = 1
+        "stage_vip": lambda: (
+            (_vip_networks(p["fractions"]) + (len(p["run_dirs"]) - 1) * _vip_networks([1.0]))
+            * p["n_batches"]
+            * vip_test
+        ),
+        # the trained and the untrained network of every run, 4 conditions
+        "stage_selectivity": lambda: (
+            len(p["run_dirs"]) * 2 * 4 * p["n_repeats"] * u["selectivity_trial"]
+        ),
+        "stage_projection": lambda: (
+            (len(p["msi_dirs"]) + len(p["mnist_dirs"])) * 2 * u["neural_projection"]
+        ),
+        "stage_synaptic": lambda: (
+            len(p["row_dirs"])
+            * (s.row_epochs // p["row_stride"] + 1)
+            * u["row-mnist/synaptic_snapshot"]
+            + len(p["msi_dirs"])
+            * (msi_iterations // p["msi_stride"] + 1)
+            * u["multisensory/synaptic_snapshot"]
+        ),
+        "stage_symmetry": lambda: (
+            len(p["run_dirs"]) * (s.row_epochs + 1) * u["row-mnist/symmetry_snapshot"]
+        ),
         "stage_entropy": lambda: (
             len(p["run_dirs"])
-            * min(s.msi_iterations, u["multisensory/paper/iterations_to_stop"])
+            * msi_iterations
             / p["stride"]
             * (u["entropy_epoch"] + p["n_draws"] * u["entropy_epoch_draw"])
         ),

@@ -17,6 +17,7 @@ from sims.reproduce.settings import (
     PRESETS,
     TRAINED_TASKS,
     Settings,
+    analysed_seeds,
     run_config,
     trained_presets,
     trained_seeds,
@@ -58,9 +59,9 @@ FIGURE_STAGES = {
     "fig4": ("vip", "parameters-msi"),
     "fig5": ("selectivity",),
     "fig6": ("kernel-circle", "kernel-curves"),
-    "fig7": ("projection-mnist", "projection-msi"),
-    "fig8": ("row-snapshots", "projection-msi"),
-    "fig9": ("row-snapshots", "training-row"),
+    "fig7": ("projection",),
+    "fig8": ("synaptic",),
+    "fig9": ("symmetry", "training-symmetry"),
     "fig10": ("entropy", "toy"),
     "appendix-kernel": ("kernel-circle",),
     "appendix-row": ("training-row", "training-row-bptt", "parameters-row", "comparison-row"),
@@ -75,7 +76,7 @@ FIGURE_STAGES = {
 #: Figures that draw a task's runs only: left out (with a note) when the task is not trained.
 FIGURE_TASKS = {"fashion-rows": "fashion-rows"}
 #: Bump when a stage's output format changes (invalidates cached stage results).
-STAGE_FORMAT_VERSION = 5
+STAGE_FORMAT_VERSION = 6
 
 
 @dataclass
@@ -210,11 +211,19 @@ def _export_stages(settings: Settings, context: st.Context) -> list[Stage]:
     return stages
 
 
+def _analysed(s: Settings, runs: dict, key: str) -> tuple[list, tuple]:
+    """The analysed runs of task ``key`` (:func:`analysed_seeds`) and their training stages."""
+    prefix = next(item.prefix for item in TRAINED_TASKS if item.key == key)
+    seeds = range(analysed_seeds(key, s))
+    return [runs[key][k] for k in seeds], tuple(f"train-{prefix}-seed{k}" for k in seeds)
+
+
 def _analysis_stages(s: Settings, runs: dict) -> list[Stage]:
     msi_train = tuple(f"train-msi-seed{k}" for k in range(s.msi_seeds))
-    msi0, row0, pixel0 = runs["multisensory"][0], runs["row-mnist"][0], runs["pixel-mnist"][0]
-    msi0_train = ("train-msi-seed0",)
-    projection = {"seed": 0, "per_digit": s.projection_per_digit}
+    msi, msi_analysed = _analysed(s, runs, "multisensory")
+    row, row_analysed = _analysed(s, runs, "row-mnist")
+    pixel, pixel_analysed = _analysed(s, runs, "pixel-mnist")
+    symmetry, symmetry_analysed = _analysed(s, runs, "row-mnist-symmetry")
     return [
         Stage(
             "behaviour",
@@ -226,39 +235,41 @@ def _analysis_stages(s: Settings, runs: dict) -> list[Stage]:
         Stage(
             "vip",
             st.stage_vip,
-            {"run_dir": msi0, "fractions": list(s.vip_fractions), "n_batches": s.vip_batches}
-            | {"seed": 0},
-            msi0_train,
-            _result("vip", arrays=True),
+            {"run_dirs": msi, "fractions": list(s.vip_fractions), "n_batches": s.vip_batches},
+            msi_analysed,
+            _result("vip", arrays=True) + _result("vip_seeds"),
         ),
         Stage(
             "selectivity",
             st.stage_selectivity,
-            {"run_dir": msi0, "seed": 0, "n_repeats": s.selectivity_repeats},
-            msi0_train,
-            _result("selectivity", arrays=True),
+            {"run_dirs": msi, "n_repeats": s.selectivity_repeats},
+            msi_analysed,
+            _result("selectivity", arrays=True) + _result("selectivity_seeds"),
         ),
         Stage(
-            "projection-msi",
+            "projection",
             st.stage_projection,
-            {"run_dir": msi0, "stem": "projection_msi", **projection}
-            | {"synaptic_stem": "synaptic_msi", "stride": s.snapshot_stride},
-            msi0_train,
-            _result("projection_msi", arrays=True) + _result("synaptic_msi", arrays=True),
+            {"msi_dirs": msi, "mnist_dirs": pixel, "per_digit": s.projection_per_digit},
+            msi_analysed + pixel_analysed,
+            _result("projection_msi", arrays=True)
+            + _result("projection_mnist", arrays=True)
+            + _result("projection_seeds"),
         ),
         Stage(
-            "projection-mnist",
-            st.stage_projection,
-            {"run_dir": pixel0, "stem": "projection_mnist", **projection},
-            ("train-pixel-seed0",),
-            _result("projection_mnist", arrays=True),
+            "synaptic",
+            st.stage_synaptic,
+            {"row_dirs": row, "msi_dirs": msi, "row_stride": 1, "msi_stride": s.snapshot_stride},
+            row_analysed + msi_analysed,
+            _result("synaptic_row", arrays=True)
+            + _result("synaptic_msi", arrays=True)
+            + _result("synaptic_seeds"),
         ),
         Stage(
-            "row-snapshots",
-            st.stage_row_snapshots,
-            {"run_dir": row0, "stride": 1},
-            ("train-row-seed0",),
-            _result("synaptic_row", arrays=True) + _result("symmetry_row", arrays=True),
+            "symmetry",
+            st.stage_symmetry,
+            {"run_dirs": symmetry},
+            symmetry_analysed,
+            _result("symmetry_row", arrays=True) + _result("symmetry_seeds"),
         ),
         Stage(
             "entropy",

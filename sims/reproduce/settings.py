@@ -12,8 +12,13 @@
 
 Every reduction relative to ``full`` is listed by :func:`reductions` (printed, and stored in
 summary.json). Beyond the paper, every tier trains the ordinary-BPTT baseline (preset ``bptt``)
-beside the ensemble on the tasks of ``bptt_tasks``, and row-by-row Fashion-MNIST on its full IDX
-files (``fashion_*``, run with the row-MNIST protocol when the directory is present).
+beside the ensemble on the tasks of ``bptt_tasks``, row-by-row Fashion-MNIST on its full IDX
+files (``fashion_*``, run with the row-MNIST protocol when the directory is present), and
+row-by-row MNIST from π₀ = ``symmetry_pi0`` in every layer (``symmetry_seeds`` runs on the
+row-MNIST schedule): the paper's presets start at π₀ = 0, from which the spike entropy can only
+rise, so the Fig. 9 ordering claim is tested on these runs. The analyses of trained runs (VIP,
+selectivity, neural and synaptic PCA, symmetry) read every seed of their task, or the first
+``analysis_seeds`` of them.
 
 :data:`TRAINED_TASKS` lists the training runs of a reproduction; :func:`run_config` turns the
 settings into the resolved training config of one task, preset and seed.
@@ -39,6 +44,7 @@ __all__ = [
     "TRAINED_TASKS",
     "Settings",
     "TrainedTask",
+    "analysed_seeds",
     "fashion_available",
     "reductions",
     "run_config",
@@ -64,21 +70,29 @@ class TrainedTask:
             also the prefix of its settings (``pixel_seeds``, ``pixel_epochs``, …).
         task: the sasrnn task it runs (:data:`sims.presets.TASK_NAMES`).
         parameters: whether a figure draws its trained blocks (Figs. 2, 4, A3).
+        schedule: the prefix of its epochs, batches and batch size settings (default
+            ``prefix``).
+        init_pi: the setting holding the initial spike probability π₀ of every layer (default:
+            the preset's).
     """
 
     key: str
     prefix: str
     task: str
     parameters: bool
+    schedule: str = ""
+    init_pi: str = ""
 
 
 #: The training runs of a reproduction, in plan order. Fashion-MNIST is read row by row with the
-#: row-MNIST protocol (a real-size check beyond the paper).
+#: row-MNIST protocol (a real-size check beyond the paper); "row-mnist-symmetry" is row-MNIST on
+#: its schedule from π₀ = ``symmetry_pi0`` (the runs of the Fig. 9 claim).
 TRAINED_TASKS = (
     TrainedTask("multisensory", "msi", "multisensory", True),
     TrainedTask("row-mnist", "row", "row-mnist", True),
     TrainedTask("pixel-mnist", "pixel", "pixel-mnist", True),
     TrainedTask("fashion-rows", "fashion", "row-mnist", True),
+    TrainedTask("row-mnist-symmetry", "symmetry", "row-mnist", False, "row", "symmetry_pi0"),
 )
 _BY_KEY = {item.key: item for item in TRAINED_TASKS}
 
@@ -122,7 +136,11 @@ class Settings:
     fashion_batches: int = 200
     fashion_batch_size: int = 128
     fashion_test_samples: int = 0
-    # analyses
+    # row-by-row MNIST from π₀ = symmetry_pi0 in every layer, on the row-MNIST schedule (Fig. 9)
+    symmetry_seeds: int = 5
+    symmetry_pi0: float = 0.5
+    # analyses; each reads the first analysis_seeds seeds of its task ("all": every seed)
+    analysis_seeds: int | str = "all"
     vip_fractions: tuple = tuple(np.round(np.linspace(0, 1, 11), 10).tolist())
     vip_batches: int = 20
     selectivity_repeats: int = 10
@@ -177,7 +195,8 @@ STANDARD_CHANGES = {
     "circle_networks": 20,
 }
 #: Quick mode: what each knob becomes (everything else is the paper's value). Pixel MNIST trains
-#: far enough to learn (≥ 0.5 mean-field test accuracy on seed 0 for each preset).
+#: far enough to learn (≥ 0.5 mean-field test accuracy on seed 0 for each preset). The analyses
+#: read two seeds of each task (intervals exist, the majority rules cannot decide).
 QUICK_CHANGES = {
     "data": "embedded",
     "bptt_tasks": ("row-mnist", "pixel-mnist"),
@@ -193,6 +212,8 @@ QUICK_CHANGES = {
     "mnist_test_samples": 300,
     "mnist_sampled_networks": 3,
     "fashion_seeds": 0,
+    "symmetry_seeds": 2,
+    "analysis_seeds": 2,
     "vip_batches": 4,
     "selectivity_repeats": 4,
     "entropy_stride": 10,
@@ -231,9 +252,11 @@ SMOKE_CHANGES = {
     "fashion_batches": 2,
     "fashion_batch_size": 16,
     "fashion_test_samples": 30,
+    "symmetry_seeds": 1,
+    "analysis_seeds": 1,
     "vip_fractions": (0.0, 1.0),
     "vip_batches": 1,
-    "selectivity_repeats": 1,
+    "selectivity_repeats": 2,  # the condition-shuffled null needs two trials per condition
     "projection_per_digit": 2,
     "entropy_stride": 1,
     "entropy_draws": 20,
@@ -323,6 +346,15 @@ def trained_seeds(key: str, settings: Settings) -> int:
     return seeds
 
 
+def analysed_seeds(key: str, settings: Settings) -> int:
+    """How many seeds of task ``key`` the analyses of trained runs read: every trained seed, or
+    the first ``settings.analysis_seeds`` of them."""
+    seeds = trained_seeds(key, settings)
+    if settings.analysis_seeds == "all":
+        return seeds
+    return min(seeds, int(settings.analysis_seeds))
+
+
 def trained_presets(key: str, settings: Settings) -> tuple[str, ...]:
     """The presets task ``key`` is trained with: "paper", and "bptt" where ``bptt_tasks`` says."""
     return PRESETS if key in settings.bptt_tasks else PRESETS[:1]
@@ -337,7 +369,7 @@ def run_config(task: str, seed: int, settings: Settings, preset: str = "paper") 
 
     Args:
         task: a :data:`TRAINED_TASKS` key ("multisensory", "row-mnist", "pixel-mnist",
-            "fashion-rows").
+            "fashion-rows", "row-mnist-symmetry").
         seed: the run's seed.
         settings: the reproduction's settings.
         preset: "paper" (the ensemble) or "bptt" (the ordinary-BPTT baseline).
@@ -363,20 +395,24 @@ def run_config(task: str, seed: int, settings: Settings, preset: str = "paper") 
                 f'task_options.frequency_grid="{settings.msi_frequency_grid}"',
             ],
         )
-    prefix = _BY_KEY[task].prefix
+    item = _BY_KEY[task]
+    schedule = item.schedule or item.prefix
     samples = 1 if preset == "bptt" else settings.mnist_sampled_networks
     test_samples, data, extra = settings.mnist_test_samples, settings.data, []
+    if item.init_pi:
+        pi0 = getattr(settings, item.init_pi)
+        extra = [f"init.{layer}.pi={pi0}" for layer in ("inp", "rec", "out")]
     if task == "fashion-rows":
         test_samples, data = settings.fashion_test_samples, settings.fashion_data
         extra = ['task_options.kind="fashion"']
     return resolve_config(
-        _BY_KEY[task].task,
+        item.task,
         preset=preset,
         seed=seed,
         data=data,
-        epochs=getattr(settings, f"{prefix}_epochs"),
-        batches_per_epoch=getattr(settings, f"{prefix}_batches"),
-        batch_size=getattr(settings, f"{prefix}_batch_size"),
+        epochs=getattr(settings, f"{schedule}_epochs"),
+        batches_per_epoch=getattr(settings, f"{schedule}_batches"),
+        batch_size=getattr(settings, f"{schedule}_batch_size"),
         overrides=[
             f"evaluation.test_samples={test_samples}",
             f"evaluation.n_samples={samples}",

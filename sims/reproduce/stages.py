@@ -6,6 +6,12 @@ it returns with :func:`sims.store.write_result` under ``OUT/results/STEM`` (stem
 :data:`figures.resultfiles.RESULT_STEMS`). Every stage is a module-level function
 ``stage_x(context, **params) -> dict`` (picklable, for worker processes) whose keyword arguments
 are JSON-able: they enter the stage's cache key. The returned dict is recorded in stages.json.
+
+An analysis of trained runs (VIP, selectivity, neural and synaptic PCA, symmetry) runs on every
+analysed seed of its task, one run after the other: the first run's result is written under the
+stem its figure draws (the example), and the claims' numbers over seeds (per-seed values, seed
+means with 95% t-intervals, nulls, paired differences; :mod:`sims.analyses.over_seeds`) under
+``<analysis>_seeds``.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ __all__ = [
     "stage_parameters",
     "stage_phase",
     "stage_projection",
-    "stage_row_snapshots",
     "stage_selectivity",
+    "stage_symmetry",
+    "stage_synaptic",
     "stage_toy",
     "stage_train",
     "stage_training_curves",
@@ -117,35 +124,76 @@ def stage_behaviour(context: Context, run_dirs: list, seed: int) -> dict:
     return {"files": files + write_stage_result(context, "msi_example", summary, arrays)}
 
 
-def stage_vip(context: Context, run_dir: str, fractions: list, n_batches: int, seed: int) -> dict:
-    """Fig. 4: VIP fraction and the target-removal curves of one MSI run."""
+def _each_run(
+    context: Context, run_dirs: list, stem: str, analyse, first=None
+) -> tuple[list, list, list]:
+    """``analyse(run) -> (summary, arrays)`` of every run of ``run_dirs``, in order.
+
+    The first run's result, of ``first(run)`` when given, is written as ``stem`` (the example its
+    figure draws).
+
+    Returns:
+        (summaries, each with its "run_dir"; the runs' seeds; the files written).
+    """
+    summaries, seeds, files = [], [], []
+    for k, run_dir in enumerate(run_dirs):
+        run = _open(run_dir)
+        summary, arrays = (first if k == 0 and first else analyse)(run)
+        summary = {**summary, "run_dir": str(run_dir)}
+        if not files:
+            files = write_stage_result(context, stem, summary, arrays)
+        summaries.append(summary)
+        seeds.append(int(run.config["seed"]))
+    return summaries, seeds, files
+
+
+def _write_over_seeds(context: Context, stem: str, summaries: list, seeds: list, aggregate):
+    """Write the over-seeds result ``stem``: the runs, their seeds and ``aggregate``."""
+    runs = {"run_dirs": [s["run_dir"] for s in summaries], "seeds": seeds}
+    return write_stage_result(context, stem, {**runs, **aggregate})
+
+
+def stage_vip(context: Context, run_dirs: list, fractions: list, n_batches: int) -> dict:
+    """Fig. 4: VIP fraction and target removal of every analysed MSI run (removal draws and
+    test noise seeded by the run's seed). The first run, drawn in Fig. 4 (vip.json), is removed
+    at every fraction of ``fractions``; the others at p = 1 (all VIPs, and as many connections
+    by each control) only, which is all the claims read (vip_seeds.json)."""
+    from sims.analyses.over_seeds import vip_over_seeds
     from sims.analyses.vip import vip_analysis
 
-    run = _open(run_dir)
-    summary, arrays = vip_analysis(
-        run.network(), run.task, seed=seed, fractions=fractions, n_batches=n_batches
+    def analyse(run, removed=(1.0,)):
+        network, seed = run.network(), run.config["seed"]
+        return vip_analysis(network, run.task, seed, fractions=removed, n_batches=n_batches)
+
+    summaries, seeds, files = _each_run(
+        context, run_dirs, "vip", analyse, first=lambda run: analyse(run, fractions)
     )
-    summary["run_dir"] = str(run_dir)
-    return {"files": write_stage_result(context, "vip", summary, arrays)}
+    aggregate = vip_over_seeds(summaries)
+    return {"files": files + _write_over_seeds(context, "vip_seeds", summaries, seeds, aggregate)}
 
 
-def stage_selectivity(context: Context, run_dir: str, n_repeats: int, seed: int) -> dict:
-    """Fig. 5: SLI classes and example traces of one MSI run, beside the untrained network and
-    condition shuffles."""
+def stage_selectivity(context: Context, run_dirs: list, n_repeats: int) -> dict:
+    """Fig. 5: SLI classes of every analysed MSI run beside its untrained network and
+    condition shuffles (trials seeded by the run's seed); selectivity.json holds the first
+    run's, with example traces."""
+    from sims.analyses.over_seeds import selectivity_over_seeds
     from sims.analyses.selectivity import selectivity_analysis, untrained_network
 
-    run = _open(run_dir)
-    untrained, source = untrained_network(run)
-    summary, arrays = selectivity_analysis(
-        run.network(),
-        run.task,
-        untrained=untrained,
-        untrained_source=source,
-        seed=seed,
-        n_repeats=n_repeats,
-    )
-    summary["run_dir"] = str(run_dir)
-    return {"files": write_stage_result(context, "selectivity", summary, arrays)}
+    def analyse(run):
+        untrained, source = untrained_network(run)
+        return selectivity_analysis(
+            run.network(),
+            run.task,
+            untrained=untrained,
+            untrained_source=source,
+            seed=run.config["seed"],
+            n_repeats=n_repeats,
+        )
+
+    summaries, seeds, files = _each_run(context, run_dirs, "selectivity", analyse)
+    aggregate = selectivity_over_seeds(summaries)
+    files += _write_over_seeds(context, "selectivity_seeds", summaries, seeds, aggregate)
+    return {"files": files}
 
 
 def _snapshots(run, blocks, stride: int):
@@ -155,6 +203,46 @@ def _snapshots(run, blocks, stride: int):
     return stack_snapshots(run, blocks, snapshot_epochs(run, stride))
 
 
+def _over_tasks(context: Context, stem: str, tasks: list, over_seeds) -> list[str]:
+    """An analysis of several tasks' runs: ``tasks`` lists (example stem, name, run_dirs, analyse)
+    per task (see :func:`_each_run`); the over-seeds result ``stem`` holds
+    ``over_seeds(summaries)`` of each task under its name. Returns the files written."""
+    files, summary = [], {"run_dirs": {}, "seeds": {}}
+    for example, name, run_dirs, analyse in tasks:
+        summaries, seeds, written = _each_run(context, run_dirs, example, analyse)
+        files += written
+        summary["run_dirs"][name] = [s["run_dir"] for s in summaries]
+        summary["seeds"][name] = seeds
+        summary[name] = over_seeds(summaries)
+    return files + write_stage_result(context, stem, summary)
+
+
+def stage_projection(context: Context, msi_dirs: list, mnist_dirs: list, per_digit: int) -> dict:
+    """Fig. 7: neural PCA of every analysed MSI and pixel-MNIST run, and of the same networks
+    before training on the same trials (the control); projection_msi / projection_mnist hold
+    the first run of each task, projection_seeds both tasks over seeds."""
+    from sims.analyses.over_seeds import neural_pca_over_seeds
+    from sims.analyses.projection import neural_projection
+    from sims.analyses.selectivity import untrained_network
+
+    def analyse(run):
+        seed, initial = run.config["seed"], untrained_network(run)[0]
+        neural, arrays = neural_projection(run.network(), run.task, seed, n_per_digit=per_digit)
+        untrained, _ = neural_projection(initial, run.task, seed, n_per_digit=per_digit)
+        return {"neural": neural, "untrained": untrained}, arrays
+
+    def over_seeds(summaries):
+        return neural_pca_over_seeds(
+            [s["neural"] for s in summaries], [s["untrained"] for s in summaries]
+        )
+
+    tasks = [
+        ("projection_msi", "msi", msi_dirs, analyse),
+        ("projection_mnist", "pixel_mnist", mnist_dirs, analyse),
+    ]
+    return {"files": _over_tasks(context, "projection_seeds", tasks, over_seeds)}
+
+
 def _synaptic(run, stride: int):
     from sims.analyses.projection import SYNAPTIC_BLOCKS, synaptic_projection
 
@@ -162,40 +250,41 @@ def _synaptic(run, stride: int):
     return synaptic_projection(stacked, epochs, SYNAPTIC_BLOCKS)
 
 
-def stage_projection(
-    context: Context,
-    run_dir: str,
-    stem: str,
-    seed: int,
-    per_digit: int,
-    synaptic_stem: str = "",
-    stride: int = 1,
+def stage_synaptic(
+    context: Context, row_dirs: list, msi_dirs: list, row_stride: int, msi_stride: int
 ) -> dict:
-    """Fig. 7 (neural PCA) and, with ``synaptic_stem``, Fig. 8 (synaptic PCA) of one run."""
-    from sims.analyses.projection import neural_projection
+    """Fig. 8: synaptic PCA of every analysed row-MNIST and MSI run beside its random-walk and
+    shuffled-increment nulls (every ``*_stride``-th snapshot); synaptic_row / synaptic_msi hold
+    the first run of each task, synaptic_seeds both tasks over seeds."""
+    from sims.analyses.over_seeds import synaptic_over_seeds
 
-    run = _open(run_dir)
-    neural, arrays = neural_projection(run.network(), run.task, seed=seed, n_per_digit=per_digit)
-    files = write_stage_result(context, stem, {"neural": neural, "run_dir": str(run_dir)}, arrays)
-    if synaptic_stem:
-        summary, synaptic_arrays = _synaptic(run, stride)
-        files += write_stage_result(
-            context, synaptic_stem, {**summary, "run_dir": str(run_dir)}, synaptic_arrays
-        )
-    return {"files": files}
+    tasks = [
+        ("synaptic_row", "row_mnist", row_dirs, lambda run: _synaptic(run, row_stride)),
+        ("synaptic_msi", "msi", msi_dirs, lambda run: _synaptic(run, msi_stride)),
+    ]
+    return {"files": _over_tasks(context, "synaptic_seeds", tasks, synaptic_over_seeds)}
 
 
-def stage_row_snapshots(context: Context, run_dir: str, stride: int) -> dict:
-    """Figs. 8–9 for row-by-row MNIST: synaptic PCA and symmetry breaking of one run."""
+def stage_symmetry(context: Context, run_dirs: list) -> dict:
+    """Fig. 9: symmetry breaking of every row-MNIST run started from an intermediate π₀ (every
+    saved epoch); symmetry_row holds the first run's, symmetry_seeds the verdicts over seeds and
+    each run's initial π per layer."""
+    from sims.analyses.over_seeds import symmetry_over_seeds
     from sims.analyses.symmetry import LAYERS, symmetry_analysis
 
-    run = _open(run_dir)
-    summary, arrays = _synaptic(run, stride)
-    files = write_stage_result(context, "synaptic_row", {**summary, "run_dir": run_dir}, arrays)
     blocks = [f"{layer}.{p}" for layer in LAYERS for p in ("pi", "xi")]
-    epochs, stacked = _snapshots(run, blocks, 1)
-    summary, arrays = symmetry_analysis(stacked, epochs)
-    files += write_stage_result(context, "symmetry_row", {**summary, "run_dir": run_dir}, arrays)
+
+    def analyse(run):
+        epochs, stacked = _snapshots(run, blocks, 1)
+        summary, arrays = symmetry_analysis(stacked, epochs)
+        initial = {layer: run.config["init"][layer]["pi"] for layer in LAYERS}
+        return {**summary, "initial_pi": initial}, arrays
+
+    summaries, seeds, files = _each_run(context, run_dirs, "symmetry_row", analyse)
+    aggregate = symmetry_over_seeds(summaries) | {
+        "initial_pi": [s["initial_pi"] for s in summaries]
+    }
+    files += _write_over_seeds(context, "symmetry_seeds", summaries, seeds, aggregate)
     return {"files": files}
 
 
