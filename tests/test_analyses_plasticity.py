@@ -2,7 +2,6 @@
 §5.3)."""
 
 import numpy as np
-
 import pytest
 
 from sims.analyses.plasticity import aggregate_ablation, fluctuation_ablation, toy_curves
