@@ -15,7 +15,15 @@ from sims.analyses.over_seeds import (
 )
 from sims.analyses.projection import synaptic_projection
 from sims.analyses.training import preset_comparison, training_curves
-from sims.reproduce.claims import At, Comparable, LearnsBy, WithinBand, headline, markdown_table
+from sims.reproduce.claims import (
+    AccuracyAtLeast,
+    At,
+    Comparable,
+    LearnsBy,
+    WithinBand,
+    headline,
+    markdown_table,
+)
 
 
 def _ats(spec):
@@ -335,3 +343,18 @@ def test_a_band_criterion_goes_either_way_on_the_interval(interval, verdict):
     low, high = interval
     statistic = {"mean": 0.15, "low": low, "high": high, "n": 1 if low is None else 3}
     assert WithinBand("x", 0.0, 0.25).judge(statistic)[0] == verdict
+
+
+@pytest.mark.parametrize(
+    ("n_seeds", "interval", "verdict"),
+    [
+        (3, [0.84, 0.86], "holds"),
+        (3, [0.80, 0.82], "does not hold"),
+        (3, [0.82, 0.85], "not resolvable"),
+        (2, [0.84, 0.86], "not resolvable"),
+        (1, None, "not resolvable"),
+    ],
+)
+def test_the_accuracy_criterion_reads_the_interval_over_seeds(n_seeds, interval, verdict):
+    ours = {"n_seeds": n_seeds, "meanfield_95ci": interval, "meanfield": 0.85}
+    assert AccuracyAtLeast(0.83).judge(ours)[0] == verdict
