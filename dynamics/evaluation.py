@@ -4,14 +4,14 @@
 :func:`dynamics.mean_field_forward` but keeps only the current state and rates of each batch chunk
 (O(B N) memory instead of three (T + 1, B, N) traces), so that a test set runs as one batch on
 both cores, with ε drawn inside the kernel from a counter-based stream. The batch runs in blocks
-of at most 128 samples (:func:`readout_blocks`), spread over two threads: their work arrays stay
-in the core's cache, and OpenBLAS multiplies blocks of whole 16-row panels fastest (measured,
-N = 100: 128-row GEMMs about 19 % faster than the 62- and 63-row blocks of 1,000 samples split
-evenly into blocks of at most 64, and no slower than 200 or 256 rows). For the same ε its
-readout equals ``mean_field_forward(...).z`` bit for bit where the two passes split the batch
-alike (B ≤ 256: the training pass's chunks), since the elementwise arithmetic is the same,
-operation for operation; otherwise to round-off (about 1e-16 relative), as BLAS may sum GEMMs
-of other shapes in another order.
+of whole 16-row panels (:func:`readout_blocks`), spread over two threads: their work arrays stay
+in the core's cache, and OpenBLAS multiplies such blocks fastest: with its AVX2 kernels 96 rows
+(N = 100) about 10 % faster than 62 or 63, with its AVX-512 kernels as fast as any block small
+enough for their small-matrix path, and 1.5 times faster than a larger one (measured). For the
+same ε its readout equals ``mean_field_forward(...).z`` bit for bit where the two passes split
+the batch alike (e.g. B ≤ 192 for N = 100: the training pass's chunks), since the elementwise
+arithmetic is the same, operation for operation; otherwise to round-off (about 1e-16 relative),
+as BLAS may sum GEMMs of other shapes in another order.
 
 Example:
     >>> key = generator_key(rng)
@@ -46,6 +46,9 @@ _KEY_BOUND = 2**63
 #: GEMM kernels' row blocking: 4 or 8 rows for AVX2, 16 for AVX-512).
 READOUT_BLOCK = 128
 ROW_PANEL = 16
+#: M·N·K of a GEMM up to which OpenBLAS's AVX-512 dgemm takes its small-matrix path (measured,
+#: N = K = 100: about 1.5 times the speed of the general path, 100 rows against 104).
+SMALL_GEMM = 10**6
 
 
 def generator_key(rng: np.random.Generator) -> int:
@@ -122,19 +125,29 @@ def sample_blocks(batch: int, size: int = kernels.BLOCK) -> list[slice]:
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
-def readout_blocks(batch: int) -> list[slice]:
-    """The batch split for the mean-field readout: the two chunks of the training pass (one
-    below ``MIN_BATCH_TO_SPLIT`` samples), each in blocks of at most :data:`READOUT_BLOCK`, all
-    but its last a whole number of :data:`ROW_PANEL` rows (1,000 → 2 × (3 × 128 + 116), equal
-    work for the two cores; up to 256 samples the training pass's chunks themselves)."""
+def readout_block_rows(n_rec: int) -> int:
+    """Rows of a readout block: the most whole :data:`ROW_PANEL` panels, up to
+    :data:`READOUT_BLOCK` rows, whose recurrent GEMM (rows × n_rec × n_rec) stays within
+    :data:`SMALL_GEMM` (n_rec = 100 → 96, 150 → 32), and at least one panel."""
+    fitting = SMALL_GEMM // (n_rec * n_rec) // ROW_PANEL * ROW_PANEL
+    return max(ROW_PANEL, min(READOUT_BLOCK, fitting))
+
+
+def readout_blocks(batch: int, n_rec: int) -> list[slice]:
+    """The batch split for the mean-field readout: each of the two chunks of the training pass
+    (one below ``MIN_BATCH_TO_SPLIT`` samples) in the fewest blocks of at most
+    :func:`readout_block_rows` rows, as equal as whole :data:`ROW_PANEL` panels allow (1,000
+    samples, n_rec = 100: 2 × (80 + 80 + 96 + 80 + 80 + 84), equal work for the two cores; up
+    to 192 samples the training pass's chunks themselves)."""
+    rows = readout_block_rows(n_rec)
     blocks = []
     for chunk in _chunks(batch):
         size = chunk.stop - chunk.start
-        width = math.ceil(math.ceil(size / math.ceil(size / READOUT_BLOCK)) / ROW_PANEL) * ROW_PANEL
-        width = min(width, size)
-        blocks += [
-            slice(a, min(a + width, chunk.stop)) for a in range(chunk.start, chunk.stop, width)
+        panels, count = math.ceil(size / ROW_PANEL), math.ceil(size / rows)
+        edges = [
+            chunk.start + min(size, ROW_PANEL * (panels * i // count)) for i in range(count + 1)
         ]
+        blocks += [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     return blocks
 
 
@@ -150,7 +163,7 @@ def mean_field_readout(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> n
         u = G + ε Δ,   z = μ_out r + ε_out √(v_out r²),   with r = r(T) (readout "last") or
         r(t + 1) at every step (readout "all")
 
-    Memory O(B N) besides ``x`` and z; the batch runs in blocks of at most 128 samples
+    Memory O(B N) besides ``x`` and z; the batch runs in blocks of whole 16-row panels
     (:func:`readout_blocks`) on two threads with one BLAS thread each.
 
     Args:
@@ -239,5 +252,5 @@ def mean_field_readout(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> n
         index[axis] = chunk
         return mean_out + eps_out[tuple(index)] * sd_out
 
-    parts = _map_chunks(work, readout_blocks(batch))
+    parts = _map_chunks(work, readout_blocks(batch, n_rec))
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)

@@ -19,7 +19,13 @@ from dynamics import (
     sampled_weights,
 )
 from dynamics._random import fill_normals, fill_uniforms
-from dynamics.evaluation import READOUT_BLOCK, ROW_PANEL, readout_blocks
+from dynamics.evaluation import (
+    READOUT_BLOCK,
+    ROW_PANEL,
+    SMALL_GEMM,
+    readout_block_rows,
+    readout_blocks,
+)
 from dynamics.meanfield import _chunks
 
 #: Same float64 arithmetic in another order (compiled loop and GEMM vs NumPy): round-off only.
@@ -232,8 +238,8 @@ def test_forward_only_mean_field_readout_equals_the_traced_pass(
     """Where both passes split the batch alike (B = 20: one chunk; B = 128, 150: two halves)
     the readouts are equal bit for bit: the same operations in the same order, including the
     leak 1 − α, another form of which differs in the last bit under fast-math (α = 0.3). Other
-    splits (B = 300: 150 + 150 against 80 + 70 + 80 + 70) change only the GEMMs' summation:
-    round-off."""
+    splits (B = 300: 150 + 150 against 80 + 70 + 80 + 70, blocks of up to 128 rows for
+    n_rec = 12) change only the GEMMs' summation: round-off."""
     rng = np.random.default_rng(6)
     net = random_network(
         rng, n_in=n_in, readout=readout, activation=activation, sigma_rec=sigma_rec, alpha=alpha
@@ -260,18 +266,22 @@ def test_forward_only_mean_field_readout_equals_the_traced_pass(
         assert not np.allclose(z_stream, mean_field_readout(net, x, eps=None, eps_out=eps_out))
 
 
+@pytest.mark.parametrize("n_rec", [12, 100, 150, 400])
 @pytest.mark.parametrize("batch", [1, 31, 32, 33, 128, 150, 256, 257, 1000, 10000])
-def test_readout_blocks_split_the_training_chunks_in_whole_row_panels(batch):
-    blocks = readout_blocks(batch)
+def test_readout_blocks_split_the_training_chunks_in_whole_row_panels(batch, n_rec):
+    blocks, rows = readout_blocks(batch, n_rec), readout_block_rows(n_rec)
+    assert rows % ROW_PANEL == 0 and rows <= READOUT_BLOCK
+    assert rows == ROW_PANEL or rows * n_rec**2 <= SMALL_GEMM
     assert blocks[0].start == 0 and blocks[-1].stop == batch
     assert all(a.stop == b.start for a, b in zip(blocks[:-1], blocks[1:], strict=True))
-    assert all(block.stop - block.start <= READOUT_BLOCK for block in blocks)
+    assert all(0 < block.stop - block.start <= rows for block in blocks)
     for chunk in _chunks(batch):
         inside = [b.stop - b.start for b in blocks if chunk.start <= b.start < chunk.stop]
         assert sum(inside) == chunk.stop - chunk.start
+        assert len(inside) == -(-sum(inside) // rows)  # the fewest blocks
         assert all(size % ROW_PANEL == 0 for size in inside[:-1])
-    if batch <= 2 * READOUT_BLOCK:  # the training pass's split: the readouts agree bit for bit
-        assert blocks == _chunks(batch)
+    if all(c.stop - c.start <= rows for c in _chunks(batch)):  # the training pass's split,
+        assert blocks == _chunks(batch)  # so that the readouts agree bit for bit
 
 
 def test_sampled_mean_mode_is_the_noise_free_mean_field_pass():
