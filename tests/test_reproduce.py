@@ -11,6 +11,7 @@ from sims.cli import main
 from sims.reproduce.cost import estimate_wall_seconds
 from sims.reproduce.plan import Stage
 from sims.reproduce.scheduler import critical_paths, ready_order
+from sims.scan import parse_axis, run_scan
 
 #: Stage groups every figure's simulations fall in (planning of --only).
 MSI_TRAINING_PREFIX = "train-msi-seed"
@@ -248,3 +249,16 @@ def test_smoke_reproduction_draws_every_figure_and_fills_every_summary_row(tmp_p
         assert "does not exist" not in missing, row
     index = store.read_json(out / store.RESULTS_DIR / "runs.json", "runs-index")
     assert len(index["multisensory"]) == reproduce.SMOKE_CHANGES["msi_seeds"]
+
+
+@pytest.mark.slow
+def test_a_scan_after_a_reproduction_in_one_process_finds_its_process_pool_working(tmp_path):
+    """The reproduction's worker pool is its own, so joblib's reusable pool, which a scan runs
+    on, is still the one joblib set up."""
+    args = ("init-dynamics", parse_axis("g=0.5:2.0:3"), parse_axis("pi=0:0.5:2"), "lyapunov")
+    fixed = {"N": 20, "steps": 60, "transient": 20}
+    before = run_scan(*args, out=tmp_path / "before", fixed=fixed, jobs=2, progress=False)
+    only = ["appendix-kernel"]
+    reproduce.reproduce(tmp_path / "repro", mode="smoke", only=only, jobs=2, draw=False)
+    after = run_scan(*args, out=tmp_path / "after", fixed=fixed, jobs=2, progress=False)
+    assert after["values"] == before["values"]

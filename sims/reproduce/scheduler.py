@@ -222,7 +222,10 @@ class _Workers:
     """Where stages run: this process (one local job), loky processes, or a dask cluster.
 
     ``submit(stage)`` starts a stage; ``finished(futures)`` waits for at least one to finish and
-    returns those that have; ``close()`` stops the workers after an error.
+    returns those that have; ``close()`` stops the workers (killing them after an error). The
+    loky pool is this run's own, not joblib's process-wide reusable one, which joblib's
+    ``Parallel`` would otherwise take over later in the same process (a scan after a
+    reproduction) without the set-up it needs.
     """
 
     def __init__(self, context: Context, jobs: int, scheduler: str | None):
@@ -232,9 +235,9 @@ class _Workers:
 
             self._client, self.slots = Client(scheduler), None  # the cluster's own workers
         elif jobs > 1:
-            from joblib.externals.loky import get_reusable_executor
+            from joblib.externals.loky import ProcessPoolExecutor
 
-            self._executor = get_reusable_executor(max_workers=jobs, initializer=_worker_setup)
+            self._executor = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_setup)
 
     def submit(self, stage: Stage):
         if self._client is not None:
@@ -262,8 +265,8 @@ class _Workers:
     def close(self, error: bool) -> None:
         if self._client is not None:
             self._client.close()
-        elif self._executor is not None and error:
-            self._executor.shutdown(wait=False, kill_workers=True)
+        elif self._executor is not None:
+            self._executor.shutdown(wait=not error, kill_workers=error)
 
 
 def run_stages(
