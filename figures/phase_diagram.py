@@ -54,6 +54,10 @@ METRIC_LABELS = {
     "final_lazy_loss": r"final lazy-theory train loss $\frac{1}{2}\sum_\mu (f-y)^2$",
     "init_kernel_error": r"$\|\hat\Theta_0-\Theta\|_F/\|\Theta\|_F$ at initialisation",
     "lazy_displacement": r"lazy displacement $\|\Delta\tilde\theta\|$",
+    "test_accuracy_meanfield": "mean-field test accuracy after training",
+    "test_accuracy_sampled_per_step": "per-step sampled test accuracy after training",
+    "epoch_below_threshold": "first epoch (MSI: iteration) with train loss ≤ threshold\n"
+    "(the cap + 1 when never: censored)",
 }
 #: Positive metrics spanning decades: drawn with a logarithmic colour scale.
 LOG_METRICS = {"kernel_drift", "early_gap", "init_kernel_error", "lazy_displacement"}
