@@ -71,7 +71,9 @@ def quantities(directory: Path, task: str, dtype: str, seed: int) -> dict:
         rng = np.random.default_rng([seed, EVALUATION_STREAM])
         accuracy = classification_accuracy(run.network(), run.task, mode="meanfield", rng=rng)
         return {"row_test_accuracy": accuracy}
-    summary, _ = vip_analysis(run.network(), run.task, seed=seed, fractions=(0.0, 1.0))
+    summary, _ = vip_analysis(  # no controls: they draw their own streams, not the VIP curve's
+        run.network(), run.task, seed=seed, fractions=(0.0, 1.0), controls=()
+    )
     return {
         "msi_intact_accuracy": summary["accuracy_intact"],
         "msi_all_vips_removed": summary["accuracy_vip_mean"][-1],
