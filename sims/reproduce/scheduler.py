@@ -9,17 +9,21 @@ computed again. The other stages start as soon as the stages they read have fini
 worker slot is free, the ready stage with the longest remaining path first
 (:func:`critical_paths`: its planned cost plus that of its longest chain of dependents,
 :mod:`.cost`), so long chains such as MSI training → VIP analysis overlap the long training runs.
-Workers are loky processes (joblib's process pool) locally, or a ``dask.distributed`` cluster
-when an address is given; with one local job the stages run in this process. Each stage runs
-with BLAS pinned to one thread (threadpoolctl), so its numbers do not depend on how many stages
-run at once.
+Workers are loky processes (a pool of joblib's process-pool library, for this run only) locally,
+or a ``dask.distributed`` cluster when an address is given; with one local job the stages run in
+this process. An error, Ctrl-C or SIGTERM (a KeyboardInterrupt here) kills the local workers;
+the stages already recorded are reused by the next run. Each stage runs with BLAS pinned to one
+thread (threadpoolctl), so its numbers do not depend on how many stages run at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import shutil
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -208,14 +212,39 @@ def _read_record(path: Path, log) -> dict:
 
 
 def _worker_setup() -> None:
-    """Give tqdm a thread lock in a worker process (stages draw no bars there): its default
-    multiprocessing lock is a named semaphore, which a worker killed on an interrupt would leave
-    to the resource tracker, with a "leaked semaphore" warning at exit."""
-    import threading
+    """Set up a worker process for long stages that this process stops.
 
+    - SIGINT is ignored: Ctrl-C reaches every process of the terminal's process group, but it
+      is this process that stops the workers (an idle worker would print a KeyboardInterrupt
+      traceback). Workers are also started with SIGINT ignored (:func:`_sigint_ignored`), for
+      the seconds before they get here.
+    - tqdm gets a thread lock (stages draw no bars there): its default multiprocessing lock is
+      a named semaphore, which a killed worker would leave to the resource tracker, with a
+      "leaked semaphore" warning at exit.
+    - loky's memory-leak guard is off: a stage's memory grows by design (compiled kernels, data
+      caches), and the guard would restart the worker after it, compiling everything again and
+      warning "A worker stopped while some jobs were given to the executor" when a stage waits.
+    """
+    from joblib.externals.loky import process_executor
     from tqdm import tqdm
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tqdm.set_lock(threading.RLock())
+    process_executor._USE_PSUTIL = False
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT ignored for a moment (in the main thread; elsewhere nothing changes), so that the
+    processes started meanwhile start ignoring it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Workers:
@@ -243,7 +272,8 @@ class _Workers:
         if self._client is not None:
             return self._client.submit(run_stage, stage, self.context, pure=False)
         if self._executor is not None:
-            return self._executor.submit(run_stage, stage, self.context)
+            with _sigint_ignored():  # loky starts its workers here
+                return self._executor.submit(run_stage, stage, self.context)
         from concurrent.futures import Future
 
         future = Future()  # one local job: run it here, now
@@ -262,11 +292,18 @@ class _Workers:
 
         return list(wait(list(futures), return_when=FIRST_COMPLETED).done)
 
-    def close(self, error: bool) -> None:
+    def close(self, error: bool, futures=()) -> None:
         if self._client is not None:
             self._client.close()
         elif self._executor is not None:
-            self._executor.shutdown(wait=not error, kill_workers=error)
+            if error:  # loky's kill fails (KeyError) on a task not yet handed to a worker,
+                # so every submitted one is let through first (it takes milliseconds)
+                deadline = time.monotonic() + 1.0
+                while time.monotonic() < deadline and not all(
+                    future.running() or future.done() for future in futures
+                ):
+                    time.sleep(0.01)
+            self._executor.shutdown(wait=True, kill_workers=error)
 
 
 def run_stages(
@@ -349,5 +386,5 @@ def run_stages(
         failed = False
     finally:
         bar.close()
-        workers.close(error=failed)
+        workers.close(error=failed, futures=list(running))
     return record
