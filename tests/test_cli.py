@@ -52,6 +52,7 @@ def test_every_repeated_option_takes_either_form(command, option, dest):
     assert getattr(one_flag, dest) == getattr(repeated, dest) == ["a=1", "b=2"]
 
 
+@pytest.mark.slow  # trains a width × learning-rate grid; test_learning_regime covers its parts
 def test_regime_subcommand_scans_fits_and_draws_the_diagram(tmp_path):
     argv = ["regime", "--widths", "4", "16", "--widths", "64", "--lrs", "1e-5", "1e-4", "1e-3"]
     tiny = ["--fixed", "n_train=12", "n_test=4", "--fixed", "n_probe=6", "epochs=2"]

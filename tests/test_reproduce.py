@@ -193,6 +193,7 @@ def test_the_wall_estimate_shares_the_cores_and_follows_the_dependencies():
     assert estimate_wall_seconds(chain, jobs=2, figures=False) == pytest.approx(31.0)
 
 
+@pytest.mark.slow  # trains four runs; the figure itself is drawn in tests/test_figures.py
 def test_a_smoke_fashion_reproduction_trains_both_presets_and_draws_its_figure(
     tmp_path, monkeypatch
 ):
