@@ -56,6 +56,18 @@ class Repeatable(argparse.Action):
         setattr(namespace, self.dest, [*collected, *values])
 
 
+def add_scan_workers(parser: argparse.ArgumentParser) -> None:
+    """The worker options of a command that runs scans (:func:`sims.scan.run_scan`): ``--jobs``
+    local processes, or ``--scheduler`` a dask cluster."""
+    parser.add_argument("--jobs", type=int, default=1, help="local worker processes (loky)")
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="dask.distributed scheduler address (uses joblib's dask backend)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sasrnn",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sims.cli import Repeatable
+from sims.cli import Repeatable, add_scan_workers
 
 
 def register(subparsers) -> None:
@@ -39,13 +39,7 @@ def register(subparsers) -> None:
         help="other config values (--fixed A=1 B=2 or --fixed A=1 --fixed B=2)",
     )
     parser.add_argument("--seeds", type=int, default=1, help="seeds per grid point")
-    parser.add_argument("--jobs", type=int, default=1, help="local worker processes (loky)")
-    parser.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="dask.distributed scheduler address (uses joblib's dask backend)",
-    )
+    add_scan_workers(parser)
     parser.add_argument(
         "--out",
         default=None,

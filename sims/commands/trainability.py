@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sims.cli import add_scan_workers
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -29,13 +31,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("map", metavar="MAP", help="directory of a train-probe scan over g and pi")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per refined cell")
-    parser.add_argument("--jobs", type=int, default=1, help="local worker processes (loky)")
-    parser.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="dask.distributed scheduler address (uses joblib's dask backend)",
-    )
+    add_scan_workers(parser)
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
     parser.add_argument("--no-figure", action="store_true", help="skip drawing the figure")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
