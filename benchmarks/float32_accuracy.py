@@ -84,15 +84,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, help="directory of the runs")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--tasks", default="row,msi", help="comma-separated tasks to compare: row, msi"
+    )
     args = parser.parse_args()
+    tasks = args.tasks.split(",")
+    if not tasks or set(tasks) - {"row", "msi"}:
+        parser.error(f"--tasks {args.tasks!r}: choose among row and msi, e.g. --tasks msi")
     values = {dtype: {} for dtype in ("float32", "float64")}
     for dtype in values:
-        for task in ("row", "msi"):
+        for task in tasks:
             for seed in range(args.seeds):
                 for key, value in quantities(args.runs, task, dtype, seed).items():
                     values[dtype].setdefault(key, []).append(value)
     report = {}
     for key, margin in MARGINS.items():
+        if key not in values["float64"]:
+            continue
         comparison = paired_interval(values["float32"][key], values["float64"][key])
         low, high = comparison["ci95"]
         comparison.update(

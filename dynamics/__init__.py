@@ -6,7 +6,7 @@ The public names below are a stable contract (README, "API"):
 """
 
 from .entropy import entropy_one, entropy_trajectory, entropy_two, layer_entropies
-from .evaluation import generator_key, mean_field_readout
+from .evaluation import generator_key, mean_field_readout, mean_field_readouts
 from .layer import SaSLayer, check_pi_xi, sas_moment_derivatives, sas_moments
 from .meanfield import (
     ForwardTrace,
@@ -59,6 +59,7 @@ __all__ = [
     "layer_entropies",
     "mean_field_forward",
     "mean_field_readout",
+    "mean_field_readouts",
     "mean_field_grads",
     "mean_field_vjp",
     "neural_trajectory_pca",

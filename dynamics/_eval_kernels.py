@@ -173,35 +173,39 @@ def meanfield_readout_chunk(
     out_mean,
     out_var,
 ):
-    """Mean-field pass of docs/model.md §1.3 over T steps, keeping only the current state.
+    """Mean-field pass of docs/model.md §1.3 over T steps for P networks on the same inputs and
+    draws, keeping only the current state.
 
         h(t+1) = (1 − α) h(t) + α (G(t) + ε(t) Δ(t)) + noise(t),   r = f(h),
         G = μ_rec r + μ_in x,   Δ² = v_rec r² + v_in x²
 
     with the arithmetic of ``dynamics._kernels.forward_chunk`` in trace mode, so that the rates
-    agree with :func:`dynamics.mean_field_forward` bit for bit.
+    agree with :func:`dynamics.mean_field_forward` bit for bit. ε(t) and ξ(t) are drawn once per
+    step and shared by the P networks, whose products and updates are those of a pass of each
+    network alone (the same GEMM shapes and operations): network p's rates do not depend on the
+    other networks.
 
     Args:
         x: (T, B, K) inputs of the whole batch; the chunk is samples ``first … first + C − 1``.
-        mu_in_t, var_in_t: (K, N) transposed input moments. mu_rec_t, var_rec_t: (N, N).
+        mu_in_t, var_in_t: (P, K, N) transposed input moments. mu_rec_t, var_rec_t: (P, N, N).
         eps_source: NONE (ε ≡ 0: the variance products are skipped), ARRAY or STREAM.
         eps: (T, B, N) standard normals when eps_source is ARRAY, else unread.
         noise_source: NONE, ARRAY (``noise`` (T, B, N), already scaled by √(2α)σ_rec) or
             STREAM (scaled here by ``noise_scale``).
         keys: (2, 2) uint32 stream keys, row 0 of ε, row 1 of ξ. blocks: (2,) uint32, their
             blocks; ε(t) of sample b is row (b, t, block) of its stream, b counted in the batch.
-        h0: (C, N) initial state. alpha: leak. activation: RELU or TANH.
-        mu_out_t, var_out_t: (N, O) transposed readout moments.
+        h0: (P, C, N) initial states. alpha: leak. activation: RELU or TANH.
+        mu_out_t, var_out_t: (P, N, O) transposed readout moments.
         read_all: write the readout moments of every step (readout "all").
-        rate, rate_sq: (C, N) outputs, r(T) and r(T)² at the end.
-        out_mean, out_var: (T, C, O) outputs when ``read_all``: r(t+1) μ_outᵀ and r(t+1)² v_outᵀ
-            (out_var may be (0, C, O): not computed); unwritten otherwise.
+        rate, rate_sq: (P, C, N) outputs, r(T) and r(T)² at the end.
+        out_mean, out_var: (P, T, C, O) outputs when ``read_all``: r(t+1) μ_outᵀ and
+            r(t+1)² v_outᵀ (out_var may be (P, 0, C, O): not computed); unwritten otherwise.
 
     Returns:
         Whether every ε and ξ read was finite.
     """
     n_steps = x.shape[0]
-    chunk, n_rec = h0.shape
+    n_nets, chunk, n_rec = h0.shape
     n_in = x.shape[2]
     fluctuation = eps_source != NONE
     zero = alpha - alpha  # constants in the arrays' dtype, computed as in dynamics._kernels
@@ -213,7 +217,7 @@ def meanfield_readout_chunk(
     var_in = np.zeros((chunk, n_rec), dtype=dtype)
     x_now = np.empty((chunk, n_in), dtype=dtype)
     x_sq = np.empty((chunk, n_in), dtype=dtype)
-    state = np.empty((chunk, n_rec), dtype=dtype)
+    state = np.empty((n_nets, chunk, n_rec), dtype=dtype)
     eps_now = np.zeros((chunk, n_rec), dtype=dtype)  # stays 0 without ε
     # one input (pixel MNIST), ReLU, no state noise: the input term is formed in the update
     one_input = n_in == 1 and activation == RELU and noise_source == NONE
@@ -221,31 +225,24 @@ def meanfield_readout_chunk(
     noise_now = np.zeros((chunk, n_rec), dtype=dtype)
     words, flags, pending = normal_rows_workspace(chunk, n_rec)
     finite = True
-    for b in range(chunk):
-        for i in range(n_rec):
-            value = h0[b, i]
-            state[b, i] = value
-            value = _activate(value, activation, zero)
-            rate[b, i] = value
-            rate_sq[b, i] = value * value
+    for p in range(n_nets):
+        for b in range(chunk):
+            for i in range(n_rec):
+                value = h0[p, b, i]
+                state[p, b, i] = value
+                value = _activate(value, activation, zero)
+                rate[p, b, i] = value
+                rate_sq[p, b, i] = value * value
     for t in range(n_steps):
-        np.dot(rate, mu_rec_t, mean)
-        if fluctuation:
-            np.dot(rate_sq, var_rec_t, var)
         if n_in > FEW_INPUTS:
             for b in range(chunk):
                 for k in range(n_in):
                     value = x[t, first + b, k]
                     x_now[b, k] = value
                     x_sq[b, k] = value * value
-            np.dot(x_now, mu_in_t, mean_in)
-            if fluctuation:
-                np.dot(x_sq, var_in_t, var_in)
         elif one_input:  # read in the update itself
             for b in range(chunk):
                 x_col[b] = x[t, first + b, 0]
-        else:  # a GEMM call costs more than the few products it would do
-            _few_inputs(x, t, first, mu_in_t, var_in_t, fluctuation, mean_in, var_in)
         step = np.uint32(t)
         if eps_source == STREAM:
             fill_normal_rows(
@@ -262,28 +259,40 @@ def meanfield_readout_chunk(
                     noise_now[b, i] *= noise_scale
         elif noise_source == ARRAY:
             noise_now[:] = noise[t, first : first + chunk]
-        finite &= _step_block(
-            mean,
-            var,
-            mean_in,
-            var_in,
-            eps_now,
-            noise_now,
-            noise_source != NONE,
-            activation,
-            alpha,
-            leak,
-            state,
-            rate,
-            rate_sq,
-            x_col if one_input else x_col[:0],
-            mu_in_t,
-            var_in_t,
-        )
-        if read_all:
-            np.dot(rate, mu_out_t, out_mean[t])
-            if out_var.shape[0] > 0:
-                np.dot(rate_sq, var_out_t, out_var[t])
+        for p in range(n_nets):
+            rate_p = rate[p]
+            rate_sq_p = rate_sq[p]
+            np.dot(rate_p, mu_rec_t[p], mean)
+            if fluctuation:
+                np.dot(rate_sq_p, var_rec_t[p], var)
+            if n_in > FEW_INPUTS:
+                np.dot(x_now, mu_in_t[p], mean_in)
+                if fluctuation:
+                    np.dot(x_sq, var_in_t[p], var_in)
+            elif not one_input:  # a GEMM call costs more than the few products it would do
+                _few_inputs(x, t, first, mu_in_t[p], var_in_t[p], fluctuation, mean_in, var_in)
+            finite &= _step_block(
+                mean,
+                var,
+                mean_in,
+                var_in,
+                eps_now,
+                noise_now,
+                noise_source != NONE,
+                activation,
+                alpha,
+                leak,
+                state[p],
+                rate_p,
+                rate_sq_p,
+                x_col if one_input else x_col[:0],
+                mu_in_t[p],
+                var_in_t[p],
+            )
+            if read_all:
+                np.dot(rate_p, mu_out_t[p], out_mean[p, t])
+                if out_var.shape[1] > 0:
+                    np.dot(rate_sq_p, var_out_t[p], out_var[p, t])
     return finite
 
 

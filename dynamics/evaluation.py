@@ -39,7 +39,7 @@ from .meanfield import (
 from .network import SaSNetwork
 from .noise import CounterNormals
 
-__all__ = ["generator_key", "mean_field_readout"]
+__all__ = ["generator_key", "mean_field_readout", "mean_field_readouts"]
 
 _KEY_BOUND = 2**63
 #: Largest block of the readout pass, and the row panel its blocks are whole multiples of (the
@@ -80,10 +80,35 @@ def prepare_inputs(net: SaSNetwork, x) -> tuple[np.ndarray, np.ndarray]:
     if n_steps < 1 or batch < 1:
         raise ValueError(f"x has shape {x.shape}; it needs at least one step and one sample.")
     x = _as_array("x", x, x.shape, net.dtype)
+    return x, initial_state(net, batch)
+
+
+def initial_state(net: SaSNetwork, batch: int) -> np.ndarray:
+    """The network's initial state h0 broadcast to (B, n_rec), C-contiguous.
+
+    Raises:
+        ValueError: h0 is per sample, for another batch size.
+    """
     h0 = np.asarray(net.h0, dtype=net.dtype)
     if h0.ndim == 2 and h0.shape[0] != batch:
         raise ValueError(f"net.h0 has shape {h0.shape}, expected (B, n_rec) with B = {batch}.")
-    return x, np.ascontiguousarray(np.broadcast_to(h0, (batch, net.n_rec)))
+    return np.ascontiguousarray(np.broadcast_to(h0, (batch, net.n_rec)))
+
+
+def _check_shared_pass(first: SaSNetwork, other: SaSNetwork) -> None:
+    """Networks that share one pass of :func:`mean_field_readouts` must have the same sizes,
+    dtype, readout, α, activation and σ_rec.
+
+    Raises:
+        ValueError: naming the first setting in which ``other`` differs from ``first``.
+    """
+    _check_network(other)
+    for name in ("n_in", "n_rec", "n_out", "dtype", "readout", "alpha", "activation", "sigma_rec"):
+        if getattr(other, name) != getattr(first, name):
+            raise ValueError(
+                f"networks sharing a mean-field pass need one {name}: {getattr(first, name)!r} "
+                f"and {getattr(other, name)!r}; evaluate them in separate calls."
+            )
 
 
 def noise_source(net: SaSNetwork, name: str, value, shape, scale=None):
@@ -185,7 +210,37 @@ def mean_field_readout(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> n
     Raises:
         ValueError: a shape is wrong, an input is NaN or inf, or the parameters are invalid.
     """
-    x, h0 = prepare_inputs(net, x)
+    return mean_field_readouts([net], x, eps=eps, eps_out=eps_out, rec_noise=rec_noise)[0]
+
+
+def mean_field_readouts(nets, x, *, eps, eps_out, rec_noise=None) -> np.ndarray:
+    """The readouts of :func:`mean_field_readout` for P networks on the same inputs and draws.
+
+    One pass draws ε(t) and ξ(t) once per step for all the networks (the cost of the draws is
+    shared), and runs each network's products and update as its pass alone would: row p equals
+    ``mean_field_readout(nets[p], x, eps=eps, eps_out=eps_out, rec_noise=rec_noise)`` bit for
+    bit, whichever networks come with it.
+
+    Args:
+        nets: P networks of one architecture (sizes, dtype, readout) with equal α, activation
+            and σ_rec; their parameters and h0 may differ.
+        x, eps, eps_out, rec_noise: as :func:`mean_field_readout`, shared by the networks.
+
+    Returns:
+        (P, B, n_out) or (P, T, B, n_out).
+
+    Raises:
+        ValueError: no network, networks that cannot share a pass (the error names the
+            difference), a wrong shape, NaN or inf, or invalid parameters.
+    """
+    nets = list(nets)
+    if not nets:
+        raise ValueError("mean_field_readouts needs at least one network.")
+    net = nets[0]
+    for other in nets[1:]:
+        _check_shared_pass(net, other)
+    x, _ = prepare_inputs(net, x)
+    h0 = np.stack([initial_state(other, x.shape[1]) for other in nets])
     n_steps, batch, _ = x.shape
     dtype, n_rec, n_out = net.dtype, net.n_rec, net.n_out
     noise_shape = (n_steps, batch, n_rec)
@@ -198,26 +253,29 @@ def mean_field_readout(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> n
         eps_out = _as_array("eps_out", eps_out, out_shape, dtype)
     keys = np.stack([eps_key, noise_key])
     blocks = np.array([eps_block, noise_block], dtype=np.uint32)
-    moments = {
-        name: (layer.mu, np.ascontiguousarray(layer.mu.T), np.ascontiguousarray(layer.var.T))
-        for name, layer in net.layers().items()
-    }
+
+    def stacked(layer_name, moment):
+        return np.ascontiguousarray(
+            np.stack([getattr(other.layers()[layer_name], moment).T for other in nets])
+        )
+
+    moments = {name: (stacked(name, "mu"), stacked(name, "var")) for name in ("inp", "rec", "out")}
     read_all = net.readout == "all"
-    axis = net.output_batch_axis
+    axis = net.output_batch_axis + 1
 
     def work(chunk):
         size = chunk.stop - chunk.start
-        rate = np.empty((size, n_rec), dtype=dtype)
-        rate_sq = np.empty((size, n_rec), dtype=dtype)
+        rate = np.empty((len(nets), size, n_rec), dtype=dtype)
+        rate_sq = np.empty((len(nets), size, n_rec), dtype=dtype)
         steps_read = n_steps if read_all else 0
-        out_mean = np.empty((steps_read, size, n_out), dtype=dtype)
-        out_var = np.empty((steps_read if eps_out is not None else 0, size, n_out), dtype=dtype)
+        out_mean = np.empty((len(nets), steps_read, size, n_out), dtype=dtype)
+        out_var = np.empty(
+            (len(nets), steps_read if eps_out is not None else 0, size, n_out), dtype=dtype
+        )
         finite = kernels.meanfield_readout_chunk(
             x,
-            moments["inp"][1],
-            moments["inp"][2],
-            moments["rec"][1],
-            moments["rec"][2],
+            *moments["inp"],
+            *moments["rec"],
             eps_source,
             eps_array,
             noise_kind,
@@ -225,12 +283,11 @@ def mean_field_readout(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> n
             keys,
             blocks,
             scale,
-            h0[chunk],
+            np.ascontiguousarray(h0[:, chunk]),
             chunk.start,
             dtype.type(net.alpha),
             _ACTIVATION_CODES[net.activation],
-            moments["out"][1],
-            moments["out"][2],
+            *moments["out"],
             read_all,
             rate,
             rate_sq,
@@ -240,17 +297,21 @@ def mean_field_readout(net: SaSNetwork, x, *, eps, eps_out, rec_noise=None) -> n
         if not finite:
             raise_nonfinite("eps", eps_array, chunk)
             raise_nonfinite("rec_noise", noise_array, chunk)
-        if read_all:
-            mean_out, var_out = out_mean, out_var
-        else:  # as mean_field_forward computes it, for the same bits
-            mean_out = rate @ moments["out"][0].T
-            var_out = (rate * rate) @ net.out.var.T if eps_out is not None else None
-        if eps_out is None:
-            return mean_out
-        sd_out = np.sqrt(np.maximum(var_out, 0.0))
-        index = [slice(None)] * eps_out.ndim
-        index[axis] = chunk
-        return mean_out + eps_out[tuple(index)] * sd_out
+        parts = []
+        for p, other in enumerate(nets):
+            if read_all:
+                mean_out, var_out = out_mean[p], out_var[p]
+            else:  # as mean_field_forward computes it, for the same bits
+                mean_out = rate[p] @ other.out.mu.T
+                var_out = (rate[p] * rate[p]) @ other.out.var.T if eps_out is not None else None
+            if eps_out is None:
+                parts.append(mean_out)
+                continue
+            sd_out = np.sqrt(np.maximum(var_out, 0.0))
+            index = [slice(None)] * eps_out.ndim
+            index[axis - 1] = chunk
+            parts.append(mean_out + eps_out[tuple(index)] * sd_out)
+        return np.stack(parts)
 
     parts = _map_chunks(work, readout_blocks(batch, n_rec))
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)

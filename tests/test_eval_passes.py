@@ -13,6 +13,7 @@ from dynamics import (
     generator_key,
     mean_field_forward,
     mean_field_readout,
+    mean_field_readouts,
     sampled_forward,
     sampled_readout,
     sampled_readouts,
@@ -264,6 +265,42 @@ def test_forward_only_mean_field_readout_equals_the_traced_pass(
         z_array = mean_field_readout(net, x, eps=eps_array, eps_out=eps_out)
         np.testing.assert_array_equal(z_stream, z_array)
         assert not np.allclose(z_stream, mean_field_readout(net, x, eps=None, eps_out=eps_out))
+
+
+@pytest.mark.parametrize("readout", ["last", "all"])
+@pytest.mark.parametrize("activation,sigma_rec,n_in", [("relu", 0.3, 5), ("tanh", 0.0, 7)])
+def test_networks_sharing_a_mean_field_pass_each_read_as_alone(
+    readout, activation, sigma_rec, n_in
+):
+    """Row p of mean_field_readouts is network p's pass alone, bit for bit, whatever the
+    company (other parameters, another h0), for every kind of ε and ξ and both batch splits."""
+    rng = np.random.default_rng(8)
+    options = {"readout": readout, "activation": activation, "sigma_rec": sigma_rec, "n_in": n_in}
+    nets = [random_network(rng, **options) for _ in range(3)]
+    nets[1] = SaSNetwork(nets[1].inp, nets[1].rec, nets[1].out, **{**nets[1].options(), "h0": 0.2})
+    for batch in (20, 300):
+        x = rng.normal(size=(5, batch, n_in))
+        eps_out = rng.standard_normal(nets[0].output_shape(5, batch))
+        eps_array = rng.standard_normal((5, batch, 12))
+        for eps, rec_noise in [(CounterNormals(3, 1), CounterNormals(4, 1)), (eps_array, None)]:
+            shared = mean_field_readouts(
+                nets[::-1], x, eps=eps, eps_out=eps_out, rec_noise=rec_noise
+            )
+            for p, net in enumerate(nets[::-1]):
+                alone = mean_field_readout(net, x, eps=eps, eps_out=eps_out, rec_noise=rec_noise)
+                np.testing.assert_array_equal(shared[p], alone)
+        assert not np.array_equal(shared[0], shared[1])
+
+
+def test_networks_that_cannot_share_a_pass_are_refused_by_name():
+    rng = np.random.default_rng(9)
+    net = random_network(rng)
+    other = random_network(rng, alpha=0.2)
+    x = rng.normal(size=(3, 4, 3))
+    with pytest.raises(ValueError, match="one alpha"):
+        mean_field_readouts([net, other], x, eps=None, eps_out=None)
+    with pytest.raises(ValueError, match="at least one network"):
+        mean_field_readouts([], x, eps=None, eps_out=None)
 
 
 @pytest.mark.parametrize("n_rec", [12, 100, 150, 400])

@@ -20,7 +20,7 @@ from dynamics import (
     SaSNetwork,
     generator_key,
     mean_field_forward,
-    mean_field_readout,
+    mean_field_readouts,
     sampled_forward,
     sampled_readout,
 )
@@ -275,10 +275,11 @@ def crn_accuracies(
     Every number is therefore a function of (``rng``'s state, i), whichever networks are
     evaluated, in whatever order and on however many threads: row k is
     :func:`batch_accuracies` of network k with ``rng`` in the same state. The passes are
-    forward-only (:func:`dynamics.mean_field_readout`, :func:`dynamics.sampled_readout`) and read
-    the readout at the final step only, which is all the accuracy reads; every (network, batch)
-    pass is a job for ``n_jobs`` worker threads (joblib; the compiled passes release the GIL;
-    BLAS pinned to one thread).
+    forward-only and read the readout at the final step only, which is all the accuracy reads.
+    In the mean-field modes all networks run on batch i in one pass that draws ε and ξ once
+    (:func:`dynamics.mean_field_readouts`), a job per batch; in the sampled modes every
+    (network, batch) pass is a job (:func:`dynamics.sampled_readout`). The jobs run on ``n_jobs``
+    worker threads (joblib; the compiled passes release the GIL; BLAS pinned to one thread).
 
     Example:
         >>> table = crn_accuracies([net, pruned], task, np.random.default_rng(0))   # (2, 20)
@@ -311,18 +312,26 @@ def crn_accuracies(
     keys = {name: generator_key(rng) for name in ("eps", "noise", "weights")}
     eps_out = [rng.standard_normal((x.shape[1], first.n_out), dtype=first.dtype) for x in inputs]
 
-    def accuracy(k, i):
-        net = task.test_network(network_of[k](i), test_dt)
-        _check_one_architecture([first, net], k)
-        z = _final_readout(net, inputs[i], mode, keys, i, eps_out[i])
-        return float(np.mean(task.correct(z, batches[i])))
+    def accuracies(members, i):
+        nets = [task.test_network(network_of[k](i), test_dt) for k in members]
+        for k, net in zip(members, nets, strict=True):
+            _check_one_architecture([first, net], k)
+        if mode in SAMPLED_MODES:
+            readouts = [_sampled_readout(net, inputs[i], mode, keys, i) for net in nets]
+        else:
+            readouts = _mean_field_readouts(nets, inputs[i], mode, keys, i, eps_out[i])
+        return [float(np.mean(task.correct(z, batches[i]))) for z in readouts]
 
-    jobs = [(k, i) for i in range(n_batches) for k in range(len(network_of))]
+    # a sampled network is a job; the mean-field passes of all networks on one test batch share
+    # its draws (dynamics.mean_field_readouts), one job per batch
+    everyone = list(range(len(network_of)))
+    groups = [[k] for k in everyone] if mode in SAMPLED_MODES else [everyone]
+    jobs = [(members, i) for i in range(n_batches) for members in groups]
     with one_blas_thread(), Parallel(n_jobs=n_jobs, backend="threading") as parallel:
-        results = parallel(delayed(accuracy)(k, i) for k, i in jobs)
+        results = parallel(delayed(accuracies)(members, i) for members, i in jobs)
     table = np.empty((len(network_of), n_batches))
-    for (k, i), value in zip(jobs, results, strict=True):
-        table[k, i] = value
+    for (members, i), values in zip(jobs, results, strict=True):
+        table[members, i] = values
     return table
 
 
@@ -348,24 +357,41 @@ def _check_one_architecture(nets: list[SaSNetwork], index: int) -> None:
         )
 
 
-def _final_readout(net: SaSNetwork, x, mode: str, keys: dict, batch: int, eps_out) -> np.ndarray:
-    """Readout z(T) (B, n_out) of ``net`` on test batch ``batch`` (inputs ``x``) in ``mode``,
-    with the draws of :func:`crn_accuracies`."""
-    last = SaSNetwork(net.inp, net.rec, net.out, **{**net.options(), "readout": "last"})
-    noisy = net.sigma_rec > 0.0
-    if mode in SAMPLED_MODES:  # network `batch` of the weight stream draws ξ from block `batch`
-        noise = CounterNormals(keys["noise"], 0) if noisy else None
-        return sampled_readout(
-            last, x, mode=mode, key=keys["weights"], network=batch, rec_noise=noise
-        )
-    fluctuating = mode == "meanfield"
-    return mean_field_readout(
-        last,
-        x,
-        eps=CounterNormals(keys["eps"], batch) if fluctuating else None,
-        eps_out=eps_out if fluctuating else None,
-        rec_noise=CounterNormals(keys["noise"], batch) if noisy else None,
+def _last_readout(net: SaSNetwork) -> SaSNetwork:
+    """``net`` with the readout read at the final step only."""
+    return SaSNetwork(net.inp, net.rec, net.out, **{**net.options(), "readout": "last"})
+
+
+def _sampled_readout(net: SaSNetwork, x, mode: str, keys: dict, batch: int) -> np.ndarray:
+    """Readout z(T) (B, n_out) of network ``batch`` of the weight stream sampled from ``net``
+    in ``mode`` on test batch ``batch`` (inputs ``x``), ξ from block ``batch``."""
+    noise = CounterNormals(keys["noise"], 0) if net.sigma_rec > 0.0 else None
+    return sampled_readout(
+        _last_readout(net), x, mode=mode, key=keys["weights"], network=batch, rec_noise=noise
     )
+
+
+def _mean_field_readouts(nets, x, mode: str, keys: dict, batch: int, eps_out) -> list:
+    """Readouts z(T) (B, n_out) of the mean-field passes of ``nets`` on test batch ``batch``
+    (inputs ``x``), with the draws of :func:`crn_accuracies`. Networks with equal α, activation
+    and σ_rec share one pass (:func:`dynamics.mean_field_readouts`)."""
+    fluctuating = mode == "meanfield"
+    shared = {}
+    for k, net in enumerate(nets):
+        shared.setdefault((net.alpha, net.activation, net.sigma_rec), []).append(k)
+    readouts = [None] * len(nets)
+    for members in shared.values():
+        noisy = nets[members[0]].sigma_rec > 0.0
+        values = mean_field_readouts(
+            [_last_readout(nets[k]) for k in members],
+            x,
+            eps=CounterNormals(keys["eps"], batch) if fluctuating else None,
+            eps_out=eps_out if fluctuating else None,
+            rec_noise=CounterNormals(keys["noise"], batch) if noisy else None,
+        )
+        for k, value in zip(members, values, strict=True):
+            readouts[k] = value
+    return readouts
 
 
 def mean_field_segments(net: SaSNetwork, x, eps, noise=None, eps_out=None):
