@@ -3,7 +3,7 @@
 Example::
 
     sasrnn reproduce --quick --jobs 2                   # ≤ 10 min, embedded MNIST subset
-    sasrnn reproduce --standard --jobs 2                # 1–2 h: paper settings, fewer epochs/seeds
+    sasrnn reproduce --standard --jobs 2                # 50 min: paper settings, fewer epochs/seeds
     sasrnn reproduce --quick --only fig3,fig4           # just what those figures need
     sasrnn reproduce --full --data ~/mnist --jobs 2     # paper settings (prints the cost first)
     sasrnn reproduce --full --dry-run                   # plan and cost only
@@ -50,7 +50,7 @@ def register(subparsers) -> None:
         action="store_const",
         const="standard",
         help="the paper's settings with the reductions this machine forces (fewer epochs and "
-        "seeds, embedded MNIST; Fashion-MNIST rows when installed); about 1–2 h on 2 cores",
+        "seeds, embedded MNIST; Fashion-MNIST rows when installed); about 50 min on 2 cores",
     )
     modes.add_argument(
         "--full",

@@ -49,53 +49,56 @@ FIGURE_SECONDS = 45.0
 _TEST_SET = {"embedded": 1000}
 _IDX_TEST_SET = 10_000
 
-#: One-core seconds per unit of work, measured as process CPU time on this machine (2 vCPUs,
-#: under a load of 9–12 from other jobs) in December 2026: training from 8–30 minibatches after a
-#: warm-up one, evaluation from 100 (pixel) or 1,000 (row) test images per mode.
+#: One-core seconds per unit of work, from the process CPU time of the stages of a cold
+#: ``sasrnn reproduce --standard`` on this machine (2 vCPUs, otherwise idle, two stages at a time,
+#: December 2026; OUT/summary.json["stages"]): training per image from the runs' epoch times,
+#: evaluation per test image and pass from the forward-only passes (pixel: 1.0 s per mean-field
+#: pass over 1,000 images, 12.5 s for the four final readings with 10 sampled networks each),
+#: the rest from each stage's CPU time against its work.
 UNIT_SECONDS = {
     # training: per image of a minibatch (forward, backward, update), by task and preset
-    "pixel-mnist/paper/train": 2.7e-3,
-    "pixel-mnist/bptt/train": 1.5e-3,
-    "row-mnist/paper/train": 1.6e-4,
-    "row-mnist/bptt/train": 9.0e-5,
+    "pixel-mnist/paper/train": 2.05e-3,
+    "pixel-mnist/bptt/train": 1.07e-3,
+    "row-mnist/paper/train": 1.05e-4,
+    "row-mnist/bptt/train": 6.4e-5,
     # evaluation: per test image and pass, by task and mode (bptt networks cost the same)
-    "pixel-mnist/meanfield": 2.45e-3,
-    "pixel-mnist/meanfield_eps0": 1.45e-3,
-    "pixel-mnist/quenched": 5.2e-4,
-    "pixel-mnist/per_step": 2.6e-3,
-    "row-mnist/meanfield": 3.6e-4,
-    "row-mnist/meanfield_eps0": 2.2e-4,
-    "row-mnist/quenched": 1.6e-4,
-    "row-mnist/per_step": 4.0e-4,
+    "pixel-mnist/meanfield": 1.0e-3,
+    "pixel-mnist/meanfield_eps0": 6.0e-4,
+    "pixel-mnist/quenched": 1.8e-4,
+    "pixel-mnist/per_step": 9.0e-4,
+    "row-mnist/meanfield": 3.0e-5,
+    "row-mnist/meanfield_eps0": 2.0e-5,
+    "row-mnist/quenched": 1.0e-5,
+    "row-mnist/per_step": 4.0e-5,
     # per training run: reading the data (the embedded MNIST text file; 70,000 gzipped IDX
     # images), writing checkpoints, snapshots and metrics
-    "run_overhead": 4.0,
-    "run_overhead_per_epoch": 0.1,
+    "run_overhead": 1.0,
+    "run_overhead_per_epoch": 0.03,
     "multisensory/overhead_per_iteration": 0.05,  # a checkpoint and a snapshot every iteration
     # multisensory: one 30-trial iteration (125 steps, N = 150), one 24-trial psychometric test
     # batch at dt = 0.5 ms (3,600 steps); iterations until the early stop (MSE ≤ 0.002,
-    # docs/model.md §6)
-    "multisensory/paper/iteration": 0.060,
-    "multisensory/bptt/iteration": 0.038,
-    "multisensory/test_batch": 0.58,
-    "multisensory/paper/iterations_to_stop": 380,
-    "multisensory/bptt/iterations_to_stop": 210,  # seed 0 stopped at 206
-    # analyses and independent stages, from the stage times of a quiet --quick run; the analyses
-    # of trained runs from the process CPU time of their stages in a --quick run (load 12,
-    # December 2026): per evaluated network and test batch or trial, per read snapshot
-    "vip_test_batch": 0.35,  # one network on one VIP test batch (58 s for 184 measured)
-    "selectivity_trial": 0.075,  # one network on one selectivity trial (4.7 s for 64)
-    "circle_per_network_n2_phi": 5.3e-8,  # × networks × Σ N² × n_phi
-    "curve_per_epoch_n2": 6.6e-6,  # × networks × epochs × Σ N² (512 + 128 digits)
+    # docs/model.md §6; seeds 0–4 of the standard tier: 308–411 and 206–281)
+    "multisensory/paper/iteration": 0.064,
+    "multisensory/bptt/iteration": 0.033,
+    "multisensory/test_batch": 0.20,
+    "multisensory/paper/iterations_to_stop": 372,
+    "multisensory/bptt/iterations_to_stop": 253,
+    # analyses and independent stages: per evaluated network and test batch or trial, per read
+    # snapshot
+    "vip_test_batch": 0.20,  # one network on one VIP test batch (161 s for 820)
+    "selectivity_trial": 0.053,  # one network on one selectivity trial
+    "circle_per_network_n2_phi": 1.1e-7,  # × networks × Σ N² × n_phi
+    "curve_per_epoch_n2": 5.9e-6,  # × networks × epochs × Σ N² (512 + 128 digits)
     "toy_run_epoch": 1.4e-3,  # × synapses / 10,000
-    "phase_cell_step": 2.0e-7,  # × N × (steps + transient) per cell
-    "entropy_epoch_draw": 5.0e-4,  # per saved iteration and Monte Carlo draw
-    "entropy_epoch": 0.05,  # per saved iteration
-    "neural_projection": 1.0,  # one network on its task's projection trials (5.8 s for 6)
-    # synaptic PCA with its nulls, per snapshot read (N = 150: 76 s for 309; N = 100: 3.4 s
-    # for 41); symmetry analysis per snapshot read (0.43 s for 82)
-    "multisensory/synaptic_snapshot": 0.25,
-    "row-mnist/synaptic_snapshot": 0.08,
+    # × N × (steps + transient) per cell, by network kind (the mean-field cell is dearer)
+    "phase_cell_step/quenched": 2.3e-7,
+    "phase_cell_step/mean-field": 6.0e-7,
+    "entropy_epoch_draw": 7.0e-4,  # per saved iteration and Monte Carlo draw
+    "entropy_epoch": 0.07,  # per saved iteration
+    "neural_projection": 0.75,  # one network on its task's projection trials
+    # synaptic PCA with its nulls, per snapshot read; symmetry analysis per snapshot read
+    "multisensory/synaptic_snapshot": 0.065,
+    "row-mnist/synaptic_snapshot": 0.02,
     "row-mnist/symmetry_snapshot": 0.005,
     "export": 1.0,  # reading runs into a training-curves / parameters / comparison result
 }
@@ -211,7 +214,7 @@ def stage_cost(stage, settings: Settings) -> tuple[float, float]:
             * p["seeds"]
             * p["n"]
             * (p["steps"] + p["transient"])
-            * u["phase_cell_step"]
+            * u[f"phase_cell_step/{p['network']}"]
         ),
     }
     if name not in costs:

@@ -2,7 +2,7 @@
 
 * ``full``: the paper's settings (docs/model.md §2–§6) with the standard MNIST IDX files.
 * ``standard``: the paper's settings with the reductions this 2-core machine forces (fewer epochs
-  and seeds, the embedded 5,000-image MNIST subset), about 1–2 hours; its numbers are the "ours"
+  and seeds, the embedded 5,000-image MNIST subset), about 50 minutes; its numbers are the "ours"
   column of paper_reproduction.md. Beyond the paper, its psychometric test runs on the fine
   frequency grid (0.25 Hz steps near the boundary) with 100 trials per condition.
 * ``quick``: the embedded MNIST subset and reduced but honest settings (fewer seeds, epochs,
@@ -173,7 +173,7 @@ class Settings:
         return store.to_json(dataclasses.asdict(self))
 
 
-#: Standard mode: the paper's settings where the machine affords them (about 1–2 h on 2 cores).
+#: Standard mode: the paper's settings where the machine affords them (about 50 min on 2 cores).
 #: Training: the embedded MNIST subset, 40 epochs × 31 minibatches of 128 (paper 200 × 200),
 #: 3 pixel-MNIST and 5 row-MNIST, MSI and Fashion seeds of each preset; the whole test sets.
 #: The psychometric test on the fine grid with 100 trials per condition (the paper: 9–16 Hz, 20).
