@@ -56,6 +56,9 @@ def test_benchmark_reports_ratios_to_the_floor_and_the_peak():
     assert report["float32_step_over_float64_floor"] == pytest.approx(
         report["float32_step_seconds"] / floor
     )
+    assert report["ensemble_over_deterministic_step"] == pytest.approx(
+        report["float64_step_seconds"] / report["float64_deterministic_step_seconds"]
+    )
     peak = report["peak"]
     assert (peak["size"], peak["threads_all"]) == (32, 2)
     for dtype in ("float64", "float32"):
