@@ -50,8 +50,10 @@ _TEST_SET = {"embedded": 1000}
 _IDX_TEST_SET = 10_000
 
 #: One-core seconds per unit of work, from the process CPU time of the stages of a cold
-#: ``sasrnn reproduce --standard`` on this machine (2 vCPUs, otherwise idle, two stages at a time,
-#: December 2026; OUT/summary.json["stages"]): training per image from the runs' epoch times,
+#: ``sasrnn reproduce --standard`` on this machine (2 vCPUs with AVX-512, OpenBLAS's own choice
+#: of kernels (SkylakeX), otherwise idle, two stages at a time, December 2026;
+#: OUT/summary.json["stages"]); with ``OPENBLAS_CORETYPE=Haswell`` the pixel step takes 1.8 times
+#: as long (0.14 s against 0.078 s). Training per image from the runs' epoch times,
 #: evaluation per test image and pass from the forward-only passes (pixel: 1.0 s per mean-field
 #: pass over 1,000 images, 12.5 s for the four final readings with 10 sampled networks each),
 #: the rest from each stage's CPU time against its work.
