@@ -265,7 +265,13 @@ def remove_connections(m, pi, xi, flat_indices, removal: str = "pi"):
     if removal not in REMOVALS:
         raise ValueError(f"removal={removal!r} is unknown; choose one of {REMOVALS}")
     m, pi, xi = (a.copy() for a in _check_layer(m, pi, xi))
-    idx = np.asarray(flat_indices, dtype=np.intp).ravel()
+    given = np.asarray(flat_indices)
+    if given.size and given.dtype.kind not in "iu":
+        raise ValueError(
+            f"flat_indices must be integer indices into the flattened layer, got dtype "
+            f"{given.dtype} (a π matrix? pass np.flatnonzero(mask) of the connections to remove)."
+        )
+    idx = given.astype(np.intp).ravel()
     if idx.size and (idx.min() < 0 or idx.max() >= pi.size):
         raise ValueError(
             f"flat_indices must lie in [0, {pi.size}), got range [{idx.min()}, {idx.max()}]"

@@ -4,7 +4,13 @@
 import numpy as np
 import pytest
 
-from sims.analyses.plasticity import aggregate_ablation, fluctuation_ablation, toy_curves
+from sims.analyses import plasticity
+from sims.analyses.plasticity import (
+    aggregate_ablation,
+    compare_runs,
+    fluctuation_ablation,
+    toy_curves,
+)
 from sims.presets import resolve_config
 from sims.runs import Run
 
@@ -77,3 +83,25 @@ def test_the_seed_aggregate_is_the_paired_difference_with_its_t_interval():
     assert result["removal_draw_std"]["on"] == pytest.approx([0.0, 0.02])
     with pytest.raises(ValueError, match=">= 2 seeds"):
         aggregate_ablation([summary(0.9, 0.8)])
+
+
+def test_robustness_networks_lack_exactly_the_drawn_fraction_of_connections(msi_run, monkeypatch):
+    """Every pruned network of the robustness curve has ⌊q·N²⌋ more absent recurrent
+    connections than the trained one, a new draw for every removal draw."""
+    seen = []
+
+    def record(networks, task, rng, n_batches, mode, n_jobs=-1):
+        seen.append(list(networks))
+        return np.zeros((len(networks), n_batches))
+
+    monkeypatch.setattr(plasticity, "crn_accuracies", record)
+    compare_runs(
+        {"on": msi_run.directory}, n_batches=1, n_samples=1, fractions=(0.0, 0.5), n_draws=2
+    )
+    intact, *pruned = seen[0]
+    count = int(np.floor(0.5 * intact.rec.pi.size + 1e-9))
+    assert len(pruned) == 2
+    for net in pruned:
+        assert np.all(net.rec.pi[intact.rec.pi == 1] == 1)  # what was absent stays absent
+        assert int((net.rec.pi == 1).sum()) >= count
+    assert not np.array_equal(pruned[0].rec.pi, pruned[1].rec.pi)

@@ -125,6 +125,8 @@ def test_bad_inputs_raise_one_clear_value_error():
         vip_mask(m, pi + 2.0, xi)
     with pytest.raises(ValueError, match="flat_indices"):
         remove_connections(m, pi, xi, [N * N])
+    with pytest.raises(ValueError, match="integer indices"):  # a π matrix is not a removal set
+        remove_connections(m, pi, xi, pi)
 
 
 # -- the controls -------------------------------------------------------------------------------

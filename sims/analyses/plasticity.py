@@ -167,10 +167,9 @@ def compare_runs(
                 if count == 0:
                     rows[-1].append(0)
                     continue
-                pi = net.rec.pi.copy()
-                pi.reshape(-1)[removal_rng.choice(pi.size, size=count, replace=False)] = 1.0
+                removed = removal_rng.choice(net.rec.pi.size, size=count, replace=False)
                 rows[-1].append(len(networks))
-                networks.append(pruned_network(net, pi))
+                networks.append(pruned_network(net, removed))
         meanfield_table = accuracies(networks, "meanfield")  # the intact and pruned networks
         meanfield, table = meanfield_table[0], meanfield_table[np.array(rows)]
         eps0 = accuracies([net], "meanfield_eps0")[0]
