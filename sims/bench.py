@@ -151,13 +151,10 @@ def training_step(dtype, seed: int = 0, shape: dict | None = None, deterministic
             rng.standard_normal((batch, n_out), dtype=dtype),
         )
 
-    eps, eps_out = draw_noise()
+    eps, eps_out = (None, None) if deterministic else draw_noise()
 
     def step():
-        if deterministic:
-            _, grads = mean_field_grads(net, x, target, eps=None, eps_out=None)
-        else:
-            _, grads = mean_field_grads(net, x, target, eps=eps, eps_out=eps_out)
+        _, grads = mean_field_grads(net, x, target, eps=eps, eps_out=eps_out)
         optimizer.step(net, grads, epoch=0)
 
     return step, draw_noise
