@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._random import fill_normals
+from ._random import fill_normal_rows, normal_rows_workspace
 
 #: Activation names; an activation's code inside the compiled kernels is its index here.
 ACTIVATIONS = ("relu", "tanh")
@@ -100,9 +100,9 @@ def forward_chunk(
     x_sq = np.empty((chunk, n_in), dtype=r.dtype)
     r_sq = np.empty((chunk, n_rec), dtype=r.dtype)
     state = np.empty((chunk, n_rec), dtype=r.dtype)
-    eps_drawn = np.zeros(n_rec, dtype=r.dtype)  # ε ≡ 0 without fluctuation
-    noise_drawn = np.empty(n_rec, dtype=r.dtype)
-    words = np.empty(n_rec + 1, dtype=np.uint64)
+    eps_drawn = np.zeros((chunk, n_rec), dtype=r.dtype)  # ε ≡ 0 without fluctuation
+    noise_drawn = np.empty((chunk, n_rec), dtype=r.dtype)
+    words, flags, pending = normal_rows_workspace(chunk, n_rec)
     finite = True
     for b in range(chunk):
         for i in range(n_rec):
@@ -114,6 +114,16 @@ def forward_chunk(
             if trace:
                 h[0, b, i] = value
     for t in range(n_steps):
+        step = np.uint32(t)
+        if draw_eps:
+            k0, k1 = _key(streams, 0)
+            fill_normal_rows(eps_drawn, first, step, block, k0, k1, words, flags, pending)
+        if draw_noise:
+            k0, k1 = _key(streams, 1)
+            fill_normal_rows(noise_drawn, first, step, block, k0, k1, words, flags, pending)
+            for b in range(chunk):
+                for i in range(n_rec):
+                    noise_drawn[b, i] *= noise_scale
         np.dot(r[t], mu_rec_t, mean)
         if variance_path:
             np.dot(r_sq, var_rec_t, var)
@@ -138,23 +148,14 @@ def forward_chunk(
                     for i in range(n_rec):
                         row_mean_in[i] += value * mu_in_t[k, i]
                         row_var_in[i] += value_sq * var_in_t[k, i]
-            sample = np.uint32(first + b)
-            if draw_eps:
-                fill_normals(eps_drawn, sample, np.uint32(t), block, *_key(streams, 0), words)
-                row_eps = eps_drawn
-            elif fluctuation:
+            if fluctuation and not draw_eps:
                 row_eps = eps[t, first + b]
             else:
-                row_eps = eps_drawn
-            if draw_noise:
-                fill_normals(noise_drawn, sample, np.uint32(t), block, *_key(streams, 1), words)
-                for i in range(n_rec):
-                    noise_drawn[i] *= noise_scale
-                row_noise = noise_drawn
-            elif has_noise:
+                row_eps = eps_drawn[b]
+            if has_noise and not draw_noise:
                 row_noise = noise[t, first + b]
             else:
-                row_noise = noise_drawn  # not read
+                row_noise = noise_drawn[b]  # not read without state noise
             if fast:
                 finite &= _relu_training_row(
                     mean[b],

@@ -20,6 +20,11 @@ The rare rejections (about 1.5 in 100) draw again from counters with the top bit
 the value at every index is independent of every other index and of how the row is split.
 :func:`fill_normals` draws one row, :func:`fill_normal_rows` a block of rows (the same numbers,
 with the rejections of the whole block redrawn together).
+
+The drawing loops are integer work bound by the width of the vector registers. On CPUs with
+AVX-512, LLVM's tuning vectorises loops with 256-bit registers unless a function asks for more;
+:func:`wide_vectors` asks, and the draws run 1.3–1.4 times faster there (the numbers are
+the same: each lane does the same integer and IEEE operations).
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ import math
 
 import numba
 import numpy as np
+from numba import types
 from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import intrinsic
 
 PHILOX_M0 = np.uint64(0xD2511F53)
 PHILOX_M1 = np.uint64(0xCD9E8D57)
@@ -70,6 +77,21 @@ def _ziggurat_tables():
 
 ZIG_KI, ZIG_WI, ZIG_FI, ZIG_R = _ziggurat_tables()
 _ZIG_INV_R = 1.0 / ZIG_R
+
+
+@intrinsic
+def wide_vectors(typingctx):
+    """Called first in a compiled function, lets LLVM vectorise that function's loops with the
+    widest vector registers the CPU has (the ``"prefer-vector-width"="512"`` function attribute;
+    without AVX-512 it changes nothing)."""
+
+    def codegen(context, builder, signature, args):
+        # llvmlite's attribute set knows only the keyword attributes; this one is a string
+        # attribute, which LLVM's IR takes in the same place.
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+
+    return types.none(), codegen
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
@@ -158,6 +180,7 @@ def fill_normals(out, r1, r2, r3, k0, k1, words):
     (a zero word is always accepted, so accepted words are zeroed), and the rare rejections are
     then redrawn one by one, stopping at the last.
     """
+    wide_vectors()
     n = out.shape[0]
     for pair in range((n + 1) // 2):
         word0, word1 = philox(np.uint32(pair), r1, r2, r3, k0, k1)
@@ -206,6 +229,7 @@ def fill_normal_rows(out, first, r2, r3, k0, k1, words, flags, pending):
     retries of all the block's rejections are then drawn together, in a loop that vectorises,
     and only the rarer second rejections go one by one (about 1.5 rejections per 100 normals).
     """
+    wide_vectors()
     rows, n = out.shape
     eights = flags.view(np.uint64)
     found = 0
@@ -258,6 +282,7 @@ def fill_normal_rows(out, first, r2, r3, k0, k1, words, flags, pending):
 def fill_uniforms(out, r1, r2, r3, k0, k1):
     """Fill ``out`` with uniform doubles in [0, 1) at indices 0 … len(out) − 1 of the row
     (r1, r2, r3), two per Philox block (53 bits each)."""
+    wide_vectors()
     n = out.shape[0]
     for pair in range((n + 1) // 2):
         word0, word1 = philox(np.uint32(pair), r1, r2, r3, k0, k1)

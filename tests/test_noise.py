@@ -2,6 +2,7 @@
 published answers and the normal law, and the kernels' in-pass draws against the same numbers
 passed as arrays."""
 
+import numba
 import numpy as np
 import pytest
 from scipy import stats
@@ -14,7 +15,13 @@ from dynamics import (
     mean_field_grads,
     stream_key,
 )
-from dynamics._random import fill_normal_rows, fill_normals, normal_rows_workspace, philox
+from dynamics._random import (
+    fill_normal_rows,
+    fill_normals,
+    fill_uniforms,
+    normal_rows_workspace,
+    philox,
+)
 
 
 def _words(counter, key):
@@ -52,6 +59,22 @@ def test_normals_known_answers():
     assert values[0, 15] == -0.9151094360264265  # wedge rejection, then accepted
     tail = -3.8342172755625032
     assert abs(values[3, 90] - tail) <= TAIL_ULPS * np.spacing(abs(tail))
+
+
+def test_drawing_loops_ask_for_wide_vectors():
+    """The drawing loops carry the attribute that lets LLVM use 512-bit registers (the pinned
+    values above hold the numbers fixed); compiled afresh, as a cached compilation keeps no IR."""
+    u32 = np.uint32(1)
+    rows = np.empty((3, 10))
+    calls = {
+        fill_normals: (np.empty(10), u32, u32, u32, u32, u32, np.empty(11, dtype=np.uint64)),
+        fill_normal_rows: (rows, 0, u32, u32, u32, u32, *normal_rows_workspace(3, 10)),
+        fill_uniforms: (np.empty(10), u32, u32, u32, u32, u32),
+    }
+    for drawer, args in calls.items():
+        fresh = numba.njit(nogil=True)(drawer.py_func)
+        fresh(*args)
+        assert '"prefer-vector-width"="512"' in fresh.inspect_llvm(fresh.signatures[0])
 
 
 @pytest.mark.parametrize("rows,length", [(70, 100), (9, 7), (5, 1), (3, 130)])
