@@ -22,7 +22,8 @@ CAPTION = (
     "percentage of 'high' choices against event rate for visual-only (v), auditory-only (a) and "
     "multisensory (va) test trials at dt = 0.5 ms; points are the mean ± s.d. over trained "
     "seeds, lines cumulative Gaussians Φ((f − μ)/σ) fitted by binomial maximum likelihood to the "
-    "choice counts pooled over seeds (σ with its 95% parametric-bootstrap interval in the "
+    "choice counts pooled over seeds, shaded the pointwise 95% band of the curves refitted to "
+    "their parametric-bootstrap replicates (σ with its 95% bootstrap interval in the "
     "legend; a smaller σ is a steeper curve; a step-like curve, with no intermediate "
     "proportion, has no fitted σ and the legend gives the upper bound its counts allow). "
     "(c, d) Mean-field outputs z_0 ('high') and z_1 "
@@ -111,6 +112,16 @@ def _psychometric_panel(ax, psy):
         )
         if fit["sigma"] is not None:  # a step-like curve has no fitted σ to draw
             ax.plot(fine, 100 * norm.cdf((fine - fit["mu"]) / fit["sigma"]), color=color, lw=1.5)
+        band = fit.get("band")
+        if band is not None:
+            ax.fill_between(
+                band["frequencies"],
+                100 * np.asarray(band["low"]),
+                100 * np.asarray(band["high"]),
+                color=color,
+                alpha=0.2,
+                lw=0,
+            )
     ax.axvline(12.5, color="#888888", ls=":", lw=1)
     ax.set_xlabel("event rate (Hz)")
     ax.set_ylabel("choices 'high' (%)")

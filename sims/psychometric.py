@@ -70,6 +70,10 @@ _MU_MARGIN = 2.0
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 #: A fit within this much log-likelihood of its σ → 0 limit is a step (σ̂ = 0).
 _STEP_TOLERANCE = 1e-6
+#: The bootstrap band of the fitted curve: this many frequencies, from half a hertz below the
+#: tested range to half a hertz above it.
+BAND_POINTS = 121
+BAND_MARGIN_HZ = 0.5
 
 
 def _check_counts(frequencies, n_high, n_trials):
@@ -369,11 +373,18 @@ def _curve(theta, grid, lapse):
     return np.exp(_log_p(theta, grid, lapse)[0])
 
 
-def _bootstrap(grid, trials, theta, lapse, n_boot, rng):
-    """μ*, σ* of ``n_boot`` refits to counts drawn from the fitted curve; step-like ones counted.
+def _step_curve(mu, frequencies, low_level=0.0, high_level=1.0):
+    """A step at ``mu`` (± infinity: flat) from ``low_level`` to ``high_level``; ½ on the step."""
+    mid = 0.5 * (low_level + high_level)
+    return np.where(frequencies < mu, low_level, np.where(frequencies > mu, high_level, mid))
 
-    A separated replicate has σ* = 0 and μ* its σ → 0 limit (:func:`_separation`); a fit that
-    ends at the bottom of the σ range is given σ* = 0 too.
+
+def _bootstrap(grid, trials, theta, lapse, n_boot, rng, band_grid):
+    """μ*, σ* of ``n_boot`` refits to counts drawn from the fitted curve, each refit's curve on
+    ``band_grid`` (n_boot, len(band_grid)), and the number of step-like ones.
+
+    A separated replicate has σ* = 0 and μ* its σ → 0 limit (:func:`_separation`), its curve a
+    step there; a fit that ends at the bottom of the σ range is given σ* = 0 too.
     """
     replicates = rng.binomial(
         trials.astype(np.int64), _curve(theta, grid, lapse), (n_boot, grid.size)
@@ -381,17 +392,20 @@ def _bootstrap(grid, trials, theta, lapse, n_boot, rng):
     sigma_floor = _bounds(grid, lapse)[1][0]
     mu_boot = np.empty(n_boot)
     sigma_boot = np.empty(n_boot)
+    curves = np.empty((n_boot, band_grid.size))
     n_step = 0
     for b, counts in enumerate(replicates.astype(np.float64)):
         separated = _separation(grid, counts, trials)
         if separated is not None:
             mu_boot[b], sigma_boot[b] = separated[3], 0.0
+            curves[b] = _step_curve(mu_boot[b], band_grid)
             n_step += 1
             continue
         theta_b, _ = _maximise(grid, counts, trials, lapse, theta)
         mu_boot[b] = theta_b[0]
+        curves[b] = _curve(theta_b, band_grid, lapse)
         if lapse:
-            step_value, mu, low, _, _, _ = _lapse_step(grid, counts, trials)
+            step_value, mu, low, _, gamma, lam = _lapse_step(grid, counts, trials)
             fitted = (
                 _log_binomial_coefficients(counts, trials)
                 - _negative_log_likelihood(theta_b, grid, counts, trials - counts, True)[0]
@@ -400,6 +414,7 @@ def _bootstrap(grid, trials, theta, lapse, n_boot, rng):
                 mu_boot[b], sigma_boot[b] = (-math.inf if low is None else math.inf), 0.0
                 if mu is not None:
                     mu_boot[b] = mu
+                curves[b] = _step_curve(mu_boot[b], band_grid, gamma, 1.0 - lam)
                 n_step += 1
                 continue
         if theta_b[1] <= sigma_floor + 1e-9:
@@ -407,7 +422,14 @@ def _bootstrap(grid, trials, theta, lapse, n_boot, rng):
             n_step += 1
         else:
             sigma_boot[b] = math.exp(theta_b[1])
-    return mu_boot, sigma_boot, n_step
+    return mu_boot, sigma_boot, curves, n_step
+
+
+def _band(grid, curves) -> dict:
+    """The pointwise :data:`CONFIDENCE` percentile band of the bootstrap curves on ``grid``."""
+    tail = 0.5 * (1.0 - CONFIDENCE)
+    low, high = np.quantile(curves, [tail, 1.0 - tail], axis=0)
+    return {"frequencies": grid.tolist(), "low": low.tolist(), "high": high.tolist()}
 
 
 def fit_psychometric(
@@ -446,6 +468,10 @@ def fit_psychometric(
           (False e.g. for a flat or falling curve, whose σ runs to the range's top);
         - ``"sigma_boot"``: the n_boot bootstrap σ* (list, 0.0 for a step-like replicate, see
           below), used by :func:`optimal_integration`; ``"n_boot"``; ``"n_boot_step_like"``;
+        - ``"band"``: the pointwise 95 % band of the refitted curves, {"frequencies" (the
+          :data:`BAND_POINTS` frequencies from :data:`BAND_MARGIN_HZ` below the tested range to
+          as far above it), "low", "high" (probabilities)}, a step-like replicate counting as a
+          step at its μ*; None without a bootstrap;
         - ``"lapse"``, ``"seed"`` (the integer seed, None for a Generator).
 
         **Step-like curves.** When the counts are separated (every n_i is 0 or N_i and no "all
@@ -511,6 +537,7 @@ def _fit(grid, high, trials, n_boot, seed, lapse):
             log_likelihood=float(np.sum(binom.logpmf(high, trials, high / trials))),
             converged=True,
             sigma_boot=None,
+            band=None,
             n_boot=0,
             n_boot_step_like=0,
             note=note,
@@ -545,6 +572,7 @@ def _fit(grid, high, trials, n_boot, seed, lapse):
                 log_likelihood=step_value,
                 converged=True,
                 sigma_boot=None,
+                band=None,
                 n_boot=0,
                 n_boot_step_like=0,
                 note=(
@@ -569,16 +597,20 @@ def _fit(grid, high, trials, n_boot, seed, lapse):
         else "the fit ended at the edge of its search range (a flat or falling curve?)",
     )
     if n_boot == 0:
-        result.update(mu_ci=None, sigma_ci=None, sigma_boot=None, n_boot=0, n_boot_step_like=0)
+        result.update(
+            mu_ci=None, sigma_ci=None, sigma_boot=None, band=None, n_boot=0, n_boot_step_like=0
+        )
         return result
 
-    mu_boot, sigma_boot, n_step = _bootstrap(
-        grid, trials, theta, lapse, n_boot, np.random.default_rng(seed)
+    band_grid = np.linspace(grid[0] - BAND_MARGIN_HZ, grid[-1] + BAND_MARGIN_HZ, BAND_POINTS)
+    mu_boot, sigma_boot, curves, n_step = _bootstrap(
+        grid, trials, theta, lapse, n_boot, np.random.default_rng(seed), band_grid
     )
     result.update(
         mu_ci=_interval(mu_boot, mu),
         sigma_ci=_interval(sigma_boot, sigma),
         sigma_boot=sigma_boot.tolist(),
+        band=_band(band_grid, curves),
         n_boot=n_boot,
         n_boot_step_like=n_step,
     )

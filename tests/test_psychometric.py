@@ -195,6 +195,23 @@ def test_step_like_bootstrap_replicates_open_the_interval_down_to_zero():
     assert fit["sigma_ci"][0] == 0.0 and fit["sigma_ci"][1] > fit["sigma"]
 
 
+def test_the_bootstrap_band_holds_the_fitted_curve_and_narrows_with_more_trials():
+    """The band's ends bracket the fitted curve and lie in [0, 1]; it spans the tested range
+    plus the margin; the curve's uncertainty falls with the trials (about as 1/√N)."""
+    widths = []
+    for n_trials in (20, 500):
+        n_high, trials = expected_counts(0.6, n_trials)
+        fit = fit_psychometric(GRID, n_high, trials, n_boot=200, seed=1)
+        band = {k: np.asarray(v) for k, v in fit["band"].items()}
+        assert band["frequencies"][0] == GRID[0] - 0.5 and band["frequencies"][-1] == GRID[-1] + 0.5
+        fitted = norm.cdf((band["frequencies"] - fit["mu"]) / fit["sigma"])
+        assert np.all((0 <= band["low"]) & (band["low"] <= fitted + 1e-12))
+        assert np.all((fitted - 1e-12 <= band["high"]) & (band["high"] <= 1))
+        widths.append(np.max(band["high"] - band["low"]))
+    assert 0.1 < widths[1] / widths[0] < 0.4  # √(20/500) = 0.2
+    assert fit_psychometric(GRID, [0, 0, 0, 0, 20, 20, 20, 20], np.full(8, 20))["band"] is None
+
+
 def test_bootstrap_intervals_cover_the_generating_sigma_in_a_few_seeded_replicates():
     # the default-suite slice of test_bootstrap_intervals_are_calibrated: 15 curves; calibrated
     # 95 % intervals miss more than 3 of them with probability 0.5 %
