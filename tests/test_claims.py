@@ -15,10 +15,12 @@ from sims.analyses.over_seeds import (
 )
 from sims.analyses.projection import synaptic_projection
 from sims.analyses.training import preset_comparison, training_curves
+from sims.kernels import loglog_slope, slope_interval
 from sims.reproduce.claims import (
     AccuracyAtLeast,
     At,
     Comparable,
+    FallsWithWidth,
     LearnsBy,
     WithinBand,
     headline,
@@ -358,3 +360,32 @@ def test_a_band_criterion_goes_either_way_on_the_interval(interval, verdict):
 def test_the_accuracy_criterion_reads_the_interval_over_seeds(n_seeds, interval, verdict):
     ours = {"n_seeds": n_seeds, "meanfield_95ci": interval, "meanfield": 0.85}
     assert AccuracyAtLeast(0.83).judge(ours)[0] == verdict
+
+
+@pytest.mark.parametrize(
+    ("n_networks", "slope_ci", "verdict"),
+    [
+        (5, [-1.4, -0.6], "holds"),
+        (5, [0.2, 0.9], "does not hold"),
+        (5, [-0.8, 0.3], "not resolvable"),
+        (2, [-1.4, -0.6], "not resolvable"),
+        (1, None, "not resolvable"),
+    ],
+)
+def test_the_width_criterion_reads_the_slope_interval(n_networks, slope_ci, verdict):
+    ours = {"n_networks": n_networks, "slope": -1.0, "slope_ci": slope_ci}
+    assert FallsWithWidth().judge(ours)[0] == verdict
+
+
+@pytest.mark.parametrize(("exponent", "verdict"), [(-1.0, "holds"), (0.0, "not resolvable")])
+def test_the_slope_interval_finds_a_planted_power_law(exponent, verdict):
+    """Per-network values c·N^exponent·(1 + 10% noise), 5 a width: the bootstrap interval of the
+    log-log slope contains the planted exponent, and the criterion reads it."""
+    rng = np.random.default_rng(3)
+    widths = [64, 128, 256, 512]
+    values = [0.2 * n**exponent * (1 + 0.1 * rng.standard_normal(5)) for n in widths]
+    low, high = slope_interval(widths, values, seed=1)
+    assert low < exponent < high and high - low < 0.4
+    ours = {"n_networks": 5, "slope": loglog_slope(widths, [v.mean() for v in values])}
+    assert FallsWithWidth().judge({**ours, "slope_ci": [low, high]})[0] == verdict
+    assert slope_interval(widths, [v[:1] for v in values]) is None

@@ -17,6 +17,7 @@ from sims.kernels.experiments import (
     curves_result,
     learning_curve_experiment,
     loglog_slope,
+    slope_interval,
 )
 from sims.kernels.lazy import LazyComparison, mnist01_sequences, train_lazy_comparison
 from sims.kernels.network import (
@@ -52,5 +53,6 @@ __all__ = [
     "parameter_gradients",
     "per_sample_tangent",
     "relative_frobenius_error",
+    "slope_interval",
     "train_lazy_comparison",
 ]

@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
+from sims.analyses.training import CONFIDENCE, t_interval
 from sims.kernels.lazy import mnist01_sequences, train_lazy_comparison
 from sims.kernels.network import (
     circle_inputs,
@@ -25,12 +27,48 @@ __all__ = [
     "curves_result",
     "learning_curve_experiment",
     "loglog_slope",
+    "slope_interval",
 ]
+
+#: Bootstrap resamples of the interval of a log-log slope over widths (:func:`slope_interval`).
+SLOPE_RESAMPLES = 2000
+#: The early-gap parts a "kernel-curves" result reports per width (see
+#: :meth:`sims.kernels.lazy.LazyComparison.early_gaps`).
+EARLY_GAPS = ("early_gap", "early_gap_kernel", "early_gap_feature_learning")
 
 
 def loglog_slope(x, y) -> float:
     """Least-squares slope of log y against log x (numpy.polyfit, degree 1)."""
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
+def slope_interval(widths, per_network, seed=0) -> list[float] | None:
+    """95% percentile-bootstrap interval of the log-log slope of the per-width mean against N.
+
+    ``per_network`` holds one array of per-network values for each width; every resample draws
+    the networks of each width with replacement, independently across widths
+    (``scipy.stats.bootstrap``, unpaired samples), and refits the slope of :func:`loglog_slope`.
+    None when a width has fewer than 2 networks (no spread to resample) or fewer than 2 widths.
+    """
+    samples = [np.asarray(values, dtype=float) for values in per_network]
+    if len(samples) < 2 or min(s.size for s in samples) < 2:
+        return None
+
+    def slope(*values):
+        return loglog_slope(widths, [v.mean() for v in values])
+
+    result = stats.bootstrap(
+        samples,
+        slope,
+        vectorized=False,
+        paired=False,
+        n_resamples=SLOPE_RESAMPLES,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
+    interval = result.confidence_interval
+    return [float(interval.low), float(interval.high)]
 
 
 def circle_experiment(
@@ -277,9 +315,12 @@ def curves_result(
 
     Returns:
         ``(summary, arrays)``. Summary: the settings and, per width, the mean early train-loss
-        gap, the final kernel drift (None without probe inputs), the final losses per sample and
-        the relative final test-loss gap |L_test − L_test,lazy|/L_test,lazy; the log-log slopes
-        of the early gap and of the drift against N. Arrays: ``epochs`` (E+1,) and
+        gap and its two parts, each also as ``<name>_interval`` (the 95% t-interval over the
+        networks, :func:`sims.analyses.training.t_interval`), the final kernel drift (None
+        without probe inputs), the final losses per sample and the relative final test-loss gap
+        |L_test − L_test,lazy|/L_test,lazy; the log-log slopes of the early gap and of the drift
+        against N, and "slope_early_gap_ci", the early-gap slope's 95% bootstrap interval
+        (:func:`slope_interval`; None with one network a width). Arrays: ``epochs`` (E+1,) and
         ``<loss>_N<N>`` (n_networks, E+1) for each of :data:`STORED_LOSSES` (L = ½ Σ (f − y)²).
     """
     from sims.data import load_mnist
@@ -304,9 +345,8 @@ def curves_result(
             arrays[f"{name}_N{width}"] = entry[name]
         final = {name: float(entry[name][:, -1].mean()) for name in STORED_LOSSES}
         per_width[str(width)] = {
-            "early_gap": float(entry["early_gap"].mean()),
-            "early_gap_kernel": float(entry["early_gap_kernel"].mean()),
-            "early_gap_feature_learning": float(entry["early_gap_feature_learning"].mean()),
+            **{name: float(entry[name].mean()) for name in EARLY_GAPS},
+            **{f"{name}_interval": t_interval(entry[name]) for name in EARLY_GAPS},
             "final_kernel_drift": (
                 float(entry["kernel_drift"][:, -1].mean()) if entry["kernel_drift"].size else None
             ),
@@ -329,6 +369,9 @@ def curves_result(
         "data": data,
         "per_width": per_width,
         "slope_early_gap": result["slope_early_gap"],
+        "slope_early_gap_ci": slope_interval(
+            widths, [result[str(width)]["early_gap"] for width in widths], seed
+        ),
         "slope_final_drift": result["slope_final_drift"],
     }
     return summary, arrays

@@ -157,7 +157,7 @@ class Settings:
     circle_networks: int = 100
     circle_phis: int = 41
     curve_widths: tuple = (64, 128, 256, 512)
-    curve_networks: int = 2
+    curve_networks: int = 5
     curve_epochs: int = 100
     curve_train: int = 512
     curve_test: int = 128
