@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from sims.analyses.training import t_interval
 from sims.scan import CELLS_DIR, Axis, load_scan, run_scan
 from sims.store import read_json, run_metadata, write_json
 from sims.train_probe import g_eff, preset_alpha, training_config
@@ -290,14 +291,11 @@ def _ranked(values: np.ndarray, sense: int) -> np.ndarray:
     return np.where(np.isnan(values), -np.inf, sense * np.asarray(values, dtype=float))
 
 
-def _t_interval(values: np.ndarray) -> list[float]:
-    """95% Student-t interval of the mean of ``values`` over seeds."""
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if values.size < 2 or np.ptp(values) == 0:
-        return [mean, mean]
-    low, high = stats.t.interval(0.95, values.size - 1, loc=mean, scale=stats.sem(values))
-    return [float(low), float(high)]
+def _t_interval(values: np.ndarray) -> list[float | None]:
+    """[low, high] of the 95% Student-t interval of the mean of ``values`` over seeds
+    (:func:`sims.analyses.training.t_interval`; None ends for one seed)."""
+    interval = t_interval(values)
+    return [interval["low"], interval["high"]]
 
 
 def _percentile_bootstrap(cells, statistic, n_boot: int, boot_seed: int) -> list[float]:
