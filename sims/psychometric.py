@@ -45,6 +45,7 @@ from scipy.special import gammaln, log_ndtr, ndtr, ndtri
 from scipy.stats import binom
 
 from dynamics._blas import one_blas_thread
+from sims.analyses.training import CONFIDENCE
 
 __all__ = [
     "CONFIDENCE",
@@ -56,8 +57,6 @@ __all__ = [
 
 #: Allowed range of each lapse rate γ (low end) and λ (high end) when ``lapse=True``.
 LAPSE_BOUNDS = (0.0, 0.1)
-#: Coverage of the bootstrap intervals.
-CONFIDENCE = 0.95
 #: Significance level of the all-or-none test that gives ``sigma_upper``.
 STEP_LEVEL = 0.05
 #: The three multisensory modalities (``sims.tasks.multisensory.MODALITIES``).
