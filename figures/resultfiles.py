@@ -107,7 +107,9 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "trained-parameters": Schema(1, description="trained (m, π, Ξ) blocks of one run"),
     "msi-example": Schema(1, description="one training trial and test outputs of the MSI task"),
-    "psychometric": Schema(1, nullable=True, description="P(high) curves and their fits"),
+    "psychometric": Schema(
+        2, nullable=True, description="P(high) curves, their fits and bootstrap bands"
+    ),
     "vip": Schema(
         2,
         nullable=True,
@@ -136,7 +138,9 @@ SCHEMAS: dict[str, Schema] = {
         1, nullable=True, description="quenched vs annealed accuracies over scaled Ξ and π = 0"
     ),
     "kernel-circle": Schema(1, nullable=True, description="analytic vs empirical RNTK over φ"),
-    "kernel-curves": Schema(1, nullable=True, description="BPTT vs RNTK learning curves"),
+    "kernel-curves": Schema(
+        2, nullable=True, description="BPTT vs RNTK learning curves, gaps with intervals"
+    ),
     "scan": Schema(1, nullable=True, description="a two-parameter scan: axes, cells, theory"),
     "scan-cell": Schema(1, nullable=True, description="one cell of a scan"),
     "trainability": Schema(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import io
+import json
 import os
 import shutil
 import signal
@@ -348,6 +349,30 @@ def test_a_damaged_cached_result_is_reported_and_computed_again_and_nothing_else
     stage = next(stage for stage in stages if name in stage.outputs)
     cached = {s.name: record[s.name]["cached"] for s in stages}
     assert_computed_again(out, stage, name, original, before, record, cached, messages)
+
+
+def test_a_cached_result_of_an_older_schema_version_is_computed_again(independent_cache, tmp_path):
+    """A result file intact as recorded but written in a schema version this sasrnn no longer
+    writes (its layout changed since) is reported and its stage computed again."""
+    out = tmp_path / "out"
+    shutil.copytree(independent_cache, out)
+    name = f"{store.RESULTS_DIR}/kernel_circle.json"
+    document = json.loads((out / name).read_text())
+    document["schema"]["version"] -= 1
+    (out / name).write_text(json.dumps(document))
+    record_path = out / store.RESULTS_DIR / STAGES_FILE
+    record = store.read_json(record_path, "stages")
+    record["kernel-circle"]["files"][name] = stored_files(out, [name])[name]
+    store.write_json(record_path, "stages", record)
+    stages = [stage for stage in smoke_plan(out) if stage.name in INDEPENDENT_STAGES]
+    messages = []
+    record = run_stages(stages, reproduce.Context(out), progress=False, log=messages.append)
+    assert {n: entry["cached"] for n, entry in record.items()} == {
+        "kernel-circle": False,
+        "toy": True,
+    }
+    assert len(messages) == 1 and "schema" in messages[0] and "kernel_circle.json" in messages[0]
+    store.read_json(out / name, "kernel-circle")  # the current version again
 
 
 def test_a_cache_recorded_without_fingerprints_is_read_back_once_and_then_fingerprinted(

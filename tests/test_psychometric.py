@@ -5,6 +5,7 @@ import pytest
 from scipy.stats import binom, norm
 
 from figures.resultfiles import to_json
+from sims.analyses.behaviour import psychometric_summary
 from sims.psychometric import STEP_LEVEL, fit_psychometric, optimal_integration
 
 #: The paper's psychometric grid (Hz) and the threshold of the calibration curves.
@@ -210,6 +211,37 @@ def test_the_bootstrap_band_holds_the_fitted_curve_and_narrows_with_more_trials(
         widths.append(np.max(band["high"] - band["low"]))
     assert 0.1 < widths[1] / widths[0] < 0.4  # √(20/500) = 0.2
     assert fit_psychometric(GRID, [0, 0, 0, 0, 20, 20, 20, 20], np.full(8, 20))["band"] is None
+
+
+def test_the_pooled_summary_keeps_each_fit_and_its_band_for_the_figure():
+    """psychometric_summary pools the seeds' counts and passes every fit's interval and band on
+    (Fig. 3 draws them from the stored result)."""
+    rng = np.random.default_rng(2)
+    sigmas = {"v": 0.8, "a": 0.9, "va": 0.5}
+    finals = []
+    for _ in range(2):
+        counts = {m: rng.binomial(50, norm.cdf((GRID - MU) / s)) for m, s in sigmas.items()}
+        finals.append(
+            {
+                "frequencies": GRID.tolist(),
+                "psychometric": {m: counts[m] / 50 for m in sigmas},
+                "psychometric_counts": {
+                    "n_high": counts,
+                    "n_trials": {m: np.full(GRID.size, 50) for m in sigmas},
+                },
+                "sigma": {m: None for m in sigmas},
+                "test_accuracy": 0.9,
+            }
+        )
+    summary = psychometric_summary(finals, n_boot=100, seed=0)
+    pooled = {m: sum(f["psychometric_counts"]["n_high"][m] for f in finals) for m in sigmas}
+    for m in sigmas:
+        alone = fit_psychometric(GRID, pooled[m], np.full(GRID.size, 100), n_boot=0)
+        assert summary["fit"][m]["sigma"] == pytest.approx(alone["sigma"])
+        band = summary["fit"][m]["band"]
+        assert len(band["low"]) == len(band["high"]) == len(band["frequencies"])
+        assert np.all(np.asarray(band["low"]) <= np.asarray(band["high"]))
+    assert summary["va_steeper"] is True
 
 
 def test_bootstrap_intervals_cover_the_generating_sigma_in_a_few_seeded_replicates():

@@ -48,10 +48,11 @@ def psychometric_summary(finals: Sequence[Mapping], n_boot: int = 1000, seed: in
     Returns:
         The "psychometric" result: frequencies, modalities, per-seed, mean and s.d. curves
         (F,) per modality, pooled fits {m: {"mu", "mu_ci", "sigma", "sigma_ci", "sigma_upper",
-        "step_like"}}, per-seed σ (None where step-like) and test accuracies, the test protocol
-        (mode, batches, α), the optimal-integration test of the pooled fits, and the steepness
-        facts ``sigma_hz``, ``va_steeper`` (None when a pooled curve is step-like),
-        ``max_p_high_at_or_below_11hz``, ``min_p_high_at_or_above_14hz``.
+        "step_like", "band"}} (the band of the bootstrap refits, Fig. 3), per-seed σ (None where
+        step-like) and test accuracies, the test protocol (mode, batches, α), the
+        optimal-integration test of the pooled fits, and the steepness facts ``sigma_hz``,
+        ``va_steeper`` (None when a pooled curve is step-like), ``max_p_high_at_or_below_11hz``,
+        ``min_p_high_at_or_above_14hz``.
 
     Raises:
         ValueError: no runs, or a run evaluated before choice counts were stored (re-evaluate
@@ -85,7 +86,7 @@ def psychometric_summary(finals: Sequence[Mapping], n_boot: int = 1000, seed: in
         )
         for m in MODALITIES
     }
-    keys = ("mu", "mu_ci", "sigma", "sigma_ci", "sigma_upper", "step_like")
+    keys = ("mu", "mu_ci", "sigma", "sigma_ci", "sigma_upper", "step_like", "band")
     fit = {m: {key: fits[m][key] for key in keys} for m in MODALITIES}
     sigma_hz = {m: fit[m]["sigma"] for m in MODALITIES}
     steep = (

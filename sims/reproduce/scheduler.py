@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import json
 import shutil
 import signal
 import threading
@@ -144,7 +145,28 @@ def _first_change(out: Path, files: dict) -> tuple[str, str] | None:
             return name, f"has grown ({now} bytes, {size} when written)"
         if _fingerprint(path)["sha256"] != written["sha256"]:
             return name, "has changed since it was written (same size, another sha256)"
+        outdated = _outdated_schema(path)
+        if outdated:
+            return name, outdated
     return None
+
+
+def _outdated_schema(path: Path) -> str | None:
+    """How a result JSON file's schema version differs from the one this sasrnn writes (a file
+    written by an older version, whose layout or meaning has changed since), or None."""
+    if path.suffix != ".json":
+        return None
+    try:
+        stored = json.loads(path.read_text()).get("schema")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None  # not a result file: its fingerprint is the check
+    kind = store.SCHEMAS.get(stored.get("name")) if isinstance(stored, dict) else None
+    if kind is None or stored.get("version") == kind.version:
+        return None
+    return (
+        f"has version {stored.get('version')} of the {stored['name']!r} schema, and this sasrnn "
+        f"writes version {kind.version}"
+    )
 
 
 def _read_back(path: Path, fix: str) -> None:
@@ -165,7 +187,8 @@ def _remove(path: Path) -> None:
 
 
 def cached_stages(stages: list[Stage], record: dict, out: Path, log=print) -> set[str]:
-    """Names of the stages whose recorded key is current and whose files are as written.
+    """Names of the stages whose recorded key is current and whose files are as written, in
+    the schema versions this sasrnn writes.
 
     A recorded file that is not is reported (``log``), and the output holding it removed, so
     that the stage computes it afresh. A record without file fingerprints (an older sasrnn's)
