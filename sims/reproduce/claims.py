@@ -51,6 +51,10 @@ __all__ = [
 ]
 
 
+#: The numbers of a psychometric fit the report shows (sims.psychometric.fit_psychometric).
+_FIT_KEYS = ("mu", "mu_ci", "sigma", "sigma_ci", "sigma_upper", "step_like")
+
+
 @dataclass(frozen=True)
 class At:
     """A value in the stored results: ``OUT/results/<stem>.json`` at ``keys``.
@@ -774,7 +778,10 @@ CLAIMS: tuple[Claim, ...] = (
         "Fig. 3",
         "va steeper than v, a; P(high) ≈ 0 (≤ 11 Hz) → ≈ 1 (≥ 14 Hz)",
         {
-            "fit": At("psychometric", ("fit",)),
+            "fit": {  # the numbers of each pooled fit; its bootstrap band is Fig. 3's
+                modality: {key: At("psychometric", ("fit", modality, key)) for key in _FIT_KEYS}
+                for modality in ("v", "a", "va")
+            },
             "sigma_hz": At("psychometric", ("sigma_hz",)),
             "sigma_upper_hz": At("psychometric", ("sigma_upper_hz",)),
             "optimal_integration": At("psychometric", ("optimal_integration",)),
