@@ -55,6 +55,7 @@ __all__ = [
     "attach_drift_fit",
     "expected_lazy_displacement",
     "fit_drift_scaling",
+    "network_bootstrap",
     "kernel_drift",
     "kernel_drift_theory",
     "run_learning_regime",
@@ -88,6 +89,8 @@ DEFAULT_LEARNING_RATES = (1e-4, 2.5e-4, 5e-4, 1e-3, 2e-3)
 #: The first-order drift c‖Δθ̃‖/√N is fitted only where the measured drift is below this
 #: (an O(1) relative kernel change is outside first-order perturbation theory).
 FIT_MAX_DRIFT = 1.0
+#: Resamples of the network bootstrap of the drift fit (:func:`network_bootstrap`).
+FIT_RESAMPLES = 1000
 #: Drift levels drawn as theory contours: 10 % (a common "still lazy" threshold) and 100 %.
 CONTOUR_LEVELS = (0.1, 1.0)
 #: Learning-rate points of the theory curves.
@@ -410,6 +413,74 @@ def fit_drift_scaling(
     return result
 
 
+def _fitted_numbers(widths, displacement, drift, max_drift) -> np.ndarray:
+    """(c, b, γ) of :func:`fit_drift_scaling` on seed means, NaN where it cannot fit."""
+    try:
+        fit = fit_drift_scaling(widths, displacement, drift, max_drift=max_drift)
+    except ValueError:
+        return np.full(3, np.nan)
+    free = fit["free_exponents"]
+    return np.array([fit["constant"], free["displacement"], free["width"]])
+
+
+def network_bootstrap(
+    widths, displacement, drift, *, max_drift=FIT_MAX_DRIFT, n_resamples=FIT_RESAMPLES, seed=0
+) -> dict:
+    """95% intervals of the drift fit's c and free exponents b, γ that resample the networks.
+
+    The networks of a width are the same at every learning rate, so the unit of resampling is a
+    network: each resample draws every width's K networks with replacement (independently across
+    widths, scipy.stats.bootstrap with unpaired samples, percentile method), recomputes the seed
+    means of the displacement and the drift at every grid point and refits
+    (:func:`fit_drift_scaling`). The t-intervals of ``fit_drift_scaling`` treat the grid
+    points' means as independent, which they are not.
+
+    Args:
+        widths: (L, W) the width N of every grid point, constant down each column.
+        displacement, drift: (L, W, K) per-network values (K networks per width).
+        max_drift, n_resamples, seed: the fit's cut, the resamples and the generator's seed.
+
+    Returns:
+        {"constant_ci", "displacement_ci", "width_ci" (pairs), "n_resamples", "n_networks",
+         "method"}.
+    """
+    widths = np.asarray(widths, dtype=float)
+    displacement, drift = (np.asarray(a, dtype=float) for a in (displacement, drift))
+    n_networks = drift.shape[2]
+
+    def statistic(*chosen):
+        columns = [
+            (displacement[:, w, index].mean(axis=1), drift[:, w, index].mean(axis=1))
+            for w, index in enumerate(chosen)
+        ]
+        return _fitted_numbers(
+            widths,
+            np.stack([c[0] for c in columns], axis=1),
+            np.stack([c[1] for c in columns], axis=1),
+            max_drift,
+        )
+
+    result = stats.bootstrap(
+        [np.arange(n_networks)] * widths.shape[1],
+        statistic,
+        vectorized=False,
+        paired=False,
+        n_resamples=n_resamples,
+        confidence_level=0.95,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
+    low, high = result.confidence_interval
+    return {
+        "constant_ci": [float(low[0]), float(high[0])],
+        "displacement_ci": [float(low[1]), float(high[1])],
+        "width_ci": [float(low[2]), float(high[2])],
+        "n_resamples": int(n_resamples),
+        "n_networks": int(n_networks),
+        "method": "percentile bootstrap over networks, resampled within each width",
+    }
+
+
 def attach_drift_fit(scan_dir, *, max_drift=FIT_MAX_DRIFT, levels=CONTOUR_LEVELS) -> dict:
     """Fit c on a stored (N × lr) kernel-drift scan and add the fit and its curves to scan.json.
 
@@ -457,6 +528,26 @@ def attach_drift_fit(scan_dir, *, max_drift=FIT_MAX_DRIFT, levels=CONTOUR_LEVELS
         epochs=epochs,
         max_drift=max_drift,
     )
+    per_seed = scan.get("per_seed_metrics", {})
+    if {"kernel_drift", "lazy_displacement"} <= set(per_seed) and len(scan["seeds"]) > 1:
+        columns = (0, 1, 2) if keys[0] == "N" else (1, 0, 2)  # to (lr, N, seed)
+        fit["network_bootstrap"] = network_bootstrap(
+            widths if keys[0] == "N" else widths.T,
+            *(
+                np.transpose(
+                    np.array(
+                        [
+                            [[np.nan if v is None else v for v in c] for c in row]
+                            for row in per_seed[name]
+                        ],
+                        dtype=float,
+                    ),
+                    columns,
+                )
+                for name in ("lazy_displacement", "kernel_drift")
+            ),
+            max_drift=max_drift,
+        )
     theory = scan.setdefault("theory", {})
     grid = np.geomspace(lrs.min() / 2, lrs.max() * 2, THEORY_GRID_POINTS)
     displacement = expected_lazy_displacement(config)(grid, epochs)

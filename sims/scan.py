@@ -15,7 +15,8 @@ The summary ``DIR/scan.json`` (schema "scan")::
     {"probe", "x": {"key", "values", "scale"}, "y": {"key", "values", "scale"}, "metric",
      "values": [[seed-mean metric, one row per y value]],
      "seeds", "per_seed": [[[metric per seed]]] (ny, nx, K), "metrics": {name: (ny, nx) means},
-     "config", "fixed", "crossings", "cells": {"total", "cached", "computed"}, "elapsed_seconds",
+     "per_seed_metrics": {name: (ny, nx, K)}, "config", "fixed", "crossings",
+     "cells": {"total", "cached", "computed"}, "elapsed_seconds",
      "theory" (only where the probe knows a boundary)}
 
 Non-finite numbers are stored as null; :func:`load_scan` turns them back into NaN.
@@ -270,6 +271,7 @@ def run_scan(
         "seeds": seed_values,
         "per_seed": per_seed[metric],
         "metrics": means,
+        "per_seed_metrics": per_seed,
         "config": {k: v for k, v in base.items() if k not in (x.key, y.key)},
         "fixed": fixed,
         "crossings": {
@@ -307,7 +309,8 @@ def load_scan(path: str | Path) -> dict:
     scan["values"] = np.array(scan["values"], dtype=float)
     if "per_seed" in scan:
         scan["per_seed"] = np.array(scan["per_seed"], dtype=float)
-    scan["metrics"] = {k: np.array(v, dtype=float) for k, v in scan.get("metrics", {}).items()}
+    for name in ("metrics", "per_seed_metrics"):
+        scan[name] = {k: np.array(v, dtype=float) for k, v in scan.get(name, {}).items()}
     return scan
 
 

@@ -120,3 +120,14 @@ def print_table(scan: dict) -> None:
             f"{fit['free_exponents']['rms_log10_residual']:.3f}; naive c' eta E/sqrt(N): rms "
             f"{fit['naive']['rms_log10_residual']:.3f}"
         )
+        boot = fit.get("network_bootstrap")
+        if boot:
+            print(
+                f"95% intervals resampling the {boot['n_networks']} networks of each width "
+                f"({boot['n_resamples']} resamples): c {_pair(boot['constant_ci'])}, b "
+                f"{_pair(boot['displacement_ci'])}, gamma {_pair(boot['width_ci'])}"
+            )
+
+
+def _pair(pair) -> str:
+    return f"[{pair[0]:.3g}, {pair[1]:.3g}]"
