@@ -108,7 +108,7 @@ SCHEMAS: dict[str, Schema] = {
     "trained-parameters": Schema(1, description="trained (m, π, Ξ) blocks of one run"),
     "msi-example": Schema(1, description="one training trial and test outputs of the MSI task"),
     "psychometric": Schema(
-        2, nullable=True, description="P(high) curves, their fits and bootstrap bands"
+        3, nullable=True, description="P(high) curves, their fits, bands and seed intervals"
     ),
     "vip": Schema(
         2,

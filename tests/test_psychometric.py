@@ -229,7 +229,9 @@ def test_the_pooled_summary_keeps_each_fit_and_its_band_for_the_figure():
                     "n_high": counts,
                     "n_trials": {m: np.full(GRID.size, 50) for m in sigmas},
                 },
-                "sigma": {m: None for m in sigmas},
+                "sigma": {
+                    m: fit_psychometric(GRID, counts[m], np.full(8, 50))["sigma"] for m in sigmas
+                },
                 "test_accuracy": 0.9,
             }
         )
@@ -242,6 +244,10 @@ def test_the_pooled_summary_keeps_each_fit_and_its_band_for_the_figure():
         assert len(band["low"]) == len(band["high"]) == len(band["frequencies"])
         assert np.all(np.asarray(band["low"]) <= np.asarray(band["high"]))
     assert summary["va_steeper"] is True
+    over = summary["over_seeds"]
+    assert over["sigma"]["va"]["n"] == 2 and over["n_seeds_va_steepest"] == 2
+    assert over["va_minus_steeper_single"]["mean"] < 0
+    assert len(over["optimal_ratio"]["per_seed"]) == 2
 
 
 def test_bootstrap_intervals_cover_the_generating_sigma_in_a_few_seeded_replicates():

@@ -50,7 +50,8 @@ def psychometric_summary(finals: Sequence[Mapping], n_boot: int = 1000, seed: in
         (F,) per modality, pooled fits {m: {"mu", "mu_ci", "sigma", "sigma_ci", "sigma_upper",
         "step_like", "band"}} (the band of the bootstrap refits, Fig. 3), per-seed σ (None where
         step-like) and test accuracies, the test protocol (mode, batches, α), the
-        optimal-integration test of the pooled fits, and the steepness facts ``sigma_hz``,
+        optimal-integration test of the pooled fits, the same over seeds (``over_seeds``, see
+        :func:`_over_seeds`), and the steepness facts ``sigma_hz``,
         ``va_steeper`` (None when a pooled curve is step-like), ``max_p_high_at_or_below_11hz``,
         ``min_p_high_at_or_above_14hz``.
 
@@ -95,6 +96,7 @@ def psychometric_summary(finals: Sequence[Mapping], n_boot: int = 1000, seed: in
         else bool(sigma_hz["va"] < min(sigma_hz["v"], sigma_hz["a"]))
     )
     f = np.asarray(frequencies)
+    per_seed_sigma = {m: [final["sigma"][m] for final in finals] for m in MODALITIES}
     return {
         "frequencies": frequencies,
         "modalities": list(MODALITIES),
@@ -105,7 +107,8 @@ def psychometric_summary(finals: Sequence[Mapping], n_boot: int = 1000, seed: in
         "pooled_counts": counts,
         "fit": fit,
         "optimal_integration": optimal_integration(fits),
-        "per_seed_sigma": {m: [final["sigma"][m] for final in finals] for m in MODALITIES},
+        "per_seed_sigma": per_seed_sigma,
+        "over_seeds": _over_seeds(per_seed_sigma),
         "per_seed_accuracy": [final["test_accuracy"] for final in finals],
         "mode": finals[0].get("psychometric_mode"),
         "n_test_batches": finals[0].get("n_test_batches"),
@@ -117,6 +120,28 @@ def psychometric_summary(finals: Sequence[Mapping], n_boot: int = 1000, seed: in
         "min_p_high_at_or_above_14hz": float(
             min(p[f >= HIGH_EDGE_HZ].min() for p in mean.values())
         ),
+    }
+
+
+def _over_seeds(per_seed_sigma: Mapping[str, list]) -> dict | None:
+    """The seed-to-seed view of the pooled fits: each run's own σ (its own fit) as a mean with
+    its 95% t-interval over seeds, the paired difference σ_va − min(σ_v, σ_a) and the
+    optimal-integration ratio R = σ_va⁻² / (σ_v⁻² + σ_a⁻²) per seed, each with its t-interval,
+    and how many seeds have σ_va below both. The pooled fits' bootstrap intervals treat the
+    seeds' networks as one observer; these carry the spread between networks. None when a run's
+    curve is step-like (no σ)."""
+    from sims.analyses.training import t_interval
+
+    if any(value is None for values in per_seed_sigma.values() for value in values):
+        return None
+    sigma = {m: np.asarray(values, dtype=float) for m, values in per_seed_sigma.items()}
+    single = np.minimum(sigma["v"], sigma["a"])
+    ratio = sigma["va"] ** -2 / (sigma["v"] ** -2 + sigma["a"] ** -2)
+    return {
+        "sigma": {m: t_interval(values) for m, values in sigma.items()},
+        "va_minus_steeper_single": t_interval(sigma["va"] - single),
+        "n_seeds_va_steepest": int(np.count_nonzero(sigma["va"] < single)),
+        "optimal_ratio": {"per_seed": ratio.tolist(), **t_interval(ratio)},
     }
 
 

@@ -788,6 +788,7 @@ CLAIMS: tuple[Claim, ...] = (
             "max_p_high_at_or_below_11hz": At("psychometric", ("max_p_high_at_or_below_11hz",)),
             "min_p_high_at_or_above_14hz": At("psychometric", ("min_p_high_at_or_above_14hz",)),
             "per_seed_sigma_hz": At("psychometric", ("per_seed_sigma",)),
+            "over_seeds": At("psychometric", ("over_seeds",)),
             "test_accuracy_per_seed": At("psychometric", ("per_seed_accuracy",)),
         },
         lambda s: (
