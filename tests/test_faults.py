@@ -373,6 +373,7 @@ def test_a_cached_result_of_an_older_schema_version_is_computed_again(independen
     }
     assert len(messages) == 1 and "schema" in messages[0] and "kernel_circle.json" in messages[0]
     store.read_json(out / name, "kernel-circle")  # the current version again
+    assert set(record["kernel-circle"]["computed_by"]) == {"git_commit", "versions", "blas"}
 
 
 def test_a_cache_recorded_without_fingerprints_is_read_back_once_and_then_fingerprinted(

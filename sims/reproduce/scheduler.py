@@ -349,8 +349,9 @@ def run_stages(
 
     Returns:
         The stages.json content: {name: {"key", "seconds", "cpu_seconds", "cached",
-        "result", "files"}} (wall and CPU seconds of the stage's last computation; the size and
-        sha256 of every file of its outputs, :func:`stored_files`).
+        "result", "files", "computed_by"}} (wall and CPU seconds of the stage's last computation;
+        the size and sha256 of every file of its outputs, :func:`stored_files`; the git commit,
+        package versions and BLAS libraries of the code that computed it).
 
     Raises:
         ValueError: a stage waits on a stage that is not planned.
@@ -378,6 +379,11 @@ def run_stages(
         total=len(stages), initial=len(done), desc="reproduce", unit="stage", disable=not progress
     )
     workers = _Workers(context, int(jobs), scheduler)
+    computed_by = {  # the code that computes this call's stages, recorded with each of them
+        "git_commit": store.git_commit(),
+        "versions": store.package_versions(),
+        "blas": store.blas_libraries(),
+    }
     running: dict = {}
     failed = True
     try:
@@ -401,6 +407,7 @@ def run_stages(
                     "cached": False,
                     "result": result,
                     "files": stored_files(context.out, by_name[name].outputs),
+                    "computed_by": computed_by,
                 }
                 store.write_json(path, "stages", record)
                 done.add(name)
