@@ -137,7 +137,9 @@ SCHEMAS: dict[str, Schema] = {
     "quenched": Schema(
         1, nullable=True, description="quenched vs annealed accuracies over scaled Ξ and π = 0"
     ),
-    "kernel-circle": Schema(1, nullable=True, description="analytic vs empirical RNTK over φ"),
+    "kernel-circle": Schema(
+        2, nullable=True, description="analytic vs empirical RNTK over φ, slope with interval"
+    ),
     "kernel-curves": Schema(
         2, nullable=True, description="BPTT vs RNTK learning curves, gaps with intervals"
     ),

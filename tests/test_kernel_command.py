@@ -41,6 +41,9 @@ def test_kernel_circle_command_stores_exactly_the_library_result(tmp_path):
     summary, arrays = circle_result(0.5, 2, [4, 8], 2, 5, 3)
     assert stored.summary["per_width"] == summary["per_width"]
     assert stored.summary["slope_per_network_error"] == summary["slope_per_network_error"]
+    low, high = stored.summary["slope_per_network_error_ci"]
+    assert low <= high and stored.summary["slope_per_network_error_ci"] == [low, high]
+    assert 0 <= stored.summary["per_width"]["8"]["within_one_se_fraction"] <= 1
     assert stored.arrays.keys() == arrays.keys()
     for key, array in arrays.items():
         np.testing.assert_array_equal(stored.arrays[key], array)

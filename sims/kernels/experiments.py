@@ -250,10 +250,12 @@ def circle_result(alpha, n_steps, widths, n_networks, n_phi, seed) -> tuple[dict
     Returns:
         ``(summary, arrays)``. Summary: the settings and, per width (key str(N)), the relative
         error of the network-mean kernel ‖mean Θ̂ − Θ‖_F/‖Θ‖_F, the mean and s.d. over networks
-        of the per-network error, and the fraction of entries whose network mean lies within one
-        s.d. of the analytic value; the log-log slope of the per-network error against N (None
-        with one width). Arrays: ``phis`` (n_φ,), ``analytic`` (n_φ, 3) and ``empirical_N<N>``
-        (n_networks, n_φ, 3), the entries Θ(x1, x1), Θ(x1, x2(φ)), Θ(x2(φ), x2(φ)).
+        of the per-network error, and the fractions of entries whose network mean lies within one
+        s.d. (between networks) and within one standard error of the mean of the analytic value;
+        the log-log slope of the per-network error against N (None with one width) and its 95%
+        bootstrap interval over networks (:func:`slope_interval`). Arrays: ``phis`` (n_φ,),
+        ``analytic`` (n_φ, 3) and ``empirical_N<N>`` (n_networks, n_φ, 3), the entries
+        Θ(x1, x1), Θ(x1, x2(φ)), Θ(x2(φ), x2(φ)).
     """
     result = circle_experiment(
         alpha, n_steps, widths, n_networks, np.random.default_rng(seed), n_phi=n_phi
@@ -270,6 +272,11 @@ def circle_result(alpha, n_steps, widths, n_networks, n_phi, seed) -> tuple[dict
             "per_network_error_mean": float(entry["per_network_relative_error"].mean()),
             "per_network_error_std": float(entry["per_network_relative_error"].std()),
             "within_one_sd_fraction": float(np.mean(deviation <= empirical.std(0))),
+            "within_one_se_fraction": float(
+                np.mean(deviation <= empirical.std(0, ddof=1) / np.sqrt(len(empirical)))
+                if len(empirical) > 1
+                else np.nan
+            ),
         }
     summary = {
         "alpha": alpha,
@@ -280,6 +287,9 @@ def circle_result(alpha, n_steps, widths, n_networks, n_phi, seed) -> tuple[dict
         "sas_readout": True,
         "per_width": per_width,
         "slope_per_network_error": result["slope_per_network_error"],
+        "slope_per_network_error_ci": slope_interval(
+            widths, [result[str(width)]["per_network_relative_error"] for width in widths], seed
+        ),
     }
     return summary, arrays
 
