@@ -38,6 +38,7 @@ import numpy as np
 from scipy import stats
 from scipy.optimize import curve_fit
 
+from sims.analyses.training import CONFIDENCE
 from sims.kernels import init_ntk_network, mnist01_sequences, train_lazy_comparison
 from sims.probes import register_probe
 from sims.scan import SCAN_FILE, Axis, run_scan
@@ -352,7 +353,9 @@ def fit_drift_scaling(
          in sample), "leave_one_width_out": {"rms_log10_residual", "per_width"} (each width's
          points scored with c fitted on the other widths), "rms_log10_residual_all",
          "residual_log10" (all points, NaN where not finite), "free_exponents":
-         {"displacement", "displacement_ci", "width", "width_ci" (95% t-intervals),
+         {"displacement", "displacement_ci", "width", "width_ci" (95% t-intervals from the
+         fit's covariance, which treats the points as independent; :func:`network_bootstrap`
+         gives intervals over networks),
          "rms_log10_residual"},
          "naive": {"constant", "rms_log10_residual"} (only with lr and epochs)}.
 
@@ -466,7 +469,7 @@ def network_bootstrap(
         vectorized=False,
         paired=False,
         n_resamples=n_resamples,
-        confidence_level=0.95,
+        confidence_level=CONFIDENCE,
         method="percentile",
         random_state=np.random.default_rng(seed),
     )
@@ -533,17 +536,8 @@ def attach_drift_fit(scan_dir, *, max_drift=FIT_MAX_DRIFT, levels=CONTOUR_LEVELS
         columns = (0, 1, 2) if keys[0] == "N" else (1, 0, 2)  # to (lr, N, seed)
         fit["network_bootstrap"] = network_bootstrap(
             widths if keys[0] == "N" else widths.T,
-            *(
-                np.transpose(
-                    np.array(
-                        [
-                            [[np.nan if v is None else v for v in c] for c in row]
-                            for row in per_seed[name]
-                        ],
-                        dtype=float,
-                    ),
-                    columns,
-                )
+            *(  # None (NaN in the file) becomes NaN
+                np.transpose(np.array(per_seed[name], dtype=float), columns)
                 for name in ("lazy_displacement", "kernel_drift")
             ),
             max_drift=max_drift,
