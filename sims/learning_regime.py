@@ -38,8 +38,12 @@ import numpy as np
 from scipy import stats
 from scipy.optimize import curve_fit
 
-from sims.analyses.training import CONFIDENCE
-from sims.kernels import init_ntk_network, mnist01_sequences, train_lazy_comparison
+from sims.kernels import (
+    init_ntk_network,
+    mnist01_sequences,
+    network_interval,
+    train_lazy_comparison,
+)
 from sims.probes import register_probe
 from sims.scan import SCAN_FILE, Axis, run_scan
 from sims.store import read_json, to_json, write_json
@@ -433,7 +437,7 @@ def network_bootstrap(
 
     The networks of a width are the same at every learning rate, so the unit of resampling is a
     network: each resample draws every width's K networks with replacement (independently across
-    widths, scipy.stats.bootstrap with unpaired samples, percentile method), recomputes the seed
+    widths, :func:`sims.kernels.network_interval`), recomputes the seed
     means of the displacement and the drift at every grid point and refits
     (:func:`fit_drift_scaling`). The t-intervals of ``fit_drift_scaling`` treat the grid
     points' means as independent, which they are not.
@@ -463,17 +467,9 @@ def network_bootstrap(
             max_drift,
         )
 
-    result = stats.bootstrap(
-        [np.arange(n_networks)] * widths.shape[1],
-        statistic,
-        vectorized=False,
-        paired=False,
-        n_resamples=n_resamples,
-        confidence_level=CONFIDENCE,
-        method="percentile",
-        random_state=np.random.default_rng(seed),
+    low, high = network_interval(
+        [np.arange(n_networks)] * widths.shape[1], statistic, n_resamples, seed
     )
-    low, high = result.confidence_interval
     return {
         "constant_ci": [float(low[0]), float(high[0])],
         "displacement_ci": [float(low[1]), float(high[1])],

@@ -17,6 +17,7 @@ from sims.kernels.experiments import (
     curves_result,
     learning_curve_experiment,
     loglog_slope,
+    network_interval,
     slope_interval,
 )
 from sims.kernels.lazy import LazyComparison, mnist01_sequences, train_lazy_comparison
@@ -52,6 +53,7 @@ __all__ = [
     "network_output",
     "parameter_gradients",
     "per_sample_tangent",
+    "network_interval",
     "relative_frobenius_error",
     "slope_interval",
     "train_lazy_comparison",

@@ -27,6 +27,7 @@ __all__ = [
     "curves_result",
     "learning_curve_experiment",
     "loglog_slope",
+    "network_interval",
     "slope_interval",
 ]
 
@@ -40,6 +41,23 @@ EARLY_GAPS = ("early_gap", "early_gap_kernel", "early_gap_feature_learning")
 def loglog_slope(x, y) -> float:
     """Least-squares slope of log y against log x (numpy.polyfit, degree 1)."""
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
+def network_interval(samples, statistic, n_resamples, seed=0):
+    """(low, high) of the 95% percentile-bootstrap interval of ``statistic(*samples)`` when
+    every sample (the networks of one width) is redrawn with replacement, independently of the
+    others (``scipy.stats.bootstrap``, unpaired); arrays when ``statistic`` returns several."""
+    interval = stats.bootstrap(
+        samples,
+        statistic,
+        vectorized=False,
+        paired=False,
+        n_resamples=n_resamples,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    ).confidence_interval
+    return interval.low, interval.high
 
 
 def slope_interval(widths, per_network, seed=0) -> list[float] | None:
@@ -57,18 +75,8 @@ def slope_interval(widths, per_network, seed=0) -> list[float] | None:
     def slope(*values):
         return loglog_slope(widths, [v.mean() for v in values])
 
-    result = stats.bootstrap(
-        samples,
-        slope,
-        vectorized=False,
-        paired=False,
-        n_resamples=SLOPE_RESAMPLES,
-        confidence_level=CONFIDENCE,
-        method="percentile",
-        random_state=np.random.default_rng(seed),
-    )
-    interval = result.confidence_interval
-    return [float(interval.low), float(interval.high)]
+    low, high = network_interval(samples, slope, SLOPE_RESAMPLES, seed)
+    return [float(low), float(high)]
 
 
 def circle_experiment(
